@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from app.auth.principal import SCOPES
+from app.kit.schema import Input
+
+Scope = Annotated[str, Meta(max_length=40)]
+
+
+class ApiKeyCreate(Input):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(SCOPES))]
+    expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.scopes) - SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; known scopes are {sorted(SCOPES)}")
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            raise ValueError("expires_at needs a time zone offset, e.g. 2027-01-01T00:00:00Z")
+
+
+class ApiKeyOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_by_user_id: uuid.UUID | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class ApiKeyCreated(msgspec.Struct):
+    """Returned once, at creation: ``key`` is never shown again."""
+
+    api_key: ApiKeyOut
+    key: str

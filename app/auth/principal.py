@@ -1,0 +1,66 @@
+"""Who is acting: an operator (a console user or an API key) or a member, always within one tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from app.kit.errors import Forbidden
+
+ROLES = ("owner", "admin", "finance", "location_manager")
+Role = Literal["owner", "admin", "finance", "location_manager"]
+
+SCOPES = frozenset(
+    {
+        "settings:read",
+        "settings:write",
+        "locations:read",
+        "locations:write",
+        "users:read",
+        "users:write",
+        "members:read",
+        "members:write",
+        "api_keys:read",
+        "api_keys:write",
+    }
+)
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "owner": SCOPES,
+    "admin": SCOPES,
+    "finance": frozenset({"settings:read", "locations:read", "users:read", "members:read", "members:write"}),
+    "location_manager": frozenset({"settings:read", "locations:read", "members:read", "members:write"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    tenant_id: uuid.UUID
+    actor_kind: Literal["user", "api_key"]
+    actor_id: uuid.UUID
+    scopes: frozenset[str]
+    role: str | None = None
+    # None: every location of the tenant; otherwise only these (location managers).
+    location_ids: frozenset[uuid.UUID] | None = None
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"This credential lacks the '{scope}' permission.")
+
+    def sees_location(self, location_id: uuid.UUID) -> bool:
+        return self.location_ids is None or location_id in self.location_ids
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.actor_id if self.actor_kind == "user" else None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPrincipal:
+    tenant_id: uuid.UUID
+    member_id: uuid.UUID
+    token_id: uuid.UUID | None = None
+
+
+Principal = Operator | MemberPrincipal

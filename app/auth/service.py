@@ -1,0 +1,150 @@
+"""Authentication: API keys, member tokens and password sign-in for console users and members."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api_key.repository import ApiKeyRepository
+from app.auth.principal import ROLE_SCOPES, MemberPrincipal, Operator
+from app.auth.ratelimit import LoginThrottle
+from app.db import system
+from app.db.engine import bind_tenant
+from app.kit.errors import Unauthenticated
+from app.kit.schema import normalize_email
+from app.kit.security import api_key_prefix, digests_match, new_member_token, token_digest
+from app.member.models import Member, MemberToken
+from app.member.repository import MemberTokenRepository
+from app.state import AppState
+from app.user.models import User
+from app.user.repository import UserRepository
+
+BAD_CREDENTIALS = "The organisation, e-mail address or password is not right."
+
+
+P = TypeVar("P", User, Member)
+
+
+class People(Protocol[P]):
+    """A repository of people who sign in with a password: users or members."""
+
+    model: type[P]
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None: ...
+
+    async def by_email(self, email: str) -> P | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    organisation: str
+    email: str
+    password: str
+    client: str
+
+
+def _usable(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    return revoked_at is None and (expires_at is None or expires_at > now)
+
+
+async def authenticate_api_key(state: AppState, token: str) -> Operator:
+    prefix = api_key_prefix(token)
+    if prefix is None:
+        raise Unauthenticated("That is not a FlexLedger API key.")
+    now = state.clock.now()
+    async with state.sessionmaker() as session, session.begin():
+        record = await system.api_key_by_prefix(session, prefix)
+        if (
+            record is None
+            or not digests_match(record.digest, token_digest(token))
+            or not _usable(record.expires_at, record.revoked_at, now)
+            or record.tenant_status != "active"
+        ):
+            raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
+        await bind_tenant(session, record.tenant_id)
+        await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
+    return Operator(
+        tenant_id=record.tenant_id, actor_kind="api_key", actor_id=record.id, scopes=frozenset(record.scopes)
+    )
+
+
+async def authenticate_member_token(state: AppState, token: str) -> MemberPrincipal:
+    now = state.clock.now()
+    async with state.sessionmaker() as session, session.begin():
+        record = await system.member_token_by_digest(session, token_digest(token))
+        if (
+            record is None
+            or not _usable(record.expires_at, record.revoked_at, now)
+            or not record.member_active
+            or record.tenant_status != "active"
+        ):
+            raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
+        await bind_tenant(session, record.tenant_id)
+        await MemberTokenRepository(session, record.tenant_id).touch(record.id, now)
+    return MemberPrincipal(tenant_id=record.tenant_id, member_id=record.member_id, token_id=record.id)
+
+
+async def operator_for_user(session: AsyncSession, user: User) -> Operator:
+    location_ids = None
+    if user.role == "location_manager":
+        location_ids = frozenset((await UserRepository(session, user.tenant_id).location_ids([user.id]))[user.id])
+    return Operator(
+        tenant_id=user.tenant_id,
+        actor_kind="user",
+        actor_id=user.id,
+        scopes=ROLE_SCOPES[user.role],
+        role=user.role,
+        location_ids=location_ids,
+    )
+
+
+async def _tenant_for_login(session: AsyncSession, organisation: str) -> uuid.UUID | None:
+    tenant = await system.tenant_by_slug(session, organisation.strip().lower())
+    if tenant is None or tenant.status != "active":
+        return None
+    await bind_tenant(session, tenant.id)
+    return tenant.id
+
+
+async def sign_in(
+    session: AsyncSession,
+    state: AppState,
+    throttle: LoginThrottle,
+    who: type[People[P]],
+    credentials: Credentials,
+) -> P:
+    """Check a console user's or a member's password. Failures are throttled per account and address."""
+    email = normalize_email(credentials.email)
+    account = f"{who.model.__tablename__}:{credentials.organisation.strip().lower()}:{email}"
+    await throttle.check(account, credentials.client)
+    tenant_id = await _tenant_for_login(session, credentials.organisation)
+    person = await who(session, tenant_id).by_email(email) if tenant_id else None
+    candidate = person.password_hash if person is not None and person.active else None
+    if not await state.passwords.verify(candidate, credentials.password) or person is None:
+        await throttle.failed(account, credentials.client)
+        raise Unauthenticated(BAD_CREDENTIALS)
+    await throttle.succeeded(account, credentials.client)
+    person.last_login_at = state.clock.now()
+    await session.flush()
+    return person
+
+
+async def issue_member_token(
+    session: AsyncSession, state: AppState, member: Member, device_name: str | None
+) -> tuple[str, datetime]:
+    token = new_member_token()
+    expires_at = state.clock.now() + timedelta(days=state.settings.member_token_days)
+    MemberTokenRepository(session, member.tenant_id).add(
+        MemberToken(member_id=member.id, digest=token_digest(token), device_name=device_name, expires_at=expires_at)
+    )
+    await session.flush()
+    return token, expires_at
+
+
+async def revoke_member_token(session: AsyncSession, state: AppState, principal: MemberPrincipal) -> None:
+    if principal.token_id is not None:
+        await MemberTokenRepository(session, principal.tenant_id).revoke(principal.token_id, state.clock.now())

@@ -1,0 +1,21 @@
+"""Turn a unique-constraint violation at flush into a 409 the client can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.kit.errors import Conflict
+
+
+async def flush_unique(session: AsyncSession, messages: Mapping[str, str]) -> None:
+    """Flush; a violation of a constraint named in ``messages`` becomes a Conflict with that message."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if constraint in messages:
+            raise Conflict(messages[constraint]) from None
+        raise

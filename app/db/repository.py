@@ -1,0 +1,45 @@
+"""The tenant scope of every query: repositories add it, controllers and views never query."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import TenantOwned
+from app.kit.pagination import PageRequest
+
+M = TypeVar("M", bound=TenantOwned)
+
+
+class TenantRepository(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def select(self) -> Select[tuple[M]]:
+        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+
+    async def get(self, id_: uuid.UUID, *, for_update: bool = False) -> M | None:
+        statement = self.select().where(self.model.id == id_)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def page(self, request: PageRequest, statement: Select[tuple[M]] | None = None) -> Sequence[M]:
+        """One page in id order, fetched with one extra row so the caller can tell if more follow."""
+        statement = self.select() if statement is None else statement
+        if request.after is not None:
+            statement = statement.where(self.model.id > request.after)
+        statement = statement.order_by(self.model.id).limit(request.limit + 1)
+        return (await self.session.execute(statement)).scalars().all()
+
+    def add(self, row: M) -> M:
+        row.tenant_id = self.tenant_id
+        self.session.add(row)
+        return row

@@ -1,0 +1,31 @@
+"""One database transaction per request: bound to the authenticated tenant, committed when the
+handler succeeds, rolled back when it raises; jobs asked for are enqueued only after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import structlog
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import MemberPrincipal, Operator
+from app.db.engine import bind_tenant
+from app.state import AppState
+
+
+async def provide_db(request: Request[Any, Any, Any], app_state: AppState) -> AsyncGenerator[AsyncSession]:
+    principal = request.scope.get("user")
+    tenant_id = principal.tenant_id if isinstance(principal, Operator | MemberPrincipal) else None
+    if tenant_id is not None:
+        structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+    async with app_state.sessionmaker() as session:
+        await bind_tenant(session, tenant_id)
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        await app_state.queue.enqueue_deferred(session)

@@ -1,0 +1,62 @@
+"""The one narrow path across tenants: lookups that must happen before a tenant is known
+(authentication) or that find due work for any tenant (the scheduler). Each is a SECURITY DEFINER
+function in the database, so the app role itself can never read across tenants."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRef:
+    id: uuid.UUID
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    digest: bytes
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    tenant_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTokenRecord:
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    member_id: uuid.UUID
+    expires_at: datetime
+    revoked_at: datetime | None
+    member_active: bool
+    tenant_status: str
+
+
+async def tenant_by_slug(session: AsyncSession, slug: str) -> TenantRef | None:
+    row = (await session.execute(text("SELECT * FROM sys_tenant_by_slug(:slug)"), {"slug": slug})).first()
+    return TenantRef(*row) if row else None
+
+
+async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKeyRecord | None:
+    row = (await session.execute(text("SELECT * FROM sys_api_key_by_prefix(:p)"), {"p": prefix})).first()
+    return ApiKeyRecord(*row) if row else None
+
+
+async def member_token_by_digest(session: AsyncSession, digest: bytes) -> MemberTokenRecord | None:
+    row = (await session.execute(text("SELECT * FROM sys_member_token_by_digest(:d)"), {"d": digest})).first()
+    return MemberTokenRecord(*row) if row else None
+
+
+async def queued_emails(session: AsyncSession, before: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await session.execute(
+        text("SELECT tenant_id, id FROM sys_queued_emails(:before, :limit)"), {"before": before, "limit": limit}
+    )
+    return [(row.tenant_id, row.id) for row in rows]

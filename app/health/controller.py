@@ -1,0 +1,46 @@
+"""Liveness (the process answers) and readiness (its dependencies answer, and which do not)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from litestar import Controller, Response, get
+from sqlalchemy import text
+
+from app.state import AppState
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    checks: dict[str, str]
+
+
+async def _check_database(state: AppState) -> None:
+    async with state.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _check_redis(state: AppState) -> None:
+    await state.redis.ping()
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["Health"]
+
+    @get("/live", operation_id="live")
+    async def live(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/ready", operation_id="ready")
+    async def ready(self, app_state: AppState) -> Response[Readiness]:
+        checks: dict[str, str] = {}
+        for name, check in (("postgresql", _check_database), ("redis", _check_redis)):
+            try:
+                await asyncio.wait_for(check(app_state), timeout=2)
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
+                checks[name] = f"failed: {type(exc).__name__}"
+        ok = all(value == "ok" for value in checks.values())
+        return Response(Readiness(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)

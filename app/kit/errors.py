@@ -1,0 +1,156 @@
+"""The application's error tree and its rendering as RFC 9457 problem+json.
+
+Every expected failure is an ``AppError`` subclass with an HTTP status and a stable ``code``
+string that clients may branch on. Anything else that escapes a handler is a bug: it is logged
+with the request id and answered with a generic 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger()
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unauthenticated(AppError):
+    status_code = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"about:blank#{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    headers: dict[str, str] = {}
+    if request_id := request.scope.get("state", {}).get("request_id"):
+        body["request_id"] = request_id
+    if (retry_after := extra.pop("retry_after", None)) is not None:
+        headers["Retry-After"] = str(retry_after)
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    return problem(
+        exc.status_code,
+        exc.code,
+        exc.title,
+        exc.detail,
+        request,
+        errors=exc.errors,
+        retry_after=getattr(exc, "retry_after", None),
+    )
+
+
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("rate_limited", "Too many requests"),
+}
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        return internal_error_handler(request, exc)
+    code, title = _HTTP_CODES.get(status, ("http_error", "Request failed"))
+    errors = None
+    if isinstance(exc, ValidationException):
+        code, title = "invalid_request", "The request is not valid"
+        errors = _validation_errors(exc.extra)
+    detail = exc.detail
+    if isinstance(exc, NotFoundException):
+        detail = "No such resource."
+    elif isinstance(exc, NotAuthorizedException | PermissionDeniedException) and not detail:
+        detail = title
+    return problem(status, code, title, str(detail), request, errors=errors)
+
+
+def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:
+    if isinstance(extra, list):
+        return [e for e in extra if isinstance(e, dict)]
+    if isinstance(extra, dict):
+        return [extra]
+    return None
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("request.failed", path=request.url.path, method=request.method, exc_info=exc)
+    return problem(500, "internal_error", "Internal error", "Something went wrong on our side.", request)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    AppError: app_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

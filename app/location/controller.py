@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from litestar import Controller, get, patch, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.guards import requires
+from app.auth.principal import Operator
+from app.kit.pagination import Page, page_request, paginate
+from app.location import service
+from app.location.models import Location
+from app.location.schemas import LocationCreate, LocationOut, LocationUpdate
+
+
+def to_out(location: Location) -> LocationOut:
+    return msgspec.convert(location, LocationOut, from_attributes=True)
+
+
+class LocationController(Controller):
+    path = "/locations"
+    tags = ["Locations"]
+
+    @get("/", operation_id="listLocations", guards=[requires("locations:read")])
+    async def list_locations(
+        self, db: AsyncSession, operator: Operator, cursor: str | None = None, limit: int | None = None
+    ) -> Page[LocationOut]:
+        page = page_request(cursor, limit)
+        return paginate(await service.list_locations(db, operator, page), page, to_out)
+
+    @get("/{location_id:uuid}", operation_id="getLocation", guards=[requires("locations:read")])
+    async def get_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+        return to_out(await service.get_location(db, operator, location_id))
+
+    @post("/", operation_id="createLocation", guards=[requires("locations:write")])
+    async def create_location(self, db: AsyncSession, operator: Operator, data: LocationCreate) -> LocationOut:
+        return to_out(await service.create_location(db, operator, data))
+
+    @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[requires("locations:write")])
+    async def update_location(
+        self, db: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationUpdate
+    ) -> LocationOut:
+        return to_out(await service.update_location(db, operator, location_id, data))
+
+    @post(
+        "/{location_id:uuid}/deactivate", operation_id="deactivateLocation", status_code=200, guards=[requires("locations:write")]
+    )
+    async def deactivate_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+        return to_out(await service.set_location_active(db, operator, location_id, active=False))
+
+    @post(
+        "/{location_id:uuid}/reactivate", operation_id="reactivateLocation", status_code=200, guards=[requires("locations:write")]
+    )
+    async def reactivate_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+        return to_out(await service.set_location_active(db, operator, location_id, active=True))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import Select
+
+from app.db.repository import TenantRepository
+from app.location.models import Location
+
+
+class LocationRepository(TenantRepository[Location]):
+    model = Location
+
+    def visible(self, location_ids: Collection[uuid.UUID] | None) -> Select[tuple[Location]]:
+        statement = self.select()
+        if location_ids is not None:
+            statement = statement.where(Location.id.in_(location_ids))
+        return statement
+
+    async def by_code(self, code: str) -> Location | None:
+        result = await self.session.execute(self.select().where(Location.code == code))
+        return result.scalar_one_or_none()

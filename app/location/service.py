@@ -1,0 +1,62 @@
+"""Locations: the operator's sites, each with its own time zone, currency, tax mode and billing day."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.db.integrity import flush_unique
+from app.kit.errors import NotFound
+from app.kit.pagination import PageRequest
+from app.kit.schema import apply_patch
+from app.location.models import Location
+from app.location.repository import LocationRepository
+from app.location.schemas import LocationCreate, LocationUpdate
+
+_UNIQUE = {"uq_locations_tenant_id_code": "Another location already uses this code."}
+
+
+def _repo(session: AsyncSession, operator: Operator) -> LocationRepository:
+    return LocationRepository(session, operator.tenant_id)
+
+
+async def list_locations(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Location]:
+    repo = _repo(session, operator)
+    return await repo.page(page, repo.visible(operator.location_ids))
+
+
+async def get_location(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, *, for_update: bool = False
+) -> Location:
+    location = await _repo(session, operator).get(location_id, for_update=for_update)
+    if location is None or not operator.sees_location(location.id):
+        raise NotFound("No such location.")
+    return location
+
+
+async def create_location(session: AsyncSession, operator: Operator, data: LocationCreate) -> Location:
+    location = _repo(session, operator).add(Location(**msgspec.structs.asdict(data), active=True))
+    await flush_unique(session, _UNIQUE)
+    return location
+
+
+async def update_location(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationUpdate
+) -> Location:
+    location = await get_location(session, operator, location_id, for_update=True)
+    apply_patch(location, data)
+    await flush_unique(session, _UNIQUE)
+    return location
+
+
+async def set_location_active(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, *, active: bool
+) -> Location:
+    location = await get_location(session, operator, location_id, for_update=True)
+    location.active = active
+    await session.flush()
+    return location

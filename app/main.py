@@ -1,0 +1,121 @@
+"""The app factory: one place where plugins, middleware, routes and errors are put together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import asynccontextmanager
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from app.api_key.controller import ApiKeyController
+from app.auth.dependencies import provide_app_state, provide_member, provide_operator, provide_throttle
+from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
+from app.db.engine import create_engine, create_sessionmaker
+from app.db.session import provide_db
+from app.health.controller import HealthController
+from app.kit.clock import Clock
+from app.kit.errors import EXCEPTION_HANDLERS
+from app.kit.jobs import JobQueue, deserialize, serialize
+from app.kit.logging import configure_logging
+from app.kit.request_context import RequestContextMiddleware
+from app.kit.security import Passwords
+from app.location.controller import LocationController
+from app.member.controller import MemberController
+from app.member.me_controller import MeController, MemberTokenController
+from app.platform.controller import PlatformController
+from app.settings import Settings, get_settings
+from app.state import STATE_KEY, AppState
+from app.tenant.controller import TenantController
+from app.user.controller import UserController
+
+APP_ROLE = "flexledger_app"
+
+
+async def build_state(settings: Settings) -> AppState:
+    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=settings.database_pool_size)
+    redis = await create_pool(
+        RedisSettings.from_dsn(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        default_queue_name=settings.worker_queue_name,
+    )
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        redis=redis,
+        queue=JobQueue(redis, settings.worker_queue_name),
+        passwords=Passwords(settings),
+        clock=Clock(),
+    )
+
+
+def api_router() -> Router:
+    operator_api = Router(
+        path="/",
+        route_handlers=[TenantController, LocationController, UserController, MemberController, ApiKeyController],
+        middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
+        dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
+    )
+    member_api = Router(
+        path="/",
+        route_handlers=[MeController],
+        middleware=[DefineMiddleware(MemberTokenAuthMiddleware)],
+        dependencies={"member": Provide(provide_member, sync_to_thread=False)},
+    )
+    return Router(path="/api/v1", route_handlers=[operator_api, member_api, MemberTokenController])
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    state: AppState | None = None,
+    route_handlers: Sequence[ControllerRouterHandler] = (),
+    template_config: TemplateConfig | None = None,  # type: ignore[type-arg]
+) -> Litestar:
+    """Build the ASGI app. ``state`` lets tests hand in their own database and Redis handles;
+    ``route_handlers`` and ``template_config`` are how the portal mounts itself."""
+    settings = settings or (state.settings if state else get_settings())
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None]:
+        own = state is None
+        app.state[STATE_KEY] = app_state = state or await build_state(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app_state.redis.aclose()
+                await app_state.engine.dispose()
+
+    return Litestar(
+        route_handlers=[api_router(), PlatformController, HealthController, *route_handlers],
+        dependencies={
+            "app_state": Provide(provide_app_state, sync_to_thread=False),
+            "db": Provide(provide_db),
+            "throttle": Provide(provide_throttle, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        middleware=[RequestContextMiddleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key.get_secret_value(),
+            cookie_secure=settings.session_cookie_secure,
+            cookie_httponly=False,
+            cookie_samesite="lax",
+            exclude=["/api/", "/health/"],
+        ),
+        openapi_config=OpenAPIConfig(title="FlexLedger API", version="1.0.0"),
+        template_config=template_config,
+        request_max_body_size=settings.request_max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,62 @@
+"""The member's own API, for the mobile apps: ``/api/v1/me``, with member bearer tokens."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth
+from app.auth.principal import MemberPrincipal
+from app.auth.ratelimit import LoginThrottle
+from app.member import service
+from app.member.models import Member
+from app.member.repository import MemberRepository
+from app.member.schemas import MemberOut, MemberSelfUpdate, MemberTokenCreate, MemberTokenOut
+from app.state import AppState
+
+
+def to_out(member: Member) -> MemberOut:
+    return msgspec.convert(member, MemberOut, from_attributes=True)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["Member: me"]
+
+    @get("/", operation_id="getMe")
+    async def get_me(self, db: AsyncSession, member: MemberPrincipal) -> MemberOut:
+        return to_out(await service.get_self(db, member))
+
+    @patch("/", operation_id="updateMe")
+    async def update_me(self, db: AsyncSession, member: MemberPrincipal, data: MemberSelfUpdate) -> MemberOut:
+        return to_out(await service.update_self(db, member, data))
+
+    @delete("/token", operation_id="revokeMyToken")
+    async def revoke_my_token(self, db: AsyncSession, member: MemberPrincipal, app_state: AppState) -> None:
+        await auth.revoke_member_token(db, app_state, member)
+
+
+class MemberTokenController(Controller):
+    """Sign-in for the mobile apps: trades a member's password for a bearer token."""
+
+    path = "/auth/member-tokens"
+    tags = ["Member: me"]
+
+    @post("/", operation_id="createMemberToken")
+    async def create_member_token(
+        self,
+        request: Request[object, object, object],
+        db: AsyncSession,
+        app_state: AppState,
+        throttle: LoginThrottle,
+        data: MemberTokenCreate,
+    ) -> MemberTokenOut:
+        credentials = auth.Credentials(data.organisation, data.email, data.password, client_address(request))
+        member = await auth.sign_in(db, app_state, throttle, MemberRepository, credentials)
+        token, expires_at = await auth.issue_member_token(db, app_state, member, data.device_name)
+        return MemberTokenOut(token=token, expires_at=expires_at)
+
+
+def client_address(request: Request[object, object, object]) -> str:
+    return request.client.host if request.client else "unknown"

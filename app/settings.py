@@ -1,0 +1,63 @@
+"""Settings, read from the environment once at start-up and validated there."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, RedisDsn, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "production"
+    database_url: SecretStr
+    # Migrations run as the owner of the schema; the app itself never does.
+    migration_database_url: SecretStr | None = None
+    # The role every app connection switches to: neither owner of the tables nor able to bypass RLS.
+    database_app_role: str = "flexledger_app"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: RedisDsn
+    secret_key: SecretStr = Field(min_length=32)
+    platform_admin_token: SecretStr | None = Field(default=None, min_length=24)
+    public_url: str = "http://localhost:8000"
+    session_cookie_secure: bool = True
+    session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    member_token_days: int = Field(default=90, ge=1, le=3650)
+    login_attempts_per_window: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    request_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # argon2id cost; the defaults follow the library's recommendation.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = False
+    mail_from: str = "FlexLedger <billing@flexledger.test>"
+    worker_queue_name: str = "flexledger:queue"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url", "migration_database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgresql+asyncpg://")):
+            msg = "must be a postgresql:// URL"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def owner_database_url(self) -> str:
+        return (self.migration_database_url or self.database_url).get_secret_value()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; the first call validates the environment."""
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,32 @@
+"""What the running app holds: settings, database, Redis, queue, clock. Built in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.kit.clock import Clock
+from app.kit.jobs import JobQueue
+from app.kit.security import Passwords
+from app.settings import Settings
+
+STATE_KEY = "flexledger"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: ArqRedis
+    queue: JobQueue
+    passwords: Passwords
+    clock: Clock
+
+    @staticmethod
+    def of(app: Any) -> AppState:
+        state: AppState = app.state[STATE_KEY]
+        return state

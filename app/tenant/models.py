@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, Timestamps
+from app.kit.ids import new_id
+
+
+class Tenant(Timestamps, Base):
+    """An operator: the unit of isolation."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("slug ~ '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$'", name="slug_format"),
+        CheckConstraint("status IN ('active', 'suspended')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    support_email: Mapped[str | None] = mapped_column(String(320))
+    default_currency: Mapped[str] = mapped_column(String(3))
+    default_country: Mapped[str] = mapped_column(String(2))
+    default_time_zone: Mapped[str] = mapped_column(String(64))

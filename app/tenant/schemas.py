@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from app.api_key.schemas import ApiKeyCreated
+from app.kit.schema import (
+    CountryCode,
+    CurrencyCode,
+    Email,
+    Input,
+    Name,
+    Password,
+    TimeZone,
+    check_country,
+    check_currency,
+    check_time_zone,
+)
+
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="lower-case, digits, dashes")]
+
+
+class TenantUpdate(Input):
+    name: Name | UnsetType = UNSET
+    support_email: Email | None | UnsetType = UNSET
+    default_currency: CurrencyCode | UnsetType = UNSET
+    default_country: CountryCode | UnsetType = UNSET
+    default_time_zone: TimeZone | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        check_currency(self.default_currency)
+        check_country(self.default_country)
+        check_time_zone(self.default_time_zone)
+
+
+class TenantOut(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    support_email: str | None
+    default_currency: str
+    default_country: str
+    default_time_zone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OwnerCreate(Input):
+    email: Email
+    name: Name
+    password: Password
+
+
+class TenantCreate(Input):
+    """Platform admin only: a new operator with its first owner."""
+
+    slug: Slug
+    name: Name
+    default_currency: CurrencyCode
+    default_country: CountryCode
+    default_time_zone: TimeZone
+    owner: OwnerCreate
+    support_email: Email | None = None
+
+    def __post_init__(self) -> None:
+        check_currency(self.default_currency)
+        check_country(self.default_country)
+        check_time_zone(self.default_time_zone)
+
+
+class TenantCreated(msgspec.Struct):
+    tenant: TenantOut
+    owner_user_id: uuid.UUID
+    owner_api_key: ApiKeyCreated

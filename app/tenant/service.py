@@ -1,0 +1,76 @@
+"""The operator itself: its settings, and its creation by the platform."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api_key.models import ApiKey
+from app.api_key.schemas import ApiKeyCreate
+from app.api_key.service import create_api_key
+from app.auth.principal import ROLE_SCOPES, Operator
+from app.db.engine import bind_tenant
+from app.db.integrity import flush_unique
+from app.db.system import tenant_by_slug
+from app.kit.errors import Conflict, NotFound
+from app.kit.ids import new_id
+from app.kit.schema import apply_patch, normalize_email
+from app.kit.security import Passwords
+from app.tenant.models import Tenant
+from app.tenant.schemas import TenantCreate, TenantUpdate
+from app.user.models import User
+
+
+async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one_or_none()
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    return tenant
+
+
+async def update_tenant(session: AsyncSession, operator: Operator, data: TenantUpdate) -> Tenant:
+    tenant = await get_tenant(session, operator.tenant_id)
+    apply_patch(tenant, data)
+    await session.flush()
+    return tenant
+
+
+async def create_tenant(
+    session: AsyncSession, passwords: Passwords, data: TenantCreate, now: datetime
+) -> tuple[Tenant, User, ApiKey, str]:
+    """Create an operator, its owner and an owner API key, acting as the new tenant throughout."""
+    if await tenant_by_slug(session, data.slug) is not None:
+        raise Conflict(f"The slug '{data.slug}' is taken.")
+    tenant_id = new_id()
+    await bind_tenant(session, tenant_id)
+    tenant = Tenant(
+        id=tenant_id,
+        slug=data.slug,
+        name=data.name,
+        status="active",
+        support_email=data.support_email,
+        default_currency=data.default_currency,
+        default_country=data.default_country,
+        default_time_zone=data.default_time_zone,
+    )
+    session.add(tenant)
+    await flush_unique(session, {"uq_tenants_slug": f"The slug '{data.slug}' is taken."})
+    owner = User(
+        tenant_id=tenant_id,
+        email=normalize_email(data.owner.email),
+        name=data.owner.name,
+        role="owner",
+        password_hash=await passwords.hash(data.owner.password),
+        active=True,
+    )
+    session.add(owner)
+    await session.flush()
+    acting_owner = Operator(
+        tenant_id=tenant_id, actor_kind="user", actor_id=owner.id, scopes=ROLE_SCOPES["owner"], role="owner"
+    )
+    key_request = ApiKeyCreate(name="Owner key", scopes=sorted(ROLE_SCOPES["owner"]))
+    key, secret = await create_api_key(session, acting_owner, key_request, now)
+    return tenant, owner, key, secret

@@ -1,0 +1,62 @@
+"""Building blocks that migrations use to put a table behind the tenant wall.
+
+Roles are cluster-wide, so they are created if missing and never dropped by a downgrade.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+APP_ROLE = "flexledger_app"
+SYSTEM_ROLE = "flexledger_system"
+
+
+def create_roles() -> None:
+    for role in (APP_ROLE, SYSTEM_ROLE):
+        op.execute(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+            f"THEN CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT; END IF; END $$"
+        )
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}, {SYSTEM_ROLE}")
+    op.execute(
+        "CREATE FUNCTION app_current_tenant() RETURNS uuid LANGUAGE sql STABLE "
+        "AS $$ SELECT nullif(current_setting('app.tenant_id', true), '')::uuid $$"
+    )
+
+
+def drop_roles_grants() -> None:
+    op.execute("DROP FUNCTION app_current_tenant()")
+    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}, {SYSTEM_ROLE}")
+
+
+def protect(table: str, *, key: str = "tenant_id", system_reads: bool = False) -> None:
+    """Row-level security on ``table``: a transaction sees and writes only its tenant's rows."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table} "
+        f"USING ({key} = app_current_tenant()) WITH CHECK ({key} = app_current_tenant())"
+    )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
+    if system_reads:
+        op.execute(
+            f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)"
+        )
+        op.execute(f"GRANT SELECT ON {table} TO {SYSTEM_ROLE}")
+
+
+def unprotect(table: str) -> None:
+    op.execute(f"DROP POLICY IF EXISTS system_read ON {table}")
+    op.execute(f"DROP POLICY tenant_isolation ON {table}")
+    op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}, {SYSTEM_ROLE}")
+
+
+def system_function(signature: str, returns: str, body: str) -> None:
+    """A named cross-tenant read: runs as the system role, callable only by the app role."""
+    op.execute(
+        f"CREATE FUNCTION {signature} RETURNS {returns} LANGUAGE sql STABLE SECURITY DEFINER "
+        f"SET search_path = public, pg_temp AS $$ {body} $$"
+    )
+    op.execute(f"ALTER FUNCTION {signature} OWNER TO {SYSTEM_ROLE}")
+    op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}")
