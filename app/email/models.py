@@ -14,7 +14,7 @@ class Email(TenantOwned, Base):
     __tablename__ = "emails"
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
-        Index("ix_emails_queued", "created_at", postgresql_where="status = 'queued'"),
+        Index("ix_emails_queued", "updated_at", postgresql_where="status = 'queued'"),
     )
 
     to_address: Mapped[str] = mapped_column(String(320))

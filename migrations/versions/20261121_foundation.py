@@ -101,7 +101,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_emails_queued",
         "emails",
-        ["created_at"],
+        ["updated_at"],
         unique=False,
         postgresql_where="status = 'queued'",
     )
@@ -337,8 +337,8 @@ def upgrade() -> None:
     tenancy.system_function(
         "sys_queued_emails(p_before timestamptz, p_limit integer)",
         "TABLE(tenant_id uuid, id uuid)",
-        "SELECT tenant_id, id FROM emails WHERE status = 'queued' AND created_at < p_before "
-        "ORDER BY created_at LIMIT p_limit",
+        "SELECT tenant_id, id FROM emails WHERE status = 'queued' AND updated_at < p_before "
+        "ORDER BY updated_at LIMIT p_limit",
     )
 
 

@@ -1,0 +1,56 @@
+"""The ``flexledger`` command: one image, one entry point; the argument picks the process.
+
+    flexledger api [--host H] [--port P]   the HTTP service (JSON API, portal, console)
+    flexledger worker                      the background worker
+    flexledger migrate                     apply database migrations (as the schema owner)
+    flexledger seed-demo                   create the demo operator (idempotent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+from pathlib import Path
+
+
+def migrate(revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    import migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    command.upgrade(config, revision)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="flexledger", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    api = commands.add_parser("api")
+    api.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container listens on all interfaces
+    api.add_argument("--port", type=int, default=8000)
+    commands.add_parser("worker")
+    commands.add_parser("migrate")
+    commands.add_parser("seed-demo")
+    args = parser.parse_args(argv)
+
+    from app.settings import get_settings
+
+    if args.command == "migrate":
+        migrate()
+        return
+    settings = get_settings()  # validates the environment before anything starts
+    if args.command == "api":
+        import uvicorn
+
+        # The portal mounts itself on the core app; named by string so app/ never imports it.
+        uvicorn.run("portal.asgi:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+    elif args.command == "worker":
+        worker_module = importlib.import_module("workers.main")
+        worker_module.run(settings)
+    elif args.command == "seed-demo":
+        from app.demo import seed_demo
+
+        asyncio.run(seed_demo(settings))

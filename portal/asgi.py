@@ -1,0 +1,49 @@
+"""The full web app: the core API plus the console, the portal and their static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar, Router, get
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.main import create_app as create_core_app
+from app.settings import Settings
+from app.state import AppState
+from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
+from portal.views import ConsolePages, PortalPages
+
+HERE = Path(__file__).parent
+
+
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    return Redirect(path="/portal/", status_code=303)
+
+
+def web_routes() -> list[Router]:
+    return [
+        Router(
+            path="/",
+            route_handlers=[pages],
+            middleware=[WebSessionMiddleware(pages.kind)],
+            exception_handlers={NotSignedIn: not_signed_in_handler},
+        )
+        for pages in (ConsolePages, PortalPages)
+    ]
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Litestar:
+    return create_core_app(
+        settings,
+        state=state,
+        route_handlers=[
+            *web_routes(),
+            home,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        ],
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+    )

@@ -1,0 +1,79 @@
+"""Signed-in browsers: resolve the session cookie to a principal, and send the rest to sign in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from app.auth.principal import MemberPrincipal, Operator
+from app.auth.service import operator_for_user
+from app.auth.web_session import SessionKind, WebSessions
+from app.db.engine import bind_tenant
+from app.member.repository import MemberRepository
+from app.state import AppState
+from app.user.repository import UserRepository
+
+
+def web_sessions(state: AppState) -> WebSessions:
+    return WebSessions(state.redis, state.settings.session_max_age_seconds)
+
+
+async def _principal(state: AppState, kind: SessionKind, session_id: str | None) -> Operator | MemberPrincipal | None:
+    session = await web_sessions(state).get(kind, session_id)
+    if session is None:
+        return None
+    async with state.sessionmaker() as db, db.begin():
+        await bind_tenant(db, session.tenant_id)
+        if kind == "console":
+            user = await UserRepository(db, session.tenant_id).get(session.subject_id)
+            return await operator_for_user(db, user) if user is not None and user.active else None
+        member = await MemberRepository(db, session.tenant_id).get(session.subject_id)
+        if member is None or not member.active:
+            return None
+        return MemberPrincipal(tenant_id=member.tenant_id, member_id=member.id)
+
+
+class WebSessionMiddleware(ASGIMiddleware):
+    """Put the signed-in principal (or None) in ``scope["user"]`` for one area's routes."""
+
+    def __init__(self, kind: SessionKind) -> None:
+        self.kind = kind
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        state = AppState.of(scope["litestar_app"])
+        scope["user"] = await _principal(state, self.kind, connection.cookies.get(WebSessions.cookie_name(self.kind)))
+        await next_app(scope, receive, send)
+
+
+class NotSignedIn(Exception):
+    def __init__(self, login_path: str) -> None:
+        super().__init__(login_path)
+        self.login_path = login_path
+
+
+def signed_in(login_path: str) -> Any:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("user") is None:
+            raise NotSignedIn(login_path)
+
+    return guard
+
+
+def not_signed_in_handler(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        return Response(content=None, status_code=204, headers={"HX-Redirect": exc.login_path})
+    return Redirect(path=exc.login_path, status_code=303)
+
+
+def tenant_of(request: Request[Any, Any, Any]) -> uuid.UUID:
+    principal = request.scope.get("user")
+    assert isinstance(principal, Operator | MemberPrincipal)
+    return principal.tenant_id

@@ -1,0 +1,149 @@
+"""Pages of the operator console (/console) and the member portal (/portal).
+
+Every page works without JavaScript (forms post and answer 303); with htmx, forms swap in place and
+a successful sign-in answers with HX-Redirect. Fragments are named blocks of the page's template.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import provide_operator
+from app.auth.principal import MemberPrincipal
+from app.auth.ratelimit import LoginThrottle
+from app.auth.service import Credentials, People, sign_in
+from app.auth.web_session import SessionKind, WebSessions
+from app.kit.errors import TooManyRequests, Unauthenticated
+from app.kit.pagination import PageRequest
+from app.location.service import list_locations
+from app.member.repository import MemberRepository
+from app.member.service import get_self
+from app.state import AppState
+from app.tenant.service import get_tenant
+from app.user.repository import UserRepository
+from app.user.service import get_user
+from portal.session import signed_in, web_sessions
+
+HX_VARY = {"Vary": "HX-Request"}
+
+
+class SignInForm(msgspec.Struct):
+    organisation: str = ""
+    email: str = ""
+    password: str = ""
+
+
+def _is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _go(request: Request[Any, Any, Any], path: str) -> Response[Any]:
+    if _is_htmx(request):
+        return Response(content=None, status_code=204, headers={"HX-Redirect": path, **HX_VARY})
+    return Redirect(path=path, status_code=303, headers=HX_VARY)
+
+
+class SignInPages(Controller):
+    """Sign-in and sign-out, shared by both areas; subclasses say which."""
+
+    include_in_schema = False
+    kind: ClassVar[SessionKind]
+    people: ClassVar[type[People[Any]]]
+    title: ClassVar[str]
+
+    def _page(self, request: Request[Any, Any, Any], form: SignInForm, error: str | None, status: int) -> Template:
+        context = {"area": self.kind, "title": self.title, "form": form, "error": error}
+        block = "form" if _is_htmx(request) else None
+        return Template(
+            template_name="login.html", context={**context, "block": block}, status_code=status, headers=HX_VARY
+        )
+
+    @get("/login")
+    async def login_page(self, request: Request[Any, Any, Any], organisation: str = "") -> Response[Any] | Template:
+        if request.scope.get("user") is not None:
+            return _go(request, f"/{self.kind}/")
+        return self._page(request, SignInForm(organisation=organisation), None, 200)
+
+    @post("/login")
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        app_state: AppState,
+        throttle: LoginThrottle,
+        data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any] | Template:
+        client = request.client.host if request.client else "unknown"
+        try:
+            person = await sign_in(
+                db, app_state, throttle, self.people, Credentials(data.organisation, data.email, data.password, client)
+            )
+        except TooManyRequests as exc:
+            return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 429)
+        except Unauthenticated as exc:
+            return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 401)
+        sessions = web_sessions(app_state)
+        await sessions.delete(request.cookies.get(WebSessions.cookie_name(self.kind)))
+        session_id = await sessions.create(self.kind, person.tenant_id, person.id)
+        response = _go(request, f"/{self.kind}/")
+        response.set_cookie(
+            WebSessions.cookie_name(self.kind),
+            session_id,
+            path=f"/{self.kind}",
+            httponly=True,
+            secure=app_state.settings.session_cookie_secure,
+            samesite="lax",
+            max_age=app_state.settings.session_max_age_seconds,
+        )
+        return response
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any], app_state: AppState) -> Response[Any]:
+        name = WebSessions.cookie_name(self.kind)
+        await web_sessions(app_state).delete(request.cookies.get(name))
+        response = _go(request, f"/{self.kind}/login")
+        response.delete_cookie(name, path=f"/{self.kind}")
+        return response
+
+
+class ConsolePages(SignInPages):
+    path = "/console"
+    kind = "console"
+    people = UserRepository
+    title = "Operator console"
+
+    @get("/", guards=[signed_in("/console/login")])
+    async def dashboard(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+        operator = provide_operator(request)
+        tenant = await get_tenant(db, operator.tenant_id)
+        assert operator.user_id is not None
+        user = await get_user(db, operator, operator.user_id)
+        locations = await list_locations(db, operator, PageRequest(after=None, limit=200))
+        return Template(
+            template_name="console/dashboard.html",
+            context={"tenant": tenant, "user": user, "locations": locations, "area": "console"},
+        )
+
+
+class PortalPages(SignInPages):
+    path = "/portal"
+    kind = "portal"
+    people = MemberRepository
+    title = "Member portal"
+
+    @get("/", guards=[signed_in("/portal/login")])
+    async def dashboard(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+        member = request.scope["user"]
+        assert isinstance(member, MemberPrincipal)
+        tenant = await get_tenant(db, member.tenant_id)
+        return Template(
+            template_name="portal/dashboard.html",
+            context={"tenant": tenant, "member": await get_self(db, member), "area": "portal"},
+        )

@@ -1,0 +1,110 @@
+"""The arq worker: which jobs exist, how they are run, and the periodic sweeps.
+
+Jobs are thin: load by id, call a service, commit. Each runs in its own transaction bound to the
+tenant named in its arguments, so row-level security holds in the worker exactly as in the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+import structlog
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Function, Worker, func
+
+from app.db import system
+from app.db.engine import bind_tenant
+from app.email.service import SEND_JOB, send_email, send_job_id
+from app.kit.jobs import JobRequest, deserialize, serialize
+from app.main import build_state
+from app.settings import Settings
+from app.state import AppState
+
+log = structlog.get_logger()
+SWEEP_BATCH = 500
+Ctx = dict[str, Any]
+
+
+def _job(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
+    """Register a job under a dotted name, with its id bound into every log line it writes.
+
+    ``keep_result=0`` frees a job id as soon as the job finishes, so a sweep can ring again for a
+    row that is still due; while a job is queued or running its id still blocks a duplicate."""
+
+    def wrap(function: Callable[..., Awaitable[Any]]) -> Function:
+        @wraps(function)
+        async def run(ctx: Ctx, *args: Any) -> Any:
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(job=name, job_id=ctx.get("job_id"))
+            return await function(ctx, *args)
+
+        return func(run, name=name, keep_result=0)
+
+    return wrap
+
+
+def state_of(ctx: Ctx) -> AppState:
+    state: AppState = ctx["state"]
+    return state
+
+
+@_job(SEND_JOB)
+async def email_send(ctx: Ctx, tenant_id: str, email_id: str) -> str:
+    state = state_of(ctx)
+    structlog.contextvars.bind_contextvars(tenant_id=tenant_id)
+    async with state.sessionmaker() as session:
+        await bind_tenant(session, uuid.UUID(tenant_id))
+        async with session.begin():
+            return await send_email(session, state.settings, uuid.UUID(tenant_id), uuid.UUID(email_id), state.clock.now())
+
+
+async def email_sweep(ctx: Ctx) -> int:
+    """Ring again for e-mails still queued a minute after their last attempt (a lost or failed job)."""
+    state = state_of(ctx)
+    async with state.sessionmaker() as session, session.begin():
+        due = await system.queued_emails(session, state.clock.now() - timedelta(minutes=1), SWEEP_BATCH)
+    for tenant_id, email_id in due:
+        await state.queue.enqueue(JobRequest(SEND_JOB, (str(tenant_id), str(email_id)), send_job_id(email_id)))
+    if due:
+        log.info("email.sweep.requeued", count=len(due))
+    return len(due)
+
+
+def make_worker(settings: Settings, *, burst: bool = False, state: AppState | None = None) -> Worker:
+    async def startup(ctx: Ctx) -> None:
+        ctx["state"] = state or await build_state(settings)
+
+    async def shutdown(ctx: Ctx) -> None:
+        if state is None and "state" in ctx:
+            await ctx["state"].redis.aclose()
+            await ctx["state"].engine.dispose()
+
+    return Worker(
+        functions=[email_send],
+        cron_jobs=[cron(email_sweep, name="email.sweep", second=0, run_at_startup=False)],  # type: ignore[arg-type]
+        on_startup=startup,
+        on_shutdown=shutdown,
+        redis_settings=RedisSettings.from_dsn(str(settings.redis_url)),
+        queue_name=settings.worker_queue_name,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        health_check_interval=5,
+        health_check_key=f"{settings.worker_queue_name}:health-check",
+        max_jobs=20,
+        job_timeout=300,
+        burst=burst,
+        poll_delay=0.2,
+        handle_signals=not burst,
+    )
+
+
+def run(settings: Settings) -> None:
+    from app.kit.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    make_worker(settings).run()
