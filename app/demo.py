@@ -39,7 +39,11 @@ MEMBERS = [
 
 def demo_api_key(settings: Settings) -> tuple[str, str]:
     def derive(label: str) -> bytes:
-        return hmac.new(settings.secret_key.get_secret_value().encode(), label.encode(), hashlib.sha256).digest()
+        return hmac.new(
+            settings.secret_key.get_secret_value().encode(),
+            label.encode(),
+            hashlib.sha256,
+        ).digest()
 
     prefix = derive("demo-api-key-prefix").hex()[:12]
     secret = base64.urlsafe_b64encode(derive("demo-api-key-secret")).rstrip(b"=").decode()
@@ -81,24 +85,48 @@ async def _create(session, passwords, settings, now) -> None:  # type: ignore[no
         ),
         now,
     )
-    operator = Operator(tenant_id=tenant.id, actor_kind="user", actor_id=owner.id, scopes=ROLE_SCOPES["owner"], role="owner")
+    operator = Operator(
+        tenant_id=tenant.id,
+        actor_kind="user",
+        actor_id=owner.id,
+        scopes=ROLE_SCOPES["owner"],
+        role="owner",
+    )
     london = await create_location(
         session,
         operator,
         LocationCreate(
-            name="London Bridge", code="LON", time_zone="Europe/London", country="GB", currency="GBP", tax_mode="exclusive"
+            name="London Bridge",
+            code="LON",
+            time_zone="Europe/London",
+            country="GB",
+            currency="GBP",
+            tax_mode="exclusive",
         ),
     )
     dublin = await create_location(
         session,
         operator,
         LocationCreate(
-            name="Dublin Docks", code="DUB", time_zone="Europe/Dublin", country="IE", currency="EUR", tax_mode="inclusive"
+            name="Dublin Docks",
+            code="DUB",
+            time_zone="Europe/Dublin",
+            country="IE",
+            currency="EUR",
+            tax_mode="inclusive",
         ),
     )
     locations = {"LON": london.id, "DUB": dublin.id}
     await create_user(
-        session, operator, passwords, UserCreate(email="finance@harbour.test", name="Fin Ance", role="finance", password=STAFF_PASSWORD)
+        session,
+        operator,
+        passwords,
+        UserCreate(
+            email="finance@harbour.test",
+            name="Fin Ance",
+            role="finance",
+            password=STAFF_PASSWORD,
+        ),
     )
     await create_user(
         session,
@@ -118,10 +146,21 @@ async def _create(session, passwords, settings, now) -> None:  # type: ignore[no
             operator,
             passwords,
             settings,
-            MemberCreate(email=email, name=name, location_id=locations[code], password=MEMBER_PASSWORD),
+            MemberCreate(
+                email=email,
+                name=name,
+                location_id=locations[code],
+                password=MEMBER_PASSWORD,
+            ),
         )
     key, prefix = demo_api_key(settings)
     ApiKeyRepository(session, tenant.id).add(
-        ApiKey(name="Demo key", prefix=prefix, digest=token_digest(key), scopes=sorted(SCOPES), created_by_user_id=owner.id)
+        ApiKey(
+            name="Demo key",
+            prefix=prefix,
+            digest=token_digest(key),
+            scopes=sorted(SCOPES),
+            created_by_user_id=owner.id,
+        )
     )
     await session.flush()

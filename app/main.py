@@ -16,10 +16,16 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from app.api_key.controller import ApiKeyController
-from app.auth.dependencies import provide_app_state, provide_member, provide_operator, provide_throttle
 from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
 from app.db.engine import create_engine, create_sessionmaker
+from app.db.provision import APP_ROLE
 from app.db.session import provide_db
+from app.dependencies import (
+    provide_app_state,
+    provide_member,
+    provide_operator,
+    provide_throttle,
+)
 from app.health.controller import HealthController
 from app.kit.clock import Clock
 from app.kit.errors import EXCEPTION_HANDLERS
@@ -36,11 +42,14 @@ from app.state import STATE_KEY, AppState
 from app.tenant.controller import TenantController
 from app.user.controller import UserController
 
-APP_ROLE = "flexledger_app"
 
 
 async def build_state(settings: Settings) -> AppState:
-    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=settings.database_pool_size)
+    engine = create_engine(
+        settings.database_url.get_secret_value(),
+        app_role=APP_ROLE,
+        pool_size=settings.database_pool_size,
+    )
     redis = await create_pool(
         RedisSettings.from_dsn(str(settings.redis_url)),
         job_serializer=serialize,
@@ -61,7 +70,13 @@ async def build_state(settings: Settings) -> AppState:
 def api_router() -> Router:
     operator_api = Router(
         path="/",
-        route_handlers=[TenantController, LocationController, UserController, MemberController, ApiKeyController],
+        route_handlers=[
+            TenantController,
+            LocationController,
+            UserController,
+            MemberController,
+            ApiKeyController,
+        ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
     )
@@ -98,7 +113,12 @@ def create_app(
                 await app_state.engine.dispose()
 
     return Litestar(
-        route_handlers=[api_router(), PlatformController, HealthController, *route_handlers],
+        route_handlers=[
+            api_router(),
+            PlatformController,
+            HealthController,
+            *route_handlers,
+        ],
         dependencies={
             "app_state": Provide(provide_app_state, sync_to_thread=False),
             "db": Provide(provide_db),

@@ -17,11 +17,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    url = (
-        config.attributes.get("url")
-        or os.environ.get("MIGRATION_DATABASE_URL")
-        or os.environ.get("DATABASE_URL")
-    )
+    url = config.attributes.get("url") or os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
         msg = "Set MIGRATION_DATABASE_URL or DATABASE_URL to the schema owner's connection URL."
         raise SystemExit(msg)
@@ -29,9 +25,7 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection, target_metadata=target_metadata, compare_type=True
-    )
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

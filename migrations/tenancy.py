@@ -39,9 +39,7 @@ def protect(table: str, *, key: str = "tenant_id", system_reads: bool = False) -
     )
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
     if system_reads:
-        op.execute(
-            f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)"
-        )
+        op.execute(f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)")
         op.execute(f"GRANT SELECT ON {table} TO {SYSTEM_ROLE}")
 
 

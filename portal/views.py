@@ -6,26 +6,22 @@ a successful sign-in answers with HX-Redirect. Fragments are named blocks of the
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import provide_operator
 from app.auth.principal import MemberPrincipal
-from app.auth.ratelimit import LoginThrottle
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions
+from app.dependencies import Db, State, Throttle, provide_operator
 from app.kit.errors import TooManyRequests, Unauthenticated
 from app.kit.pagination import PageRequest
 from app.location.service import list_locations
 from app.member.repository import MemberRepository
 from app.member.service import get_self
-from app.state import AppState
 from app.tenant.service import get_tenant
 from app.user.repository import UserRepository
 from app.user.service import get_user
@@ -35,7 +31,7 @@ HX_VARY = {"Vary": "HX-Request"}
 
 
 class SignInForm(msgspec.Struct):
-    organisation: str = ""
+    organisation: FromQuery[str] = ""
     email: str = ""
     password: str = ""
 
@@ -58,15 +54,26 @@ class SignInPages(Controller):
     people: ClassVar[type[People[Any]]]
     title: ClassVar[str]
 
-    def _page(self, request: Request[Any, Any, Any], form: SignInForm, error: str | None, status: int) -> Template:
+    def _page(
+        self,
+        request: Request[Any, Any, Any],
+        form: SignInForm,
+        error: str | None,
+        status: int,
+    ) -> Template:
         context = {"area": self.kind, "title": self.title, "form": form, "error": error}
         block = "form" if _is_htmx(request) else None
         return Template(
-            template_name="login.html", context={**context, "block": block}, status_code=status, headers=HX_VARY
+            template_name="login.html",
+            context={**context, "block": block},
+            status_code=status,
+            headers=HX_VARY,
         )
 
     @get("/login")
-    async def login_page(self, request: Request[Any, Any, Any], organisation: str = "") -> Response[Any] | Template:
+    async def login_page(
+        self, request: Request[Any, Any, Any], organisation: FromQuery[str] = ""
+    ) -> Response[Any] | Template:
         if request.scope.get("user") is not None:
             return _go(request, f"/{self.kind}/")
         return self._page(request, SignInForm(organisation=organisation), None, 200)
@@ -75,15 +82,19 @@ class SignInPages(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        app_state: AppState,
-        throttle: LoginThrottle,
-        data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db: Db,
+        app_state: State,
+        throttle: Throttle,
+        data: URLEncodedBody[SignInForm],
     ) -> Response[Any] | Template:
         client = request.client.host if request.client else "unknown"
         try:
             person = await sign_in(
-                db, app_state, throttle, self.people, Credentials(data.organisation, data.email, data.password, client)
+                db,
+                app_state,
+                throttle,
+                self.people,
+                Credentials(data.organisation, data.email, data.password, client),
             )
         except TooManyRequests as exc:
             return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 429)
@@ -105,7 +116,7 @@ class SignInPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any], app_state: AppState) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], app_state: State) -> Response[Any]:
         name = WebSessions.cookie_name(self.kind)
         await web_sessions(app_state).delete(request.cookies.get(name))
         response = _go(request, f"/{self.kind}/login")
@@ -120,7 +131,7 @@ class ConsolePages(SignInPages):
     title = "Operator console"
 
     @get("/", guards=[signed_in("/console/login")])
-    async def dashboard(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+    async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
         operator = provide_operator(request)
         tenant = await get_tenant(db, operator.tenant_id)
         assert operator.user_id is not None
@@ -128,7 +139,12 @@ class ConsolePages(SignInPages):
         locations = await list_locations(db, operator, PageRequest(after=None, limit=200))
         return Template(
             template_name="console/dashboard.html",
-            context={"tenant": tenant, "user": user, "locations": locations, "area": "console"},
+            context={
+                "tenant": tenant,
+                "user": user,
+                "locations": locations,
+                "area": "console",
+            },
         )
 
 
@@ -139,11 +155,15 @@ class PortalPages(SignInPages):
     title = "Member portal"
 
     @get("/", guards=[signed_in("/portal/login")])
-    async def dashboard(self, request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+    async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
         member = request.scope["user"]
         assert isinstance(member, MemberPrincipal)
         tenant = await get_tenant(db, member.tenant_id)
         return Template(
             template_name="portal/dashboard.html",
-            context={"tenant": tenant, "member": await get_self(db, member), "area": "portal"},
+            context={
+                "tenant": tenant,
+                "member": await get_self(db, member),
+                "area": "portal",
+            },
         )

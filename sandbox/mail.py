@@ -1,6 +1,6 @@
 """A local mail catcher: a real SMTP server that keeps what it receives, and a page listing it.
 
-    python -m sandbox.mail --smtp-port 1025 --http-port 8025
+python -m sandbox.mail --smtp-port 1025 --http-port 8025
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         with self.lock:
             self.messages.append(message_from_bytes(raw, policy=default_policy))
@@ -99,7 +99,7 @@ def main() -> None:
     sink = MailSink(args.smtp_port).start()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             body = _page(sink.mailbox)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -107,7 +107,7 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)

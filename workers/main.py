@@ -60,7 +60,13 @@ async def email_send(ctx: Ctx, tenant_id: str, email_id: str) -> str:
     async with state.sessionmaker() as session:
         await bind_tenant(session, uuid.UUID(tenant_id))
         async with session.begin():
-            return await send_email(session, state.settings, uuid.UUID(tenant_id), uuid.UUID(email_id), state.clock.now())
+            return await send_email(
+                session,
+                state.settings,
+                uuid.UUID(tenant_id),
+                uuid.UUID(email_id),
+                state.clock.now(),
+            )
 
 
 async def email_sweep(ctx: Ctx) -> int:

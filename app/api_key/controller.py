@@ -4,15 +4,14 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api_key import service
 from app.api_key.models import ApiKey
 from app.api_key.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.auth.guards import requires
-from app.auth.principal import Operator
+from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
-from app.state import AppState
 
 
 def to_out(key: ApiKey) -> ApiKeyOut:
@@ -25,24 +24,37 @@ class ApiKeyController(Controller):
 
     @get("/", operation_id="listApiKeys", guards=[requires("api_keys:read")])
     async def list_api_keys(
-        self, db: AsyncSession, operator: Operator, cursor: str | None = None, limit: int | None = None
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[ApiKeyOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_api_keys(db, operator, page), page, to_out)
 
-    @get("/{api_key_id:uuid}", operation_id="getApiKey", guards=[requires("api_keys:read")])
-    async def get_api_key(self, db: AsyncSession, operator: Operator, api_key_id: uuid.UUID) -> ApiKeyOut:
+    @get(
+        "/{api_key_id:uuid}",
+        operation_id="getApiKey",
+        guards=[requires("api_keys:read")],
+    )
+    async def get_api_key(self, db: Db, operator: Actor, api_key_id: FromPath[uuid.UUID]) -> ApiKeyOut:
         return to_out(await service.get_api_key(db, operator, api_key_id))
 
     @post("/", operation_id="createApiKey", guards=[requires("api_keys:write")])
     async def create_api_key(
-        self, db: AsyncSession, operator: Operator, app_state: AppState, data: ApiKeyCreate
+        self, db: Db, operator: Actor, app_state: State, data: JSONBody[ApiKeyCreate]
     ) -> ApiKeyCreated:
         key, secret = await service.create_api_key(db, operator, data, app_state.clock.now())
         return ApiKeyCreated(api_key=to_out(key), key=secret)
 
-    @post("/{api_key_id:uuid}/revoke", operation_id="revokeApiKey", status_code=200, guards=[requires("api_keys:write")])
+    @post(
+        "/{api_key_id:uuid}/revoke",
+        operation_id="revokeApiKey",
+        status_code=200,
+        guards=[requires("api_keys:write")],
+    )
     async def revoke_api_key(
-        self, db: AsyncSession, operator: Operator, app_state: AppState, api_key_id: uuid.UUID
+        self, db: Db, operator: Actor, app_state: State, api_key_id: FromPath[uuid.UUID]
     ) -> ApiKeyOut:
         return to_out(await service.revoke_api_key(db, operator, api_key_id, app_state.clock.now()))

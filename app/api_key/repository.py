@@ -19,7 +19,10 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
             .where(
                 ApiKey.tenant_id == self.tenant_id,
                 ApiKey.id == key_id,
-                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - timedelta(minutes=1)),
+                or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at < now - timedelta(minutes=1),
+                ),
             )
             .values(last_used_at=now)
         )

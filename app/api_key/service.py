@@ -25,7 +25,11 @@ async def list_api_keys(session: AsyncSession, operator: Operator, page: PageReq
 
 
 async def get_api_key(
-    session: AsyncSession, operator: Operator, key_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    operator: Operator,
+    key_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> ApiKey:
     key = await ApiKeyRepository(session, operator.tenant_id).get(key_id, for_update=for_update)
     if key is None:
@@ -33,7 +37,9 @@ async def get_api_key(
     return key
 
 
-async def create_api_key(session: AsyncSession, operator: Operator, data: ApiKeyCreate, now: datetime) -> tuple[ApiKey, str]:
+async def create_api_key(
+    session: AsyncSession, operator: Operator, data: ApiKeyCreate, now: datetime
+) -> tuple[ApiKey, str]:
     """Create a key; returns it with its secret, which is not stored and cannot be shown again."""
     beyond = sorted(set(data.scopes) - operator.scopes)
     if beyond:

@@ -29,7 +29,15 @@ SCOPES = frozenset(
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "owner": SCOPES,
     "admin": SCOPES,
-    "finance": frozenset({"settings:read", "locations:read", "users:read", "members:read", "members:write"}),
+    "finance": frozenset(
+        {
+            "settings:read",
+            "locations:read",
+            "users:read",
+            "members:read",
+            "members:write",
+        }
+    ),
     "location_manager": frozenset({"settings:read", "locations:read", "members:read", "members:write"}),
 }
 

@@ -22,7 +22,10 @@ class LoginThrottle:
         account_fails, address_fails = await self.redis.mget(account_key, address_key)
         if int(account_fails or 0) >= self.attempts or int(address_fails or 0) >= self.attempts * 10:
             retry_after = max(await self.redis.ttl(account_key), await self.redis.ttl(address_key), 1)
-            raise TooManyRequests("Too many failed sign-in attempts; try again later.", retry_after=retry_after)
+            raise TooManyRequests(
+                "Too many failed sign-in attempts; try again later.",
+                retry_after=retry_after,
+            )
 
     async def failed(self, account: str, client: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

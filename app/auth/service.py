@@ -16,7 +16,12 @@ from app.db import system
 from app.db.engine import bind_tenant
 from app.kit.errors import Unauthenticated
 from app.kit.schema import normalize_email
-from app.kit.security import api_key_prefix, digests_match, new_member_token, token_digest
+from app.kit.security import (
+    api_key_prefix,
+    digests_match,
+    new_member_token,
+    token_digest,
+)
 from app.member.models import Member, MemberToken
 from app.member.repository import MemberTokenRepository
 from app.state import AppState
@@ -68,7 +73,10 @@ async def authenticate_api_key(state: AppState, token: str) -> Operator:
         await bind_tenant(session, record.tenant_id)
         await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
     return Operator(
-        tenant_id=record.tenant_id, actor_kind="api_key", actor_id=record.id, scopes=frozenset(record.scopes)
+        tenant_id=record.tenant_id,
+        actor_kind="api_key",
+        actor_id=record.id,
+        scopes=frozenset(record.scopes),
     )
 
 
@@ -139,7 +147,12 @@ async def issue_member_token(
     token = new_member_token()
     expires_at = state.clock.now() + timedelta(days=state.settings.member_token_days)
     MemberTokenRepository(session, member.tenant_id).add(
-        MemberToken(member_id=member.id, digest=token_digest(token), device_name=device_name, expires_at=expires_at)
+        MemberToken(
+            member_id=member.id,
+            digest=token_digest(token),
+            device_name=device_name,
+            expires_at=expires_at,
+        )
     )
     await session.flush()
     return token, expires_at

@@ -1,6 +1,6 @@
 """Engine and session factory for the app's connections.
 
-Every app connection switches to the unprivileged application role as soon as it is opened, so
+Every app connection runs as the unprivileged application role from its first statement, so
 whatever login role the URL names, queries run subject to row-level security.
 """
 
@@ -11,7 +11,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session, SessionTransaction
 
 TENANT_KEY = "tenant_id"
@@ -23,19 +28,17 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str, *, app_role: str | None, pool_size: int = 10) -> AsyncEngine:
-    engine = create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+    # The role is a startup parameter of the connection, so it is the session's default: a
+    # ROLLBACK cannot undo it (a SET ROLE run inside the driver's first transaction would be).
+    connect_args = {"server_settings": {"role": app_role}} if app_role else {}
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
     )
-    if app_role:
-        quoted = '"' + app_role.replace('"', '""') + '"'
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _switch_role(dbapi_connection: Any, _: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"SET ROLE {quoted}")
-            cursor.close()
-
-    return engine
 
 
 def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:

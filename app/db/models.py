@@ -8,4 +8,14 @@ from app.member.models import Member, MemberToken
 from app.tenant.models import Tenant
 from app.user.models import User, UserLocation
 
-__all__ = ["ApiKey", "Base", "Email", "Location", "Member", "MemberToken", "Tenant", "User", "UserLocation"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Email",
+    "Location",
+    "Member",
+    "MemberToken",
+    "Tenant",
+    "User",
+    "UserLocation",
+]

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from litestar import Request
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal, Operator
@@ -15,7 +16,9 @@ from app.db.engine import bind_tenant
 from app.state import AppState
 
 
-async def provide_db(request: Request[Any, Any, Any], app_state: AppState) -> AsyncGenerator[AsyncSession]:
+async def provide_db(
+    request: Request[Any, Any, Any], app_state: NamedDependency[AppState]
+) -> AsyncGenerator[AsyncSession]:
     principal = request.scope.get("user")
     tenant_id = principal.tenant_id if isinstance(principal, Operator | MemberPrincipal) else None
     if tenant_id is not None:

@@ -57,6 +57,7 @@ async def member_token_by_digest(session: AsyncSession, digest: bytes) -> Member
 
 async def queued_emails(session: AsyncSession, before: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
     rows = await session.execute(
-        text("SELECT tenant_id, id FROM sys_queued_emails(:before, :limit)"), {"before": before, "limit": limit}
+        text("SELECT tenant_id, id FROM sys_queued_emails(:before, :limit)"),
+        {"before": before, "limit": limit},
     )
     return [(row.tenant_id, row.id) for row in rows]

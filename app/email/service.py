@@ -44,7 +44,13 @@ def build_message(settings: Settings, email: Email) -> EmailMessage:
     return message
 
 
-async def send_email(session: AsyncSession, settings: Settings, tenant_id: uuid.UUID, email_id: uuid.UUID, now: datetime) -> str:
+async def send_email(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    email_id: uuid.UUID,
+    now: datetime,
+) -> str:
     """Send one queued e-mail. Returns its status afterwards; an e-mail already sent is left alone."""
     email = await EmailRepository(session, tenant_id).get(email_id, for_update=True)
     if email is None or email.status != "queued":
@@ -64,7 +70,12 @@ async def send_email(session: AsyncSession, settings: Settings, tenant_id: uuid.
         email.last_error = str(exc)[:2000]
         if email.attempts >= MAX_ATTEMPTS:
             email.status = "failed"
-        log.warning("email.send.failed", email_id=str(email.id), attempts=email.attempts, error=email.last_error)
+        log.warning(
+            "email.send.failed",
+            email_id=str(email.id),
+            attempts=email.attempts,
+            error=email.last_error,
+        )
         await session.flush()
         return email.status
     email.status = "sent"

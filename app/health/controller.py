@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Response, get
 from sqlalchemy import text
 
+from app.dependencies import State
 from app.state import AppState
 
 
@@ -34,7 +35,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", operation_id="ready")
-    async def ready(self, app_state: AppState) -> Response[Readiness]:
+    async def ready(self, app_state: State) -> Response[Readiness]:
         checks: dict[str, str] = {}
         for name, check in (("postgresql", _check_database), ("redis", _check_redis)):
             try:
@@ -43,4 +44,7 @@ class HealthController(Controller):
             except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
                 checks[name] = f"failed: {type(exc).__name__}"
         ok = all(value == "ok" for value in checks.values())
-        return Response(Readiness(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)
+        return Response(
+            Readiness(status="ok" if ok else "unavailable", checks=checks),
+            status_code=200 if ok else 503,
+        )

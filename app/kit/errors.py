@@ -76,7 +76,12 @@ class TooManyRequests(AppError):
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request[Any, Any, Any],
+    **extra: Any,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": f"about:blank#{code}",
@@ -146,7 +151,13 @@ def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("request.failed", path=request.url.path, method=request.method, exc_info=exc)
-    return problem(500, "internal_error", "Internal error", "Something went wrong on our side.", request)
+    return problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "Something went wrong on our side.",
+        request,
+    )
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

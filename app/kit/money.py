@@ -17,7 +17,12 @@ _EXPONENT_2 = (
 
 CURRENCY_EXPONENTS: dict[str, int] = {
     code: exponent
-    for exponent, codes in ((0, _EXPONENT_0), (2, _EXPONENT_2), (3, _EXPONENT_3), (4, _EXPONENT_4))
+    for exponent, codes in (
+        (0, _EXPONENT_0),
+        (2, _EXPONENT_2),
+        (3, _EXPONENT_3),
+        (4, _EXPONENT_4),
+    )
     for code in codes.split()
 }
 

@@ -24,7 +24,10 @@ _DUMMY_PASSWORD = "not-a-real-password"
 
 class Passwords:
     def __init__(self, settings: Settings) -> None:
-        self._hasher = PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_kib,
+        )
         self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
 
     async def hash(self, password: str) -> str:

@@ -4,10 +4,10 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
-from app.auth.principal import Operator
+from app.dependencies import Actor, Db
 from app.kit.pagination import Page, page_request, paginate
 from app.location import service
 from app.location.models import Location
@@ -24,33 +24,51 @@ class LocationController(Controller):
 
     @get("/", operation_id="listLocations", guards=[requires("locations:read")])
     async def list_locations(
-        self, db: AsyncSession, operator: Operator, cursor: str | None = None, limit: int | None = None
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[LocationOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_locations(db, operator, page), page, to_out)
 
-    @get("/{location_id:uuid}", operation_id="getLocation", guards=[requires("locations:read")])
-    async def get_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+    @get(
+        "/{location_id:uuid}",
+        operation_id="getLocation",
+        guards=[requires("locations:read")],
+    )
+    async def get_location(self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID]) -> LocationOut:
         return to_out(await service.get_location(db, operator, location_id))
 
     @post("/", operation_id="createLocation", guards=[requires("locations:write")])
-    async def create_location(self, db: AsyncSession, operator: Operator, data: LocationCreate) -> LocationOut:
+    async def create_location(self, db: Db, operator: Actor, data: JSONBody[LocationCreate]) -> LocationOut:
         return to_out(await service.create_location(db, operator, data))
 
-    @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[requires("locations:write")])
+    @patch(
+        "/{location_id:uuid}",
+        operation_id="updateLocation",
+        guards=[requires("locations:write")],
+    )
     async def update_location(
-        self, db: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationUpdate
+        self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID], data: JSONBody[LocationUpdate]
     ) -> LocationOut:
         return to_out(await service.update_location(db, operator, location_id, data))
 
     @post(
-        "/{location_id:uuid}/deactivate", operation_id="deactivateLocation", status_code=200, guards=[requires("locations:write")]
+        "/{location_id:uuid}/deactivate",
+        operation_id="deactivateLocation",
+        status_code=200,
+        guards=[requires("locations:write")],
     )
-    async def deactivate_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+    async def deactivate_location(self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID]) -> LocationOut:
         return to_out(await service.set_location_active(db, operator, location_id, active=False))
 
     @post(
-        "/{location_id:uuid}/reactivate", operation_id="reactivateLocation", status_code=200, guards=[requires("locations:write")]
+        "/{location_id:uuid}/reactivate",
+        operation_id="reactivateLocation",
+        status_code=200,
+        guards=[requires("locations:write")],
     )
-    async def reactivate_location(self, db: AsyncSession, operator: Operator, location_id: uuid.UUID) -> LocationOut:
+    async def reactivate_location(self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID]) -> LocationOut:
         return to_out(await service.set_location_active(db, operator, location_id, active=True))

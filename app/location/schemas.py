@@ -7,9 +7,24 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.kit.schema import CountryCode, CurrencyCode, Input, Name, TimeZone, check_country, check_currency, check_time_zone
+from app.kit.schema import (
+    CountryCode,
+    CurrencyCode,
+    Input,
+    Name,
+    TimeZone,
+    check_country,
+    check_currency,
+    check_time_zone,
+)
 
-Code = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,10}$", description="Short code, e.g. LON; used in numbering")]
+Code = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Z0-9]{2,10}$",
+        description="Short code, e.g. LON; used in numbering",
+    ),
+]
 BillingDay = Annotated[int, Meta(ge=1, le=28)]
 TaxMode = Literal["inclusive", "exclusive"]
 Address = Annotated[str, Meta(max_length=500)]

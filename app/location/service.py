@@ -30,7 +30,11 @@ async def list_locations(session: AsyncSession, operator: Operator, page: PageRe
 
 
 async def get_location(
-    session: AsyncSession, operator: Operator, location_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    operator: Operator,
+    location_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> Location:
     location = await _repo(session, operator).get(location_id, for_update=for_update)
     if location is None or not operator.sees_location(location.id):
@@ -45,7 +49,10 @@ async def create_location(session: AsyncSession, operator: Operator, data: Locat
 
 
 async def update_location(
-    session: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationUpdate
+    session: AsyncSession,
+    operator: Operator,
+    location_id: uuid.UUID,
+    data: LocationUpdate,
 ) -> Location:
     location = await get_location(session, operator, location_id, for_update=True)
     apply_patch(location, data)

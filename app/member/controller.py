@@ -4,15 +4,14 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
-from app.auth.principal import Operator
+from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
 from app.member import service
 from app.member.models import Member
 from app.member.schemas import MemberCreate, MemberOut, MemberUpdate
-from app.state import AppState
 
 
 def to_out(member: Member) -> MemberOut:
@@ -26,39 +25,56 @@ class MemberController(Controller):
     @get("/", operation_id="listMembers", guards=[requires("members:read")])
     async def list_members(
         self,
-        db: AsyncSession,
-        operator: Operator,
-        cursor: str | None = None,
-        limit: int | None = None,
-        location_id: uuid.UUID | None = None,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        location_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[MemberOut]:
         page = page_request(cursor, limit)
-        return paginate(await service.list_members(db, operator, page, location_id=location_id), page, to_out)
+        return paginate(
+            await service.list_members(db, operator, page, location_id=location_id),
+            page,
+            to_out,
+        )
 
     @get("/{member_id:uuid}", operation_id="getMember", guards=[requires("members:read")])
-    async def get_member(self, db: AsyncSession, operator: Operator, member_id: uuid.UUID) -> MemberOut:
+    async def get_member(self, db: Db, operator: Actor, member_id: FromPath[uuid.UUID]) -> MemberOut:
         return to_out(await service.get_member(db, operator, member_id))
 
     @post("/", operation_id="createMember", guards=[requires("members:write")])
-    async def create_member(
-        self, db: AsyncSession, operator: Operator, app_state: AppState, data: MemberCreate
-    ) -> MemberOut:
+    async def create_member(self, db: Db, operator: Actor, app_state: State, data: JSONBody[MemberCreate]) -> MemberOut:
         return to_out(await service.create_member(db, operator, app_state.passwords, app_state.settings, data))
 
-    @patch("/{member_id:uuid}", operation_id="updateMember", guards=[requires("members:write")])
+    @patch(
+        "/{member_id:uuid}",
+        operation_id="updateMember",
+        guards=[requires("members:write")],
+    )
     async def update_member(
-        self, db: AsyncSession, operator: Operator, app_state: AppState, member_id: uuid.UUID, data: MemberUpdate
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        member_id: FromPath[uuid.UUID],
+        data: JSONBody[MemberUpdate],
     ) -> MemberOut:
         return to_out(await service.update_member(db, operator, app_state.passwords, member_id, data))
 
     @post(
-        "/{member_id:uuid}/deactivate", operation_id="deactivateMember", status_code=200, guards=[requires("members:write")]
+        "/{member_id:uuid}/deactivate",
+        operation_id="deactivateMember",
+        status_code=200,
+        guards=[requires("members:write")],
     )
-    async def deactivate_member(self, db: AsyncSession, operator: Operator, member_id: uuid.UUID) -> MemberOut:
+    async def deactivate_member(self, db: Db, operator: Actor, member_id: FromPath[uuid.UUID]) -> MemberOut:
         return to_out(await service.set_member_active(db, operator, member_id, active=False))
 
     @post(
-        "/{member_id:uuid}/reactivate", operation_id="reactivateMember", status_code=200, guards=[requires("members:write")]
+        "/{member_id:uuid}/reactivate",
+        operation_id="reactivateMember",
+        status_code=200,
+        guards=[requires("members:write")],
     )
-    async def reactivate_member(self, db: AsyncSession, operator: Operator, member_id: uuid.UUID) -> MemberOut:
+    async def reactivate_member(self, db: Db, operator: Actor, member_id: FromPath[uuid.UUID]) -> MemberOut:
         return to_out(await service.set_member_active(db, operator, member_id, active=True))

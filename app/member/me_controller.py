@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from app.auth import service as auth
-from app.auth.principal import MemberPrincipal
-from app.auth.ratelimit import LoginThrottle
+from app.dependencies import Db, Me, State, Throttle
 from app.member import service
 from app.member.models import Member
 from app.member.repository import MemberRepository
-from app.member.schemas import MemberOut, MemberSelfUpdate, MemberTokenCreate, MemberTokenOut
-from app.state import AppState
+from app.member.schemas import (
+    MemberOut,
+    MemberSelfUpdate,
+    MemberTokenCreate,
+    MemberTokenOut,
+)
 
 
 def to_out(member: Member) -> MemberOut:
@@ -25,15 +28,15 @@ class MeController(Controller):
     tags = ["Member: me"]
 
     @get("/", operation_id="getMe")
-    async def get_me(self, db: AsyncSession, member: MemberPrincipal) -> MemberOut:
+    async def get_me(self, db: Db, member: Me) -> MemberOut:
         return to_out(await service.get_self(db, member))
 
     @patch("/", operation_id="updateMe")
-    async def update_me(self, db: AsyncSession, member: MemberPrincipal, data: MemberSelfUpdate) -> MemberOut:
+    async def update_me(self, db: Db, member: Me, data: JSONBody[MemberSelfUpdate]) -> MemberOut:
         return to_out(await service.update_self(db, member, data))
 
     @delete("/token", operation_id="revokeMyToken")
-    async def revoke_my_token(self, db: AsyncSession, member: MemberPrincipal, app_state: AppState) -> None:
+    async def revoke_my_token(self, db: Db, member: Me, app_state: State) -> None:
         await auth.revoke_member_token(db, app_state, member)
 
 
@@ -47,10 +50,10 @@ class MemberTokenController(Controller):
     async def create_member_token(
         self,
         request: Request[object, object, object],
-        db: AsyncSession,
-        app_state: AppState,
-        throttle: LoginThrottle,
-        data: MemberTokenCreate,
+        db: Db,
+        app_state: State,
+        throttle: Throttle,
+        data: JSONBody[MemberTokenCreate],
     ) -> MemberTokenOut:
         credentials = auth.Credentials(data.organisation, data.email, data.password, client_address(request))
         member = await auth.sign_in(db, app_state, throttle, MemberRepository, credentials)

@@ -14,7 +14,10 @@ class MemberRepository(TenantRepository[Member]):
     model = Member
 
     def visible(
-        self, location_ids: Collection[uuid.UUID] | None, *, location_id: uuid.UUID | None = None
+        self,
+        location_ids: Collection[uuid.UUID] | None,
+        *,
+        location_id: uuid.UUID | None = None,
     ) -> Select[tuple[Member]]:
         statement = self.select()
         if location_ids is not None:
@@ -40,6 +43,10 @@ class MemberTokenRepository(TenantRepository[MemberToken]):
     async def revoke(self, token_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
             update(MemberToken)
-            .where(MemberToken.tenant_id == self.tenant_id, MemberToken.id == token_id, MemberToken.revoked_at.is_(None))
+            .where(
+                MemberToken.tenant_id == self.tenant_id,
+                MemberToken.id == token_id,
+                MemberToken.revoked_at.is_(None),
+            )
             .values(revoked_at=now)
         )

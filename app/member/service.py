@@ -33,14 +33,22 @@ async def _check_location(session: AsyncSession, operator: Operator, location_id
 
 
 async def list_members(
-    session: AsyncSession, operator: Operator, page: PageRequest, *, location_id: uuid.UUID | None = None
+    session: AsyncSession,
+    operator: Operator,
+    page: PageRequest,
+    *,
+    location_id: uuid.UUID | None = None,
 ) -> Sequence[Member]:
     repo = MemberRepository(session, operator.tenant_id)
     return await repo.page(page, repo.visible(operator.location_ids, location_id=location_id))
 
 
 async def get_member(
-    session: AsyncSession, operator: Operator, member_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    operator: Operator,
+    member_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> Member:
     member = await MemberRepository(session, operator.tenant_id).get(member_id, for_update=for_update)
     if member is None or not operator.sees_location(member.location_id):
@@ -49,7 +57,11 @@ async def get_member(
 
 
 async def create_member(
-    session: AsyncSession, operator: Operator, passwords: Passwords, settings: Settings, data: MemberCreate
+    session: AsyncSession,
+    operator: Operator,
+    passwords: Passwords,
+    settings: Settings,
+    data: MemberCreate,
 ) -> Member:
     await _check_location(session, operator, data.location_id)
     member = MemberRepository(session, operator.tenant_id).add(
@@ -78,7 +90,11 @@ async def create_member(
 
 
 async def update_member(
-    session: AsyncSession, operator: Operator, passwords: Passwords, member_id: uuid.UUID, data: MemberUpdate
+    session: AsyncSession,
+    operator: Operator,
+    passwords: Passwords,
+    member_id: uuid.UUID,
+    data: MemberUpdate,
 ) -> Member:
     member = await get_member(session, operator, member_id, for_update=True)
     if not isinstance(data.location_id, UnsetType):

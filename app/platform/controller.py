@@ -7,10 +7,11 @@ from typing import Any
 from litestar import Controller, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from app.api_key.controller import to_out as api_key_out
 from app.api_key.schemas import ApiKeyCreated
+from app.dependencies import Db, State
 from app.kit.errors import Unauthenticated
 from app.kit.security import digests_match, token_digest
 from app.state import AppState
@@ -36,8 +37,10 @@ class PlatformController(Controller):
     guards = [platform_admin]
 
     @post("/tenants", operation_id="createTenant")
-    async def create_tenant(self, db: AsyncSession, app_state: AppState, data: TenantCreate) -> TenantCreated:
+    async def create_tenant(self, db: Db, app_state: State, data: JSONBody[TenantCreate]) -> TenantCreated:
         tenant, owner, key, secret = await service.create_tenant(db, app_state.passwords, data, app_state.clock.now())
         return TenantCreated(
-            tenant=tenant_out(tenant), owner_user_id=owner.id, owner_api_key=ApiKeyCreated(api_key_out(key), secret)
+            tenant=tenant_out(tenant),
+            owner_user_id=owner.id,
+            owner_api_key=ApiKeyCreated(api_key_out(key), secret),
         )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, get, patch
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from app.auth.guards import requires
-from app.auth.principal import Operator
+from app.dependencies import Actor, Db
 from app.tenant import service
 from app.tenant.models import Tenant
 from app.tenant.schemas import TenantOut, TenantUpdate
@@ -20,9 +20,9 @@ class TenantController(Controller):
     tags = ["Tenant"]
 
     @get("/", operation_id="getTenant", guards=[requires("settings:read")])
-    async def get_tenant(self, db: AsyncSession, operator: Operator) -> TenantOut:
+    async def get_tenant(self, db: Db, operator: Actor) -> TenantOut:
         return to_out(await service.get_tenant(db, operator.tenant_id))
 
     @patch("/", operation_id="updateTenant", guards=[requires("settings:write")])
-    async def update_tenant(self, db: AsyncSession, operator: Operator, data: TenantUpdate) -> TenantOut:
+    async def update_tenant(self, db: Db, operator: Actor, data: JSONBody[TenantUpdate]) -> TenantOut:
         return to_out(await service.update_tenant(db, operator, data))

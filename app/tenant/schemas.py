@@ -21,7 +21,13 @@ from app.kit.schema import (
     check_time_zone,
 )
 
-Slug = Annotated[str, Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="lower-case, digits, dashes")]
+Slug = Annotated[
+    str,
+    Meta(
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+        description="lower-case, digits, dashes",
+    ),
+]
 
 
 class TenantUpdate(Input):

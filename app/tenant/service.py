@@ -69,7 +69,11 @@ async def create_tenant(
     session.add(owner)
     await session.flush()
     acting_owner = Operator(
-        tenant_id=tenant_id, actor_kind="user", actor_id=owner.id, scopes=ROLE_SCOPES["owner"], role="owner"
+        tenant_id=tenant_id,
+        actor_kind="user",
+        actor_id=owner.id,
+        scopes=ROLE_SCOPES["owner"],
+        role="owner",
     )
     key_request = ApiKeyCreate(name="Owner key", scopes=sorted(ROLE_SCOPES["owner"]))
     key, secret = await create_api_key(session, acting_owner, key_request, now)

@@ -3,12 +3,11 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
-from app.auth.principal import Operator
+from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
-from app.state import AppState
 from app.user import service
 from app.user.models import User
 from app.user.schemas import UserCreate, UserOut, UserUpdate
@@ -27,7 +26,7 @@ def to_out(user: User, location_ids: list[uuid.UUID]) -> UserOut:
     )
 
 
-async def _one(db: AsyncSession, operator: Operator, user: User) -> UserOut:
+async def _one(db: Db, operator: Actor, user: User) -> UserOut:
     return to_out(user, (await service.location_ids(db, operator, [user]))[user.id])
 
 
@@ -37,7 +36,11 @@ class UserController(Controller):
 
     @get("/", operation_id="listUsers", guards=[requires("users:read")])
     async def list_users(
-        self, db: AsyncSession, operator: Operator, cursor: str | None = None, limit: int | None = None
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[UserOut]:
         page = page_request(cursor, limit)
         users = await service.list_users(db, operator, page)
@@ -45,23 +48,54 @@ class UserController(Controller):
         return paginate(users, page, lambda user: to_out(user, locations[user.id]))
 
     @get("/{user_id:uuid}", operation_id="getUser", guards=[requires("users:read")])
-    async def get_user(self, db: AsyncSession, operator: Operator, user_id: uuid.UUID) -> UserOut:
+    async def get_user(self, db: Db, operator: Actor, user_id: FromPath[uuid.UUID]) -> UserOut:
         return await _one(db, operator, await service.get_user(db, operator, user_id))
 
     @post("/", operation_id="createUser", guards=[requires("users:write")])
-    async def create_user(self, db: AsyncSession, operator: Operator, app_state: AppState, data: UserCreate) -> UserOut:
-        return await _one(db, operator, await service.create_user(db, operator, app_state.passwords, data))
+    async def create_user(self, db: Db, operator: Actor, app_state: State, data: JSONBody[UserCreate]) -> UserOut:
+        return await _one(
+            db,
+            operator,
+            await service.create_user(db, operator, app_state.passwords, data),
+        )
 
     @patch("/{user_id:uuid}", operation_id="updateUser", guards=[requires("users:write")])
     async def update_user(
-        self, db: AsyncSession, operator: Operator, app_state: AppState, user_id: uuid.UUID, data: UserUpdate
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserUpdate],
     ) -> UserOut:
-        return await _one(db, operator, await service.update_user(db, operator, app_state.passwords, user_id, data))
+        return await _one(
+            db,
+            operator,
+            await service.update_user(db, operator, app_state.passwords, user_id, data),
+        )
 
-    @post("/{user_id:uuid}/deactivate", operation_id="deactivateUser", status_code=200, guards=[requires("users:write")])
-    async def deactivate_user(self, db: AsyncSession, operator: Operator, user_id: uuid.UUID) -> UserOut:
-        return await _one(db, operator, await service.set_user_active(db, operator, user_id, active=False))
+    @post(
+        "/{user_id:uuid}/deactivate",
+        operation_id="deactivateUser",
+        status_code=200,
+        guards=[requires("users:write")],
+    )
+    async def deactivate_user(self, db: Db, operator: Actor, user_id: FromPath[uuid.UUID]) -> UserOut:
+        return await _one(
+            db,
+            operator,
+            await service.set_user_active(db, operator, user_id, active=False),
+        )
 
-    @post("/{user_id:uuid}/reactivate", operation_id="reactivateUser", status_code=200, guards=[requires("users:write")])
-    async def reactivate_user(self, db: AsyncSession, operator: Operator, user_id: uuid.UUID) -> UserOut:
-        return await _one(db, operator, await service.set_user_active(db, operator, user_id, active=True))
+    @post(
+        "/{user_id:uuid}/reactivate",
+        operation_id="reactivateUser",
+        status_code=200,
+        guards=[requires("users:write")],
+    )
+    async def reactivate_user(self, db: Db, operator: Actor, user_id: FromPath[uuid.UUID]) -> UserOut:
+        return await _one(
+            db,
+            operator,
+            await service.set_user_active(db, operator, user_id, active=True),
+        )

@@ -38,7 +38,10 @@ class UserRepository(TenantRepository[User]):
 
     async def set_locations(self, user_id: uuid.UUID, location_ids: Sequence[uuid.UUID]) -> None:
         await self.session.execute(
-            delete(UserLocation).where(UserLocation.tenant_id == self.tenant_id, UserLocation.user_id == user_id)
+            delete(UserLocation).where(
+                UserLocation.tenant_id == self.tenant_id,
+                UserLocation.user_id == user_id,
+            )
         )
         self.session.add_all(
             UserLocation(tenant_id=self.tenant_id, user_id=user_id, location_id=location_id)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
 from app.db.integrity import flush_unique
-from msgspec import UnsetType
 from app.kit.errors import Forbidden, InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import normalize_email
@@ -35,7 +35,12 @@ def _check_owner_rights(operator: Operator, *roles: str | None) -> None:
         raise Forbidden("Only an owner signed in as a user may grant or change the owner role.")
 
 
-async def _check_locations(session: AsyncSession, operator: Operator, role: str, location_ids: Sequence[uuid.UUID]) -> None:
+async def _check_locations(
+    session: AsyncSession,
+    operator: Operator,
+    role: str,
+    location_ids: Sequence[uuid.UUID],
+) -> None:
     if role != "location_manager":
         if location_ids:
             raise InvalidInput("location_ids applies only to the location_manager role.")
@@ -52,14 +57,22 @@ async def list_users(session: AsyncSession, operator: Operator, page: PageReques
     return await _repo(session, operator).page(page)
 
 
-async def get_user(session: AsyncSession, operator: Operator, user_id: uuid.UUID, *, for_update: bool = False) -> User:
+async def get_user(
+    session: AsyncSession,
+    operator: Operator,
+    user_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> User:
     user = await _repo(session, operator).get(user_id, for_update=for_update)
     if user is None:
         raise NotFound("No such user.")
     return user
 
 
-async def location_ids(session: AsyncSession, operator: Operator, users: Sequence[User]) -> dict[uuid.UUID, list[uuid.UUID]]:
+async def location_ids(
+    session: AsyncSession, operator: Operator, users: Sequence[User]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
     return await _repo(session, operator).location_ids(user.id for user in users)
 
 
@@ -83,7 +96,11 @@ async def create_user(session: AsyncSession, operator: Operator, passwords: Pass
 
 
 async def update_user(
-    session: AsyncSession, operator: Operator, passwords: Passwords, user_id: uuid.UUID, data: UserUpdate
+    session: AsyncSession,
+    operator: Operator,
+    passwords: Passwords,
+    user_id: uuid.UUID,
+    data: UserUpdate,
 ) -> User:
     repo = _repo(session, operator)
     user = await get_user(session, operator, user_id, for_update=True)

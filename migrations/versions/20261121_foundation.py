@@ -61,9 +61,7 @@ def upgrade() -> None:
             "slug ~ '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$'",
             name=op.f("ck_tenants_slug_format"),
         ),
-        sa.CheckConstraint(
-            "status IN ('active', 'suspended')", name=op.f("ck_tenants_status")
-        ),
+        sa.CheckConstraint("status IN ('active', 'suspended')", name=op.f("ck_tenants_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
         sa.UniqueConstraint("slug", name=op.f("uq_tenants_slug")),
     )
@@ -90,12 +88,8 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "status IN ('queued', 'sent', 'failed')", name=op.f("ck_emails_status")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_emails_tenant_id_tenants")
-        ),
+        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name=op.f("ck_emails_status")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_emails_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_emails")),
     )
     op.create_index(
@@ -130,19 +124,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "tax_mode IN ('inclusive', 'exclusive')", name=op.f("ck_locations_tax_mode")
-        ),
-        sa.CheckConstraint(
-            "billing_day BETWEEN 1 AND 28", name=op.f("ck_locations_billing_day")
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_locations_tenant_id_tenants")
-        ),
+        sa.CheckConstraint("tax_mode IN ('inclusive', 'exclusive')", name=op.f("ck_locations_tax_mode")),
+        sa.CheckConstraint("billing_day BETWEEN 1 AND 28", name=op.f("ck_locations_billing_day")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_locations_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_locations")),
-        sa.UniqueConstraint(
-            "tenant_id", "code", name=op.f("uq_locations_tenant_id_code")
-        ),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_locations_tenant_id_code")),
     )
     op.create_table(
         "users",
@@ -170,13 +156,9 @@ def upgrade() -> None:
             "role IN ('owner', 'admin', 'finance', 'location_manager')",
             name=op.f("ck_users_role"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_users_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_users_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_users")),
-        sa.UniqueConstraint(
-            "tenant_id", "email", name=op.f("uq_users_tenant_id_email")
-        ),
+        sa.UniqueConstraint("tenant_id", "email", name=op.f("uq_users_tenant_id_email")),
     )
     op.create_table(
         "api_keys",
@@ -207,9 +189,7 @@ def upgrade() -> None:
             ["users.tenant_id", "users.id"],
             name=op.f("fk_api_keys_tenant_id_created_by_user_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_api_keys_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_api_keys_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
@@ -241,13 +221,9 @@ def upgrade() -> None:
             ["locations.tenant_id", "locations.id"],
             name=op.f("fk_members_tenant_id_location_id_locations"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_members_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_members_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_members")),
-        sa.UniqueConstraint(
-            "tenant_id", "email", name=op.f("uq_members_tenant_id_email")
-        ),
+        sa.UniqueConstraint("tenant_id", "email", name=op.f("uq_members_tenant_id_email")),
     )
     op.create_index(
         "ix_members_tenant_id_location_id",
@@ -271,9 +247,7 @@ def upgrade() -> None:
             name=op.f("fk_user_locations_tenant_id_user_id_users"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "user_id", "location_id", name=op.f("pk_user_locations")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "user_id", "location_id", name=op.f("pk_user_locations")),
     )
     op.create_table(
         "member_tokens",
@@ -359,9 +333,7 @@ def downgrade() -> None:
     op.drop_table("api_keys")
     op.drop_table("users")
     op.drop_table("locations")
-    op.drop_index(
-        "ix_emails_queued", table_name="emails", postgresql_where="status = 'queued'"
-    )
+    op.drop_index("ix_emails_queued", table_name="emails", postgresql_where="status = 'queued'")
     op.drop_table("emails")
     op.drop_table("tenants")
     tenancy.drop_roles_grants()

@@ -1,8 +1,12 @@
+"""Request dependencies: their providers, and the typed names handlers declare them by."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal, Operator
 from app.auth.ratelimit import LoginThrottle
@@ -28,8 +32,18 @@ def provide_member(request: Request[Any, Any, Any]) -> MemberPrincipal:
     return principal
 
 
-def provide_throttle(app_state: AppState) -> LoginThrottle:
+def provide_throttle(app_state: NamedDependency[AppState]) -> LoginThrottle:
     settings = app_state.settings
     return LoginThrottle(
-        app_state.redis, attempts=settings.login_attempts_per_window, window_seconds=settings.login_window_seconds
+        app_state.redis,
+        attempts=settings.login_attempts_per_window,
+        window_seconds=settings.login_window_seconds,
     )
+
+
+# What handlers declare. The parameter name picks the provider registered in app.main.
+Db = NamedDependency[AsyncSession]
+Actor = NamedDependency[Operator]
+Me = NamedDependency[MemberPrincipal]
+State = NamedDependency[AppState]
+Throttle = NamedDependency[LoginThrottle]

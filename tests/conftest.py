@@ -1,0 +1,279 @@
+"""Fixtures: a fresh database per run, built by the migrations; each test inside a transaction
+that is rolled back; the real app (API, console, portal) on that same connection; real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from litestar import Litestar
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
+
+import migrations
+from app.api_key.models import ApiKey
+from app.api_key.repository import ApiKeyRepository
+from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
+from app.db.engine import bind_tenant, create_engine
+from app.kit.clock import Clock
+from app.kit.jobs import JobQueue, deserialize, serialize
+from app.kit.security import Passwords, new_api_key, token_digest
+from app.location.models import Location
+from app.db.provision import APP_ROLE, ensure_app_login
+from app.member.models import Member
+from app.settings import Settings
+from app.state import STATE_KEY, AppState
+from app.tenant.schemas import OwnerCreate, TenantCreate
+from app.tenant.service import create_tenant
+from app.user.models import User
+from portal.asgi import create_app
+
+PASSWORD = "correct-horse-battery"
+
+if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+    pytest.exit(
+        "The tests need DATABASE_URL and REDIS_URL; `python3 dev.py test` starts both for you.",
+        returncode=2,
+    )
+
+
+def _admin_url() -> str:
+    return make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", os.path.dirname(migrations.__file__))
+    config.attributes["url"] = url
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def fresh_database(prefix: str) -> str:
+    """Create an empty database on the test server; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(_admin_url())
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    async def drop() -> None:
+        connection = await asyncpg.connect(_admin_url())
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def owner_url() -> Iterator[str]:
+    url = fresh_database("flexledger_test")
+    migrate(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(owner_url: str) -> str:
+    """The app's own login: a member of the app role, nothing more."""
+    return asyncio.run(ensure_app_login(owner_url, "flexledger_test_login", "test-login-password"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, owner_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,  # type: ignore[arg-type]
+        migration_database_url=owner_url,  # type: ignore[arg-type]
+        redis_url=os.environ["REDIS_URL"],  # type: ignore[arg-type]
+        secret_key="test-secret-key-" + "x" * 32,  # type: ignore[arg-type]
+        platform_admin_token="platform-admin-token-for-tests",  # type: ignore[arg-type]
+        # Cheap hashes keep the suite fast; production cost is the library default.
+        password_time_cost=1,
+        password_memory_kib=1024,
+        worker_queue_name=f"flexledger-test:{uuid.uuid4().hex[:8]}",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def redis(settings: Settings) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(
+        RedisSettings.from_dsn(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        default_queue_name=settings.worker_queue_name,
+    )
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection per test, in a transaction rolled back at the end: tests leave nothing."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def state(
+    settings: Settings,
+    connection: AsyncConnection,
+    redis: ArqRedis,
+    engine: AsyncEngine,
+) -> AsyncIterator[AppState]:
+    await redis.flushdb()
+    yield AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=async_sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        ),
+        redis=redis,
+        queue=JobQueue(redis, settings.worker_queue_name),
+        passwords=Passwords(settings),
+        clock=Clock(),
+    )
+
+
+@pytest.fixture
+async def db(state: AppState) -> AsyncIterator[AsyncSession]:
+    async with state.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def app(state: AppState) -> Litestar:
+    app = create_app(state=state)
+    # The state is handed in, so the lifespan has nothing to build: set it here (entering the
+    # lifespan from a fixture trips anyio's task-bound cancel scopes at teardown).
+    app.state[STATE_KEY] = state
+    return app
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP into the app on the test's own event loop (so it shares the test's connection)."""
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as client:
+        yield client
+
+
+@dataclass
+class World:
+    """One tenant with a location, a user, a member, and API keys, for tests to act on."""
+
+    tenant_id: uuid.UUID
+    slug: str
+    owner: User
+    staff: User
+    location: Location
+    member: Member
+    key: str
+    spare_key: ApiKey
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    @property
+    def operator(self) -> Operator:
+        return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
+
+
+async def make_world(session: AsyncSession, state: AppState, slug: str) -> World:
+    tenant, owner, _, secret = await create_tenant(
+        session,
+        state.passwords,
+        TenantCreate(
+            slug=slug,
+            name=f"{slug.title()} Spaces",
+            default_currency="GBP",
+            default_country="GB",
+            default_time_zone="Europe/London",
+            owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password=PASSWORD),
+        ),
+        state.clock.now(),
+    )
+    location = Location(
+        tenant_id=tenant.id,
+        name="Main",
+        code="MAIN",
+        time_zone="Europe/London",
+        country="GB",
+        currency="GBP",
+        tax_mode="exclusive",
+    )
+    session.add(location)
+    await session.flush()
+    member = Member(
+        tenant_id=tenant.id,
+        email=f"member@{slug}.test",
+        name="Member",
+        location_id=location.id,
+        password_hash=await state.passwords.hash(PASSWORD),
+    )
+    session.add(member)
+    staff = User(tenant_id=tenant.id, email=f"staff@{slug}.test", name="Staff", role="finance", password_hash=None)
+    session.add(staff)
+    spare_secret, prefix = new_api_key()
+    spare = ApiKeyRepository(session, tenant.id).add(
+        ApiKey(
+            name="spare",
+            prefix=prefix,
+            digest=token_digest(spare_secret),
+            scopes=sorted(SCOPES),
+        )
+    )
+    await session.flush()
+    await bind_tenant(session, None)
+    return World(tenant.id, slug, owner, staff, location, member, secret, spare)
+
+
+@pytest.fixture
+async def world_a(db: AsyncSession, state: AppState) -> World:
+    world = await make_world(db, state, "alpha")
+    await db.commit()
+    return world
+
+
+@pytest.fixture
+async def world_b(db: AsyncSession, state: AppState) -> World:
+    world = await make_world(db, state, "bravo")
+    await db.commit()
+    return world

@@ -1,0 +1,225 @@
+"""Tenant isolation in depth: row-level security, composite keys, and every route of the app."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import issue_member_token
+from app.auth.web_session import WebSessions
+from app.db.engine import bind_tenant
+from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
+from app.state import AppState
+from portal.session import web_sessions
+from tests.conftest import World
+
+TENANT_TABLES = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiKey, Email]
+
+
+async def _counts(db: AsyncSession) -> dict[str, int]:
+    return {model.__tablename__: (await db.execute(select(func.count()).select_from(model))).scalar_one() for model in TENANT_TABLES}
+
+
+async def test_without_tenant_context_no_row_is_visible(db: AsyncSession, world_a: World, world_b: World) -> None:
+    await bind_tenant(db, world_a.tenant_id)
+    as_a = await _counts(db)
+    assert as_a["tenants"] == 1
+    assert as_a["locations"] == 1
+    assert as_a["members"] == 1
+    await bind_tenant(db, None)
+    assert set((await _counts(db)).values()) == {0}
+
+
+async def test_a_tenant_sees_only_its_own_rows(db: AsyncSession, world_a: World, world_b: World) -> None:
+    await bind_tenant(db, world_b.tenant_id)
+    tenant_ids = {row for row in (await db.execute(select(Location.tenant_id))).scalars()}
+    assert tenant_ids == {world_b.tenant_id}
+    assert (await db.execute(select(Tenant.slug))).scalars().all() == ["bravo"]
+
+
+async def test_cannot_write_a_row_into_another_tenant(db: AsyncSession, world_a: World, world_b: World) -> None:
+    await bind_tenant(db, world_a.tenant_id)
+    db.add(
+        Location(
+            tenant_id=world_b.tenant_id,
+            name="Sneaky",
+            code="SNK",
+            time_zone="UTC",
+            country="GB",
+            currency="GBP",
+            tax_mode="exclusive",
+        )
+    )
+    with pytest.raises(DBAPIError, match="row-level security"):
+        await db.flush()
+
+
+async def test_composite_keys_stop_references_into_another_tenant(db: AsyncSession, world_a: World, world_b: World) -> None:
+    await bind_tenant(db, world_a.tenant_id)
+    db.add(Member(tenant_id=world_a.tenant_id, email="x@alpha.test", name="X", location_id=world_b.location.id))
+    with pytest.raises(IntegrityError, match="fk_members_tenant_id_location_id_locations"):
+        await db.flush()
+
+
+async def test_app_connects_as_a_role_that_neither_owns_nor_bypasses(db: AsyncSession) -> None:
+    row = (
+        await db.execute(
+            text(
+                "SELECT current_user, r.rolsuper, r.rolbypassrls, "
+                "(SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) "
+                "FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        )
+    ).one()
+    assert tuple(row) == ("flexledger_app", False, False, 0)
+    forced = (
+        await db.execute(
+            text("SELECT count(*) FROM pg_class WHERE relname = ANY(:names) AND relrowsecurity AND relforcerowsecurity"),
+            {"names": [model.__tablename__ for model in TENANT_TABLES]},
+        )
+    ).scalar_one()
+    assert forced == len(TENANT_TABLES)
+
+
+async def test_system_lookups_are_the_only_path_across_tenants(db: AsyncSession, world_a: World) -> None:
+    await bind_tenant(db, None)
+    assert (await db.execute(select(Tenant).where(Tenant.slug == "alpha"))).first() is None
+    found = (await db.execute(text("SELECT id FROM sys_tenant_by_slug('alpha')"))).scalar_one()
+    assert found == world_a.tenant_id
+    with pytest.raises(DBAPIError, match="permission denied"):
+        await db.execute(text("SET ROLE flexledger_system"))
+
+
+# --- every route of the app, called with the wrong tenant's credentials --------------------------
+
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("POST", "/console/logout"),
+    ("GET", "/portal/login"),
+    ("POST", "/portal/login"),
+    ("POST", "/portal/logout"),
+    ("POST", "/api/v1/auth/member-tokens"),
+}
+PUBLIC_PREFIXES = ("/schema", "/static")
+PARAM = re.compile(r"{(\w+):\w+}")
+
+
+def _ids(world: World) -> dict[str, uuid.UUID]:
+    return {
+        "location_id": world.location.id,
+        "user_id": world.staff.id,
+        "member_id": world.member.id,
+        "api_key_id": world.spare_key.id,
+    }
+
+
+def _is_member_api(path: str) -> bool:
+    return path == "/api/v1/me" or path.startswith("/api/v1/me/")
+
+
+def _endpoints(app: Litestar) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            found += [(method, route.path) for method in sorted(route.methods - {"OPTIONS", "HEAD"})]
+    return found
+
+
+def _fill(path: str, ids: dict[str, uuid.UUID]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in ids, f"{path}: no cross-tenant fixture for '{name}'; add one to this test"
+        return str(ids[name])
+
+    return PARAM.sub(value, path)
+
+
+async def _member_token(db: AsyncSession, state: AppState, world: World) -> str:
+    await bind_tenant(db, world.tenant_id)
+    token, _ = await issue_member_token(db, state, world.member, "test")
+    await db.commit()
+    return token
+
+
+async def test_every_route_refuses_another_tenants_credentials(
+    app: Litestar, client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, world_b: World
+) -> None:
+    member_a = await _member_token(db, state, world_a)
+    member_b = await _member_token(db, state, world_b)
+    console_b = await web_sessions(state).create("console", world_b.tenant_id, world_b.owner.id)
+    portal_b = await web_sessions(state).create("portal", world_b.tenant_id, world_b.member.id)
+    a_ids = {str(value) for value in _ids(world_a).values()} | {str(world_a.tenant_id)}
+    checked = 0
+
+    for method, template in _endpoints(app):
+        if (method, template) in PUBLIC or template.startswith(PUBLIC_PREFIXES):
+            continue
+        checked += 1
+        path = _fill(template, _ids(world_a))
+        body = {} if method in {"PATCH", "POST"} else None
+        is_param_route = bool(PARAM.search(template))
+
+        async def call(headers: dict[str, str], cookies: dict[str, str] | None = None) -> httpx.Response:
+            client.cookies.clear()
+            for name, value in (cookies or {}).items():
+                client.cookies.set(name, value, domain="testserver.local")
+            return await client.request(method, path, json=body, headers=headers, follow_redirects=False)
+
+        label = f"{method} {template}"
+        if _is_member_api(template):
+            assert (await call({})).status_code == 401, label
+            assert (await call(world_a.headers())).status_code == 401, label
+            as_b = await call({"Authorization": f"Bearer {member_b}"})
+            assert as_b.status_code < 400, label
+            assert not a_ids & set(re.findall(r"[0-9a-f-]{36}", as_b.text)), label
+        elif template.startswith("/api/v1/"):
+            assert (await call({})).status_code == 401, label
+            assert (await call({"Authorization": f"Bearer {member_a}"})).status_code == 401, label
+            as_b = await call(world_b.headers())
+            if is_param_route:
+                assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
+                as_a = await call(world_a.headers())
+                assert as_a.status_code < 400, f"{label}: the owner's own call failed: {as_a.text}"
+            elif method == "GET":
+                assert as_b.status_code == 200, label
+                assert not a_ids & set(re.findall(r"[0-9a-f-]{36}", as_b.text)), f"{label} leaked tenant A"
+        elif template.startswith("/api/platform/"):
+            assert (await call({})).status_code == 401, label
+            assert (await call(world_a.headers())).status_code == 401, label
+        elif template.startswith(("/console", "/portal")):
+            kind = "console" if template.startswith("/console") else "portal"
+            anonymous = await call({})
+            assert anonymous.status_code == 303, label
+            assert anonymous.headers["location"] == f"/{kind}/login", label
+            session_b = console_b if kind == "console" else portal_b
+            as_b = await call({}, {WebSessions.cookie_name(kind): session_b})
+            assert as_b.status_code == 200, label
+            assert "Alpha Spaces" not in as_b.text, label
+        else:
+            pytest.fail(f"{label} is in no known area: classify it in this test")
+    assert checked >= 20
+
+
+def test_every_operator_api_handler_declares_a_scope(app: Litestar) -> None:
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/v1/"):
+            continue
+        if _is_member_api(route.path) or route.path.startswith("/api/v1/auth/"):
+            continue
+        for handler in route.route_handlers:
+            if handler.http_methods == {"OPTIONS"}:
+                continue
+            scopes = [getattr(guard, "required_scope", None) for guard in handler.guards or []]
+            assert any(scopes), f"{route.path} {handler.http_methods} has no requires(...) guard"
