@@ -24,7 +24,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -298,22 +297,15 @@ def services(data_root: Path, *, persist: bool) -> Iterator[tuple[str, str, Embe
 def dev_secrets() -> dict[str, str]:
     """Secrets for the local run, made once and kept in .data so sessions survive a restart."""
     path = DATA / "secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    values = {
-        "secret_key": secrets.token_urlsafe(48),
-        "platform_admin_token": secrets.token_urlsafe(32),
-    }
-    DATA.mkdir(exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {"secret_key": 48, "platform_admin_token": 32, "app_login_password": 24}
+    missing = {name: secrets.token_urlsafe(size) for name, size in wanted.items() if name not in values}
+    if missing:
+        values.update(missing)
+        DATA.mkdir(exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
     return values
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def run_product() -> int:
@@ -325,6 +317,7 @@ def run_product() -> int:
         keys = dev_secrets()
         env = {
             **os.environ,
+            "MIGRATION_DATABASE_URL": database_url,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "SECRET_KEY": keys["secret_key"],
@@ -339,6 +332,14 @@ def run_product() -> int:
         cli = str(VENV / "bin" / "flexledger")
         say("applying migrations")
         subprocess.run([cli, "migrate"], check=True, env=env)
+        login = subprocess.run(
+            [cli, "app-login", "flexledger_api"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**env, "APP_LOGIN_PASSWORD": keys["app_login_password"]},
+        )
+        env["DATABASE_URL"] = login.stdout.strip()  # the app itself runs as its own unprivileged login
         say("seeding demo data")
         seeded = subprocess.run([cli, "seed-demo"], check=True, env=env, capture_output=True, text=True)
         children = [
