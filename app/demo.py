@@ -59,8 +59,7 @@ async def seed_demo(settings: Settings) -> None:
                     await _create(session, state.passwords, settings, state.clock.now())
             await state.queue.enqueue_deferred(session)
     finally:
-        await state.redis.aclose()
-        await state.engine.dispose()
+        await state.close()
     key, _ = demo_api_key(settings)
     print(
         f"Demo operator '{SLUG}' (organisation field on the sign-in pages)\n"

@@ -109,8 +109,7 @@ def create_app(
             yield
         finally:
             if own:
-                await app_state.redis.aclose()
-                await app_state.engine.dispose()
+                await app_state.close()
 
     return Litestar(
         route_handlers=[

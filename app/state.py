@@ -26,6 +26,10 @@ class AppState:
     passwords: Passwords
     clock: Clock
 
+    async def close(self) -> None:
+        await self.redis.aclose(close_connection_pool=True)
+        await self.engine.dispose()
+
     @staticmethod
     def of(app: Any) -> AppState:
         state: AppState = app.state[STATE_KEY]

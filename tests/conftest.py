@@ -136,7 +136,7 @@ async def redis(settings: Settings) -> AsyncIterator[ArqRedis]:
         default_queue_name=settings.worker_queue_name,
     )
     yield pool
-    await pool.aclose()
+    await pool.aclose(close_connection_pool=True)
 
 
 @pytest.fixture

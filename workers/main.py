@@ -87,8 +87,7 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
 
     async def shutdown(ctx: Ctx) -> None:
         if state is None and "state" in ctx:
-            await ctx["state"].redis.aclose()
-            await ctx["state"].engine.dispose()
+            await state_of(ctx).close()
 
     return Worker(
         functions=[email_send],

@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 from arq.connections import ArqRedis
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 _PENDING = "pending_jobs"
 
@@ -37,6 +39,13 @@ def defer(session: AsyncSession, name: str, *args: str | int | bool | None, job_
     """Ask for job ``name`` once the session's transaction commits. ``job_id`` is deterministic so
     the same request made twice is one job."""
     session.info.setdefault(_PENDING, []).append(JobRequest(name, args, job_id))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Jobs asked for in a transaction that rolled back were never decided: drop them."""
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def take_deferred(session: AsyncSession) -> list[JobRequest]:

@@ -1,0 +1,191 @@
+"""The portal in a real browser: Debian's Chromium driven by Playwright, against the real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from app.auth.principal import ROLE_SCOPES, Operator
+from app.location.schemas import LocationCreate
+from app.location.service import create_location
+from app.main import build_state
+from app.member.schemas import MemberCreate
+from app.member.service import create_member
+from app.settings import Settings
+from app.tenant.schemas import OwnerCreate, TenantCreate
+from app.tenant.service import create_tenant
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MEMBER_PASSWORD = "browser-member-1"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    slug: str
+    member_email: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _seed(settings: Settings) -> tuple[str, str]:
+    state = await build_state(settings)
+    slug = f"b{uuid.uuid4().hex[:10]}"
+    try:
+        async with state.sessionmaker() as session, session.begin():
+            tenant, owner, _, _ = await create_tenant(
+                session,
+                state.passwords,
+                TenantCreate(
+                    slug=slug,
+                    name="Browser Works",
+                    default_currency="GBP",
+                    default_country="GB",
+                    default_time_zone="Europe/London",
+                    owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password="owner-password-1"),
+                ),
+                state.clock.now(),
+            )
+            operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
+            location = await create_location(
+                session,
+                operator,
+                LocationCreate(
+                    name="Main", code="MAIN", time_zone="Europe/London", country="GB", currency="GBP", tax_mode="exclusive"
+                ),
+            )
+            member = await create_member(
+                session,
+                operator,
+                state.passwords,
+                state.settings,
+                MemberCreate(
+                    email="grace@example.test",
+                    name="Grace Hopper",
+                    location_id=location.id,
+                    password=MEMBER_PASSWORD,
+                    send_welcome=False,
+                ),
+            )
+    finally:
+        await state.close()
+    return slug, member.email
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[str]:
+    """The real API process (uvicorn), on a free port of this machine."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "REDIS_URL": str(settings.redis_url),
+        "SECRET_KEY": settings.secret_key.get_secret_value(),
+        "WORKER_QUEUE_NAME": settings.worker_queue_name,
+        "PASSWORD_TIME_COST": "1",
+        "PASSWORD_MEMORY_KIB": "1024",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [str(Path(sys.executable).parent / "flexledger"), "api", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the API process exited while starting"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the API did not start listening"
+                time.sleep(0.1)
+        yield f"http://localhost:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+async def site(server: str, settings: Settings) -> Site:
+    slug, email = await _seed(settings)
+    return Site(server, slug, email)
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    assert path, "Debian's chromium package is needed: `python3 dev.py test` installs it (apt-get install chromium)"
+    return path
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        yield browser
+        await browser.close()
+
+
+async def test_member_signs_in_and_out_of_the_portal(browser: Browser, site: Site, tmp_path: Path) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{site.url}/portal/")
+    await expect(page).to_have_url(f"{site.url}/portal/login")
+
+    # A wrong password: htmx swaps the form in place with the error, the page stays.
+    await page.get_by_label("Organisation").fill(site.slug)
+    await page.get_by_label("E-mail").fill(site.member_email)
+    await page.get_by_label("Password").fill("not-the-password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not right")
+    await expect(page).to_have_url(f"{site.url}/portal/login")
+
+    await page.get_by_label("Password").fill(MEMBER_PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{site.url}/portal/")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Grace Hopper")
+    await page.screenshot(path=str(tmp_path / "portal-dashboard.png"), full_page=True)
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "fl_portal")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(f"{site.url}/portal/login")
+    await page.goto(f"{site.url}/portal/")
+    await expect(page).to_have_url(f"{site.url}/portal/login")
+
+
+async def test_the_sign_in_form_works_without_javascript(chromium_path: str, site: Site) -> None:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        context = await browser.new_context(java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(f"{site.url}/portal/login")
+        await page.get_by_label("Organisation").fill(site.slug)
+        await page.get_by_label("E-mail").fill(site.member_email)
+        await page.get_by_label("Password").fill(MEMBER_PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page).to_have_url(f"{site.url}/portal/")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Grace Hopper")
+        await browser.close()
