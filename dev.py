@@ -313,7 +313,7 @@ def run_product() -> int:
     mail_smtp, mail_http = free_port(), int(os.environ.get("MAIL_PORT", "8025"))
     with services(DATA, persist=True) as (database_url, redis_url, postgres):
         if postgres is not None:
-            database_url = postgres.create_database("flexledger")
+            database_url = postgres.create_database("flexledger")  # noqa: PLW2901 - the database in that server
         keys = dev_secrets()
         env = {
             **os.environ,

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     api = commands.add_parser("api")
-    api.add_argument("--host", default="0.0.0.0")
+    api.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container listens on all interfaces
     api.add_argument("--port", type=int, default=8000)
     commands.add_parser("worker")
     commands.add_parser("migrate")

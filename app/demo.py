@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
 from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
 from app.db import system
-from app.kit.security import API_KEY_PREFIX, token_digest
+from app.kit.security import API_KEY_PREFIX, Passwords, token_digest
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
 from app.main import build_state
@@ -69,7 +72,7 @@ async def seed_demo(settings: Settings) -> None:
     )
 
 
-async def _create(session, passwords, settings, now) -> None:  # type: ignore[no-untyped-def]
+async def _create(session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime) -> None:
     tenant, owner, _, _ = await create_tenant(
         session,
         passwords,

@@ -43,7 +43,6 @@ from app.tenant.controller import TenantController
 from app.user.controller import UserController
 
 
-
 async def build_state(settings: Settings) -> AppState:
     engine = create_engine(
         settings.database_url.get_secret_value(),

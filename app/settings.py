@@ -60,4 +60,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; the first call validates the environment."""
-    return Settings()  # type: ignore[call-arg]
+    return Settings()

@@ -25,7 +25,7 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd hook
         raw = envelope.original_content or b""
         with self.lock:
             self.messages.append(message_from_bytes(raw, policy=default_policy))
@@ -81,7 +81,8 @@ def _page(mailbox: Mailbox) -> bytes:
     )
     return (
         "<!doctype html><meta charset=utf-8><title>Sandbox mailbox</title>"
-        "<style>body{font-family:system-ui;margin:2rem}td{border-top:1px solid #ddd;padding:.4rem;vertical-align:top}</style>"
+        "<style>body{font-family:system-ui;margin:2rem}"
+        "td{border-top:1px solid #ddd;padding:.4rem;vertical-align:top}</style>"
         f"<h1>Sandbox mailbox</h1><table><tr><th>Date</th><th>To</th><th>Subject</th><th>Body</th></tr>{rows}</table>"
     ).encode()
 
@@ -107,7 +108,7 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)

@@ -30,11 +30,11 @@ from app.api_key.models import ApiKey
 from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
 from app.db.engine import bind_tenant, create_engine
+from app.db.provision import APP_ROLE, ensure_app_login
 from app.kit.clock import Clock
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords, new_api_key, token_digest
 from app.location.models import Location
-from app.db.provision import APP_ROLE, ensure_app_login
 from app.member.models import Member
 from app.settings import Settings
 from app.state import STATE_KEY, AppState
@@ -107,11 +107,11 @@ def database_url(owner_url: str) -> str:
 def settings(database_url: str, owner_url: str) -> Settings:
     return Settings(
         environment="test",
-        database_url=database_url,  # type: ignore[arg-type]
-        migration_database_url=owner_url,  # type: ignore[arg-type]
-        redis_url=os.environ["REDIS_URL"],  # type: ignore[arg-type]
-        secret_key="test-secret-key-" + "x" * 32,  # type: ignore[arg-type]
-        platform_admin_token="platform-admin-token-for-tests",  # type: ignore[arg-type]
+        database_url=database_url,
+        migration_database_url=owner_url,
+        redis_url=os.environ["REDIS_URL"],
+        secret_key="test-secret-key-" + "x" * 32,
+        platform_admin_token="platform-admin-token-for-tests",
         # Cheap hashes keep the suite fast; production cost is the library default.
         password_time_cost=1,
         password_memory_kib=1024,
@@ -154,9 +154,9 @@ async def state(
     connection: AsyncConnection,
     redis: ArqRedis,
     engine: AsyncEngine,
-) -> AsyncIterator[AppState]:
+) -> AppState:
     await redis.flushdb()
-    yield AppState(
+    return AppState(
         settings=settings,
         engine=engine,
         sessionmaker=async_sessionmaker(
@@ -190,7 +190,7 @@ def app(state: AppState) -> Litestar:
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP into the app on the test's own event loop (so it shares the test's connection)."""
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as client:
         yield client
 

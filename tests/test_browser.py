@@ -75,7 +75,12 @@ async def _seed(settings: Settings) -> tuple[str, str]:
                 session,
                 operator,
                 LocationCreate(
-                    name="Main", code="MAIN", time_zone="Europe/London", country="GB", currency="GBP", tax_mode="exclusive"
+                    name="Main",
+                    code="MAIN",
+                    time_zone="Europe/London",
+                    country="GB",
+                    currency="GBP",
+                    tax_mode="exclusive",
                 ),
             )
             member = await create_member(
@@ -168,7 +173,9 @@ async def test_member_signs_in_and_out_of_the_portal(browser: Browser, site: Sit
     await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Grace Hopper")
     await page.screenshot(path=str(tmp_path / "portal-dashboard.png"), full_page=True)
     cookie = next(c for c in await page.context.cookies() if c["name"] == "fl_portal")
-    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+    assert cookie["httpOnly"]
+    assert cookie["secure"]
+    assert cookie["sameSite"] == "Lax"
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{site.url}/portal/login")

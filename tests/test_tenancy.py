@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import issue_member_token
-from app.auth.web_session import WebSessions
+from app.auth.web_session import SessionKind, WebSessions
 from app.db.engine import bind_tenant
 from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
 from app.state import AppState
@@ -25,7 +25,10 @@ TENANT_TABLES = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiK
 
 
 async def _counts(db: AsyncSession) -> dict[str, int]:
-    return {model.__tablename__: (await db.execute(select(func.count()).select_from(model))).scalar_one() for model in TENANT_TABLES}
+    return {
+        model.__tablename__: (await db.execute(select(func.count()).select_from(model))).scalar_one()
+        for model in TENANT_TABLES
+    }
 
 
 async def test_without_tenant_context_no_row_is_visible(db: AsyncSession, world_a: World, world_b: World) -> None:
@@ -40,7 +43,7 @@ async def test_without_tenant_context_no_row_is_visible(db: AsyncSession, world_
 
 async def test_a_tenant_sees_only_its_own_rows(db: AsyncSession, world_a: World, world_b: World) -> None:
     await bind_tenant(db, world_b.tenant_id)
-    tenant_ids = {row for row in (await db.execute(select(Location.tenant_id))).scalars()}
+    tenant_ids = set((await db.execute(select(Location.tenant_id))).scalars())
     assert tenant_ids == {world_b.tenant_id}
     assert (await db.execute(select(Tenant.slug))).scalars().all() == ["bravo"]
 
@@ -62,7 +65,9 @@ async def test_cannot_write_a_row_into_another_tenant(db: AsyncSession, world_a:
         await db.flush()
 
 
-async def test_composite_keys_stop_references_into_another_tenant(db: AsyncSession, world_a: World, world_b: World) -> None:
+async def test_composite_keys_stop_references_into_another_tenant(
+    db: AsyncSession, world_a: World, world_b: World
+) -> None:
     await bind_tenant(db, world_a.tenant_id)
     db.add(Member(tenant_id=world_a.tenant_id, email="x@alpha.test", name="X", location_id=world_b.location.id))
     with pytest.raises(IntegrityError, match="fk_members_tenant_id_location_id_locations"):
@@ -82,7 +87,9 @@ async def test_app_connects_as_a_role_that_neither_owns_nor_bypasses(db: AsyncSe
     assert tuple(row) == ("flexledger_app", False, False, 0)
     forced = (
         await db.execute(
-            text("SELECT count(*) FROM pg_class WHERE relname = ANY(:names) AND relrowsecurity AND relforcerowsecurity"),
+            text(
+                "SELECT count(*) FROM pg_class WHERE relname = ANY(:names) AND relrowsecurity AND relforcerowsecurity"
+            ),
             {"names": [model.__tablename__ for model in TENANT_TABLES]},
         )
     ).scalar_one()
@@ -130,10 +137,10 @@ def _is_member_api(path: str) -> bool:
 
 
 def _endpoints(app: Litestar) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for route in app.routes:
         if isinstance(route, HTTPRoute):
-            found += [(method, route.path) for method in sorted(route.methods - {"OPTIONS", "HEAD"})]
+            found += [(str(method), route.path) for method in sorted(route.methods - {"OPTIONS", "HEAD"})]
     return found
 
 
@@ -168,10 +175,16 @@ async def test_every_route_refuses_another_tenants_credentials(
             continue
         checked += 1
         path = _fill(template, _ids(world_a))
-        body = {} if method in {"PATCH", "POST"} else None
+        body: dict[str, object] | None = {} if method in {"PATCH", "POST"} else None
         is_param_route = bool(PARAM.search(template))
 
-        async def call(headers: dict[str, str], cookies: dict[str, str] | None = None) -> httpx.Response:
+        async def call(
+            headers: dict[str, str],
+            cookies: dict[str, str] | None = None,
+            method: str = method,
+            path: str = path,
+            body: dict[str, object] | None = body,
+        ) -> httpx.Response:
             client.cookies.clear()
             for name, value in (cookies or {}).items():
                 client.cookies.set(name, value, domain="testserver.local")
@@ -199,7 +212,7 @@ async def test_every_route_refuses_another_tenants_credentials(
             assert (await call({})).status_code == 401, label
             assert (await call(world_a.headers())).status_code == 401, label
         elif template.startswith(("/console", "/portal")):
-            kind = "console" if template.startswith("/console") else "portal"
+            kind: SessionKind = "console" if template.startswith("/console") else "portal"
             anonymous = await call({})
             assert anonymous.status_code == 303, label
             assert anonymous.headers["location"] == f"/{kind}/login", label

@@ -66,7 +66,9 @@ async def _tenant_with_location(session: AsyncSession, state: AppState) -> tuple
     location = await create_location(
         session,
         operator,
-        LocationCreate(name="Main", code="MAIN", time_zone="Europe/London", country="GB", currency="GBP", tax_mode="exclusive"),
+        LocationCreate(
+            name="Main", code="MAIN", time_zone="Europe/London", country="GB", currency="GBP", tax_mode="exclusive"
+        ),
     )
     return operator, location.id
 
@@ -128,15 +130,14 @@ async def test_a_rolled_back_request_enqueues_nothing(live: AppState, mail: Mail
 
 
 async def test_the_sweep_rings_again_for_mail_whose_job_was_lost(live: AppState, mail: MailSink) -> None:
-    async with live.sessionmaker() as session:
-        async with session.begin():
-            operator, _ = await _tenant_with_location(session, live)
-            email = await queue_email(session, operator.tenant_id, to="lost@example.test", subject="lost", body="found")
-            # The doorbell is lost: the deferred job is dropped and the row looks a minute old.
-            session.info.clear()
-            await session.execute(
-                update(Email).where(Email.id == email.id).values(updated_at=live.clock.now().replace(year=2020))
-            )
+    async with live.sessionmaker() as session, session.begin():
+        operator, _ = await _tenant_with_location(session, live)
+        email = await queue_email(session, operator.tenant_id, to="lost@example.test", subject="lost", body="found")
+        # The doorbell is lost: the deferred job is dropped and the row looks a minute old.
+        session.info.clear()
+        await session.execute(
+            update(Email).where(Email.id == email.id).values(updated_at=live.clock.now().replace(year=2020))
+        )
     assert await email_sweep({"state": live}) >= 1
     await _run_worker(live)
     assert [m["To"] for m in mail.mailbox.wait_for(1)] == ["lost@example.test"]

@@ -91,7 +91,7 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
 
     return Worker(
         functions=[email_send],
-        cron_jobs=[cron(email_sweep, name="email.sweep", second=0, run_at_startup=False)],  # type: ignore[arg-type]
+        cron_jobs=[cron(email_sweep, name="email.sweep", second=0, run_at_startup=False)],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(str(settings.redis_url)),

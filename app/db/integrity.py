@@ -16,6 +16,6 @@ async def flush_unique(session: AsyncSession, messages: Mapping[str, str]) -> No
         await session.flush()
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
-        if constraint in messages:
+        if isinstance(constraint, str) and constraint in messages:
             raise Conflict(messages[constraint]) from None
         raise

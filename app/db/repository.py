@@ -22,7 +22,7 @@ class TenantRepository(Generic[M]):
         self.session = session
         self.tenant_id = tenant_id
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
 
     async def get(self, id_: uuid.UUID, *, for_update: bool = False) -> M | None:
@@ -31,7 +31,7 @@ class TenantRepository(Generic[M]):
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def page(self, request: PageRequest, statement: Select[tuple[M]] | None = None) -> Sequence[M]:
+    async def page(self, request: PageRequest, statement: Select[M] | None = None) -> Sequence[M]:
         """One page in id order, fetched with one extra row so the caller can tell if more follow."""
         statement = self.select() if statement is None else statement
         if request.after is not None:

@@ -9,7 +9,8 @@ import time
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger()
@@ -20,9 +21,10 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        http_scope: HTTPScope = scope
         supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _VALID_ID.match(supplied) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -43,7 +45,7 @@ class RequestContextMiddleware:
         finally:
             log.info(
                 "http.request",
-                method=scope["method"],
+                method=http_scope["method"],
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),

@@ -17,9 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from app.settings import Settings
 
 API_KEY_PREFIX = "flk_"
-MEMBER_TOKEN_PREFIX = "flm_"
+MEMBER_TOKEN_PREFIX = "flm_"  # noqa: S105 - a label, not a secret
 # A valid hash to verify against when the account does not exist, so timing tells nothing.
-_DUMMY_PASSWORD = "not-a-real-password"
+_DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105 - deliberately public
 
 
 class Passwords:

@@ -12,7 +12,7 @@ from app.location.models import Location
 class LocationRepository(TenantRepository[Location]):
     model = Location
 
-    def visible(self, location_ids: Collection[uuid.UUID] | None) -> Select[tuple[Location]]:
+    def visible(self, location_ids: Collection[uuid.UUID] | None) -> Select[Location]:
         statement = self.select()
         if location_ids is not None:
             statement = statement.where(Location.id.in_(location_ids))

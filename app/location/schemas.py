@@ -54,7 +54,7 @@ class LocationUpdate(Input):
     currency: CurrencyCode | UnsetType = UNSET
     tax_mode: TaxMode | UnsetType = UNSET
     billing_day: BillingDay | UnsetType = UNSET
-    address: Address | None | UnsetType = UNSET
+    address: Address | UnsetType | None = UNSET
 
     def __post_init__(self) -> None:
         check_time_zone(self.time_zone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
@@ -49,7 +51,7 @@ class MemberTokenController(Controller):
     @post("/", operation_id="createMemberToken")
     async def create_member_token(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         db: Db,
         app_state: State,
         throttle: Throttle,
@@ -61,5 +63,5 @@ class MemberTokenController(Controller):
         return MemberTokenOut(token=token, expires_at=expires_at)
 
 
-def client_address(request: Request[object, object, object]) -> str:
+def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"

@@ -18,7 +18,7 @@ class MemberRepository(TenantRepository[Member]):
         location_ids: Collection[uuid.UUID] | None,
         *,
         location_id: uuid.UUID | None = None,
-    ) -> Select[tuple[Member]]:
+    ) -> Select[Member]:
         statement = self.select()
         if location_ids is not None:
             statement = statement.where(Member.location_id.in_(location_ids))

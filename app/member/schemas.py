@@ -22,7 +22,7 @@ class MemberUpdate(Input):
     email: Email | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     location_id: uuid.UUID | UnsetType = UNSET
-    phone: Phone | None | UnsetType = UNSET
+    phone: Phone | UnsetType | None = UNSET
     password: Password | UnsetType = UNSET
 
 
@@ -30,7 +30,7 @@ class MemberSelfUpdate(Input):
     """What members may change about themselves from the portal or the app."""
 
     name: Name | UnsetType = UNSET
-    phone: Phone | None | UnsetType = UNSET
+    phone: Phone | UnsetType | None = UNSET
 
 
 class MemberOut(msgspec.Struct):

@@ -32,7 +32,7 @@ Slug = Annotated[
 
 class TenantUpdate(Input):
     name: Name | UnsetType = UNSET
-    support_email: Email | None | UnsetType = UNSET
+    support_email: Email | UnsetType | None = UNSET
     default_currency: CurrencyCode | UnsetType = UNSET
     default_country: CountryCode | UnsetType = UNSET
     default_time_zone: TimeZone | UnsetType = UNSET
