@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api_key import service
 from app.api_key.models import ApiKey
-from app.api_key.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from app.api_key.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyUpdate
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
@@ -47,6 +47,12 @@ class ApiKeyController(Controller):
     ) -> ApiKeyCreated:
         key, secret = await service.create_api_key(db, operator, data, app_state.clock.now())
         return ApiKeyCreated(api_key=to_out(key), key=secret)
+
+    @patch("/{api_key_id:uuid}", operation_id="updateApiKey", guards=[requires("api_keys:write")])
+    async def update_api_key(
+        self, db: Db, operator: Actor, api_key_id: FromPath[uuid.UUID], data: JSONBody[ApiKeyUpdate]
+    ) -> ApiKeyOut:
+        return to_out(await service.rename_api_key(db, operator, api_key_id, data.name))
 
     @post(
         "/{api_key_id:uuid}/revoke",

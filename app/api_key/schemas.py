@@ -13,8 +13,11 @@ from app.kit.schema import Input
 Scope = Annotated[str, Meta(max_length=40)]
 
 
+KeyName = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
 class ApiKeyCreate(Input):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: KeyName
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(SCOPES))]
     expires_at: datetime | None = None
 
@@ -24,6 +27,12 @@ class ApiKeyCreate(Input):
             raise ValueError(f"unknown scopes {unknown}; known scopes are {sorted(SCOPES)}")
         if self.expires_at is not None and self.expires_at.tzinfo is None:
             raise ValueError("expires_at needs a time zone offset, e.g. 2027-01-01T00:00:00Z")
+
+
+class ApiKeyUpdate(Input):
+    """Only the label changes; a key's permissions are fixed when it is made (make a new key)."""
+
+    name: KeyName
 
 
 class ApiKeyOut(msgspec.Struct):

@@ -63,6 +63,13 @@ async def create_api_key(
     return key, secret
 
 
+async def rename_api_key(session: AsyncSession, operator: Operator, key_id: uuid.UUID, name: str) -> ApiKey:
+    key = await get_api_key(session, operator, key_id, for_update=True)
+    key.name = name
+    await session.flush()
+    return key
+
+
 async def revoke_api_key(session: AsyncSession, operator: Operator, key_id: uuid.UUID, now: datetime) -> ApiKey:
     key = await get_api_key(session, operator, key_id, for_update=True)
     if key.revoked_at is None:
