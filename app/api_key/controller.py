@@ -52,7 +52,7 @@ class ApiKeyController(Controller):
     async def update_api_key(
         self, db: Db, operator: Actor, api_key_id: FromPath[uuid.UUID], data: JSONBody[ApiKeyUpdate]
     ) -> ApiKeyOut:
-        return to_out(await service.rename_api_key(db, operator, api_key_id, data.name))
+        return to_out(await service.update_api_key(db, operator, api_key_id, data))
 
     @post(
         "/{api_key_id:uuid}/revoke",

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from app.auth.principal import SCOPES
 from app.kit.schema import Input
@@ -32,7 +32,7 @@ class ApiKeyCreate(Input):
 class ApiKeyUpdate(Input):
     """Only the label changes; a key's permissions are fixed when it is made (make a new key)."""
 
-    name: KeyName
+    name: KeyName | UnsetType = UNSET
 
 
 class ApiKeyOut(msgspec.Struct):

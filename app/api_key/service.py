@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
 from app.api_key.repository import ApiKeyRepository
-from app.api_key.schemas import ApiKeyCreate
+from app.api_key.schemas import ApiKeyCreate, ApiKeyUpdate
 from app.auth.principal import Operator
 from app.kit.errors import Forbidden, InvalidInput, NotFound
 from app.kit.pagination import PageRequest
+from app.kit.schema import apply_patch
 from app.kit.security import new_api_key, token_digest
 
 
@@ -63,9 +64,9 @@ async def create_api_key(
     return key, secret
 
 
-async def rename_api_key(session: AsyncSession, operator: Operator, key_id: uuid.UUID, name: str) -> ApiKey:
+async def update_api_key(session: AsyncSession, operator: Operator, key_id: uuid.UUID, data: ApiKeyUpdate) -> ApiKey:
     key = await get_api_key(session, operator, key_id, for_update=True)
-    key.name = name
+    apply_patch(key, data)
     await session.flush()
     return key
 
