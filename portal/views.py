@@ -31,7 +31,7 @@ HX_VARY = {"Vary": "HX-Request"}
 
 
 class SignInForm(msgspec.Struct):
-    organisation: FromQuery[str] = ""
+    organisation: str = ""
     email: str = ""
     password: str = ""
 
@@ -60,14 +60,16 @@ class SignInPages(Controller):
         form: SignInForm,
         error: str | None,
         status: int,
+        retry_after: int | None = None,
     ) -> Template:
         context = {"area": self.kind, "title": self.title, "form": form, "error": error}
         block = "form" if _is_htmx(request) else None
+        headers = {**HX_VARY, **({"Retry-After": str(retry_after)} if retry_after else {})}
         return Template(
             template_name="login.html",
             context={**context, "block": block},
             status_code=status,
-            headers=HX_VARY,
+            headers=headers,
         )
 
     @get("/login")
@@ -97,7 +99,7 @@ class SignInPages(Controller):
                 Credentials(data.organisation, data.email, data.password, client),
             )
         except TooManyRequests as exc:
-            return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 429)
+            return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 429, exc.retry_after)
         except Unauthenticated as exc:
             return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 401)
         sessions = web_sessions(app_state)

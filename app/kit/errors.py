@@ -96,6 +96,8 @@ def problem(
         body["request_id"] = request_id
     if (retry_after := extra.pop("retry_after", None)) is not None:
         headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="flexledger"'  # RFC 9110: a 401 names its scheme
     body.update({k: v for k, v in extra.items() if v is not None})
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
