@@ -8,12 +8,12 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.auth.principal import SCOPES
-from app.kit.schema import Input
+from app.kit.schema import LINE, Input
 
 Scope = Annotated[str, Meta(max_length=40)]
 
 
-KeyName = Annotated[str, Meta(min_length=1, max_length=100)]
+KeyName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
 
 
 class ApiKeyCreate(Input):

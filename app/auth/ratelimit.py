@@ -30,8 +30,10 @@ class LoginThrottle:
     async def failed(self, account: str, client: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             for key in self._keys(account, client):
+                # The window starts with the first failure; INCR keeps the TTL. (Not EXPIRE NX:
+                # that needs Redis 7, and the embedded server is 6.2.)
+                pipe.set(key, 0, ex=self.window, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, self.window, nx=True)
             await pipe.execute()
 
     async def succeeded(self, account: str, client: str) -> None:

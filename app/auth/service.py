@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from app.state import AppState
 from app.user.models import User
 from app.user.repository import UserRepository
 
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 BAD_CREDENTIALS = "The organisation, e-mail address or password is not right."
 
 
@@ -111,7 +113,10 @@ async def operator_for_user(session: AsyncSession, user: User) -> Operator:
 
 
 async def _tenant_for_login(session: AsyncSession, organisation: str) -> uuid.UUID | None:
-    tenant = await system.tenant_by_slug(session, organisation.strip().lower())
+    slug = organisation.strip().lower()
+    if not SLUG.match(slug):
+        return None
+    tenant = await system.tenant_by_slug(session, slug)
     if tenant is None or tenant.status != "active":
         return None
     await bind_tenant(session, tenant.id)

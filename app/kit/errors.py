@@ -19,6 +19,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger()
@@ -144,11 +145,31 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:
-    if isinstance(extra, list):
-        return [e for e in extra if isinstance(e, dict)]
-    if isinstance(extra, dict):
-        return [extra]
-    return None
+    errors = (
+        [extra]
+        if isinstance(extra, dict)
+        else [e for e in extra if isinstance(e, dict)]
+        if isinstance(extra, list)
+        else []
+    )
+    for error in errors:
+        # A missing body surfaces as the bare name of the handler's parameter; say what it means.
+        if error.get("key") == "data" and error.get("message") == "'data'":
+            error["message"] = "A request body is required."
+    return errors or None
+
+
+# PostgreSQL refuses some text outright (a NUL character); that is the client's input, not our bug.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    sqlstate = getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    if sqlstate in _UNSTORABLE_TEXT:
+        return problem(
+            400, "invalid_text", "Invalid text", "The request contains characters that cannot be stored.", request
+        )
+    return internal_error_handler(request, exc)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -165,5 +186,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     AppError: app_error_handler,
     HTTPException: http_exception_handler,
+    DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }

@@ -262,7 +262,12 @@ COUNTRIES = frozenset(
 
 @cache
 def time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """IANA zone names; not the host's aliases ('localtime') or the database's own folders."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in {"localtime", "posixrules", "Factory"} and not name.startswith(("posix/", "right/"))
+    )
 
 
 def is_time_zone(name: str) -> bool:

@@ -1,5 +1,6 @@
 """Field types shared by request schemas. Checks that a type cannot express run in
-``__post_init__`` via ``check_*``; msgspec turns their ValueError into a 400 naming the field."""
+``__post_init__`` via ``check_*``; msgspec turns their ValueError into a 400 (the message names
+the field, since msgspec reports it against the whole body)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ from msgspec import Meta
 from app.kit.geo import COUNTRIES, is_time_zone
 from app.kit.money import is_currency
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Password = Annotated[str, Meta(min_length=10, max_length=200)]
+# One line of printable text: no control characters (PostgreSQL cannot even store NUL).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+# Several lines: line breaks and tabs allowed, other control characters not.
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE)]
+Email = Annotated[
+    str, Meta(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+]
+Password = Annotated[str, Meta(min_length=10, max_length=200, pattern=r"^[^\x00]*$")]
+Text = Annotated[str, Meta(max_length=500, pattern=LINES)]
 CurrencyCode = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
-TimeZone = Annotated[str, Meta(min_length=1, max_length=64)]
+TimeZone = Annotated[str, Meta(min_length=1, max_length=64, pattern=LINE)]
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="lower-case, digits, dashes")]
 Phone = Annotated[str, Meta(max_length=40, pattern=r"^\+?[0-9 ()-]{3,40}$")]
 
 
@@ -24,19 +33,19 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
 
-def check_currency(code: Any) -> None:
+def check_currency(code: Any, field: str) -> None:
     if isinstance(code, str) and not is_currency(code):
-        raise ValueError(f"'{code}' is not an ISO 4217 currency code")
+        raise ValueError(f"{field}: '{code}' is not an ISO 4217 currency code")
 
 
-def check_country(code: Any) -> None:
+def check_country(code: Any, field: str) -> None:
     if isinstance(code, str) and code not in COUNTRIES:
-        raise ValueError(f"'{code}' is not an ISO 3166-1 country code")
+        raise ValueError(f"{field}: '{code}' is not an ISO 3166-1 country code")
 
 
-def check_time_zone(name: Any) -> None:
+def check_time_zone(name: Any, field: str) -> None:
     if isinstance(name, str) and not is_time_zone(name):
-        raise ValueError(f"'{name}' is not an IANA time zone (e.g. 'Europe/London')")
+        raise ValueError(f"{field}: '{name}' is not an IANA time zone (e.g. 'Europe/London')")
 
 
 def normalize_email(email: str) -> str:

@@ -12,6 +12,7 @@ from app.kit.schema import (
     CurrencyCode,
     Input,
     Name,
+    Text,
     TimeZone,
     check_country,
     check_currency,
@@ -27,7 +28,7 @@ Code = Annotated[
 ]
 BillingDay = Annotated[int, Meta(ge=1, le=28)]
 TaxMode = Literal["inclusive", "exclusive"]
-Address = Annotated[str, Meta(max_length=500)]
+Address = Text
 
 
 class LocationCreate(Input):
@@ -41,9 +42,9 @@ class LocationCreate(Input):
     address: Address | None = None
 
     def __post_init__(self) -> None:
-        check_time_zone(self.time_zone)
-        check_country(self.country)
-        check_currency(self.currency)
+        check_time_zone(self.time_zone, "time_zone")
+        check_country(self.country, "country")
+        check_currency(self.currency, "currency")
 
 
 class LocationUpdate(Input):
@@ -57,9 +58,9 @@ class LocationUpdate(Input):
     address: Address | UnsetType | None = UNSET
 
     def __post_init__(self) -> None:
-        check_time_zone(self.time_zone)
-        check_country(self.country)
-        check_currency(self.currency)
+        check_time_zone(self.time_zone, "time_zone")
+        check_country(self.country, "country")
+        check_currency(self.currency, "currency")
 
 
 class LocationOut(msgspec.Struct):

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
-from app.kit.schema import Email, Input, Name, Password, Phone
+from app.kit.schema import LINE, Email, Input, Name, Password, Phone
 
 
 class MemberCreate(Input):
@@ -45,10 +46,10 @@ class MemberOut(msgspec.Struct):
 
 
 class MemberTokenCreate(Input):
-    organisation: str
+    organisation: Annotated[str, Meta(max_length=40, pattern=LINE)]
     email: Email
     password: Password
-    device_name: str | None = None
+    device_name: Annotated[str, Meta(max_length=100, pattern=LINE)] | None = None
 
 
 class MemberTokenOut(msgspec.Struct):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET, UnsetType
 
 from app.api_key.schemas import ApiKeyCreated
 from app.kit.schema import (
@@ -15,19 +14,12 @@ from app.kit.schema import (
     Input,
     Name,
     Password,
+    Slug,
     TimeZone,
     check_country,
     check_currency,
     check_time_zone,
 )
-
-Slug = Annotated[
-    str,
-    Meta(
-        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
-        description="lower-case, digits, dashes",
-    ),
-]
 
 
 class TenantUpdate(Input):
@@ -38,9 +30,9 @@ class TenantUpdate(Input):
     default_time_zone: TimeZone | UnsetType = UNSET
 
     def __post_init__(self) -> None:
-        check_currency(self.default_currency)
-        check_country(self.default_country)
-        check_time_zone(self.default_time_zone)
+        check_currency(self.default_currency, "default_currency")
+        check_country(self.default_country, "default_country")
+        check_time_zone(self.default_time_zone, "default_time_zone")
 
 
 class TenantOut(msgspec.Struct):
@@ -74,9 +66,9 @@ class TenantCreate(Input):
     support_email: Email | None = None
 
     def __post_init__(self) -> None:
-        check_currency(self.default_currency)
-        check_country(self.default_country)
-        check_time_zone(self.default_time_zone)
+        check_currency(self.default_currency, "default_currency")
+        check_country(self.default_country, "default_country")
+        check_time_zone(self.default_time_zone, "default_time_zone")
 
 
 class TenantCreated(msgspec.Struct):
