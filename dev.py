@@ -172,35 +172,19 @@ class EmbeddedPostgres:
         wait_for_port(self.port, "PostgreSQL", self.process)
         self._wait_ready()
 
+    def _client(self, tool: str, *args: str) -> list[str]:
+        return [str(self.bin / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", *args]
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            check = [
-                str(self.bin / "pg_isready"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-q",
-            ]
-            if subprocess.run(check, check=False).returncode == 0:
+            if subprocess.run(self._client("pg_isready", "-q"), check=False).returncode == 0:
                 return
             time.sleep(0.1)
         raise SystemExit("PostgreSQL did not become ready")
 
     def create_database(self, name: str) -> str:
-        psql = [
-            str(self.bin / "psql"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "-tAq",
-        ]
+        psql = self._client("psql", "-tAq")
         exists = subprocess.run(
             [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
             check=True,

@@ -216,20 +216,20 @@ class World:
         return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
 
 
-async def make_world(session: AsyncSession, state: AppState, slug: str) -> World:
-    tenant, owner, _, secret = await create_tenant(
-        session,
-        state.passwords,
-        TenantCreate(
-            slug=slug,
-            name=f"{slug.title()} Spaces",
-            default_currency="GBP",
-            default_country="GB",
-            default_time_zone="Europe/London",
-            owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password=PASSWORD),
-        ),
-        state.clock.now(),
+def new_tenant(slug: str) -> TenantCreate:
+    """What the platform would send to create an operator called ``slug``."""
+    return TenantCreate(
+        slug=slug,
+        name=f"{slug.title()} Spaces",
+        default_currency="GBP",
+        default_country="GB",
+        default_time_zone="Europe/London",
+        owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password=PASSWORD),
     )
+
+
+async def make_world(session: AsyncSession, state: AppState, slug: str) -> World:
+    tenant, owner, _, secret = await create_tenant(session, state.passwords, new_tenant(slug), state.clock.now())
     location = Location(
         tenant_id=tenant.id,
         name="Main",

@@ -23,8 +23,8 @@ from app.main import build_state
 from app.member.schemas import MemberCreate
 from app.member.service import create_member
 from app.settings import Settings
-from app.tenant.schemas import OwnerCreate, TenantCreate
 from app.tenant.service import create_tenant
+from tests.conftest import new_tenant
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -60,14 +60,7 @@ async def _seed(settings: Settings) -> tuple[str, str]:
             tenant, owner, _, _ = await create_tenant(
                 session,
                 state.passwords,
-                TenantCreate(
-                    slug=slug,
-                    name="Browser Works",
-                    default_currency="GBP",
-                    default_country="GB",
-                    default_time_zone="Europe/London",
-                    owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password="owner-password-1"),
-                ),
+                new_tenant(slug),
                 state.clock.now(),
             )
             operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")

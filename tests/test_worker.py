@@ -21,9 +21,9 @@ from app.member.schemas import MemberCreate
 from app.member.service import create_member
 from app.settings import Settings
 from app.state import AppState
-from app.tenant.schemas import OwnerCreate, TenantCreate
 from app.tenant.service import create_tenant
 from sandbox.mail import MailSink
+from tests.conftest import new_tenant
 from workers.main import email_sweep, make_worker
 
 pytestmark = pytest.mark.filterwarnings(
@@ -52,14 +52,7 @@ async def _tenant_with_location(session: AsyncSession, state: AppState) -> tuple
     tenant, owner, _, _ = await create_tenant(
         session,
         state.passwords,
-        TenantCreate(
-            slug=slug,
-            name="Worker Test",
-            default_currency="GBP",
-            default_country="GB",
-            default_time_zone="Europe/London",
-            owner=OwnerCreate(email=f"owner@{slug}.test", name="Owner", password="owner-password-1"),
-        ),
+        new_tenant(slug),
         state.clock.now(),
     )
     operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")

@@ -135,7 +135,8 @@ async def sign_in(
     account = f"{who.model.__tablename__}:{credentials.organisation.strip().lower()}:{email}"
     await throttle.check(account, credentials.client)
     tenant_id = await _tenant_for_login(session, credentials.organisation)
-    person = await who(session, tenant_id).by_email(email) if tenant_id else None
+    # Text PostgreSQL cannot hold (NUL) names no account; it must not reach the query.
+    person = await who(session, tenant_id).by_email(email) if tenant_id and "\x00" not in email else None
     candidate = person.password_hash if person is not None and person.active else None
     if not await state.passwords.verify(candidate, credentials.password) or person is None:
         await throttle.failed(account, credentials.client)
