@@ -129,6 +129,7 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._refuse_if_in_use()
         if self.as_root:
             open_path_to(self.bin)
             open_path_to(self.data_dir)
@@ -171,6 +172,17 @@ class EmbeddedPostgres:
         assert self.process is not None
         wait_for_port(self.port, "PostgreSQL", self.process)
         self._wait_ready()
+
+    def _refuse_if_in_use(self) -> None:
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text().split("\n", 1)[0] or 0)
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return  # a stale file from a crash: PostgreSQL removes it itself
+        raise SystemExit(f"{self.data_dir} is in use by PostgreSQL (pid {pid}): is another `dev.py run` going?")
 
     def _client(self, tool: str, *args: str) -> list[str]:
         return [str(self.bin / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", *args]
@@ -292,7 +304,14 @@ def dev_secrets() -> dict[str, str]:
     return values
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_product() -> int:
+    # Stop cleanly on Ctrl-C and on `kill`, even when started in the background (which ignores SIGINT).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     mail_smtp, mail_http = free_port(), int(os.environ.get("MAIL_PORT", "8025"))
     with services(DATA, persist=True) as (database_url, redis_url, postgres):

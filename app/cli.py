@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
             host=args.host,
             port=args.port,
             log_config=None,
+            access_log=False,  # the app writes its own access line, with request and tenant ids
         )
     elif args.command == "worker":
         worker_module = importlib.import_module("workers.main")
