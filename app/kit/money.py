@@ -1,6 +1,15 @@
-"""Money: integer minor units beside an ISO 4217 currency. The currency table lives here."""
+"""Money: integer minor units beside an ISO 4217 currency, and every rounding the product does.
+
+Amounts are ``int`` minor units everywhere. ``Decimal`` appears only inside the calculations in
+this module (tax, proration, percentages, quantities) and each result is rounded back to minor
+units here, half away from zero, the way Xero rounds a line's tax. Nothing else rounds money.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 # Active ISO 4217 currencies and their minor-unit exponents.
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -29,3 +38,65 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 
 def is_currency(code: str) -> bool:
     return code in CURRENCY_EXPONENTS
+
+
+def exponent(currency: str) -> int:
+    return CURRENCY_EXPONENTS[currency]
+
+
+def round_minor(value: Decimal) -> int:
+    """The one rounding: to whole minor units, ties away from zero."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def line_amount(quantity: Decimal, unit_amount: int) -> int:
+    """Quantity times unit price, as Xero computes a line amount."""
+    return round_minor(quantity * unit_amount)
+
+
+def prorate(amount: int, days: int, period_days: int) -> int:
+    """``days`` of a ``period_days`` period (the actual-days convention); a whole period is exact."""
+    if not 0 <= days <= period_days or period_days <= 0:
+        raise ValueError(f"cannot prorate {days} of {period_days} days")
+    if days == period_days:
+        return amount
+    return round_minor(Decimal(amount) * days / period_days)
+
+
+def percent_of(amount: int, percent: Decimal) -> int:
+    """``percent`` % of ``amount`` (fractional percentages allowed, e.g. 12.5)."""
+    return round_minor(Decimal(amount) * percent / 100)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxComponent:
+    name: str
+    percent: Decimal
+    compound: bool = False
+
+
+def effective_rate(components: Sequence[TaxComponent]) -> Decimal:
+    """The combined rate as a fraction: simple components add up on the net amount; a compound
+    component is charged on the net amount plus the tax of the components before it."""
+    total = Decimal(1)
+    for component in components:
+        rate = component.percent / 100
+        total += total * rate if component.compound else rate
+    return total - 1
+
+
+def line_tax(amount: int, rate: Decimal, *, inclusive: bool) -> int:
+    """Tax of one line, rounded on its own (Xero rounds per line, then sums).
+
+    ``amount`` is the line amount as priced: gross when prices include tax, net when not."""
+    if inclusive:
+        return round_minor(Decimal(amount) * rate / (1 + rate))
+    return round_minor(Decimal(amount) * rate)
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """``123456, "GBP"`` → ``"1,234.56"``: for people, never for calculation."""
+    places = exponent(currency)
+    sign = "-" if amount < 0 else ""
+    units, minor = divmod(abs(amount), 10**places) if places else (abs(amount), 0)
+    return f"{sign}{units:,}" + (f".{minor:0{places}d}" if places else "")
