@@ -17,6 +17,15 @@ from litestar.types import ControllerRouterHandler
 
 from app.api_key.controller import ApiKeyController
 from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
+from app.billing.controller import BillingController, BillingRunController
+from app.catalog.controller import (
+    DiscountController,
+    PlanController,
+    RevenueAccountController,
+    TaxPolicyController,
+    TaxRateController,
+)
+from app.company.controller import CompanyController
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.provision import APP_ROLE
 from app.db.session import provide_db
@@ -27,6 +36,7 @@ from app.dependencies import (
     provide_throttle,
 )
 from app.health.controller import HealthController
+from app.invoice.controller import InvoiceController
 from app.kit.clock import Clock
 from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
@@ -36,6 +46,7 @@ from app.kit.security import Passwords
 from app.location.controller import LocationController
 from app.member.controller import MemberController
 from app.member.me_controller import MeController, MemberTokenController
+from app.membership.controller import MembershipController
 from app.platform.controller import PlatformController
 from app.settings import Settings, get_settings
 from app.state import STATE_KEY, AppState
@@ -75,6 +86,16 @@ def api_router() -> Router:
             UserController,
             MemberController,
             ApiKeyController,
+            TaxRateController,
+            RevenueAccountController,
+            TaxPolicyController,
+            PlanController,
+            DiscountController,
+            CompanyController,
+            MembershipController,
+            BillingController,
+            BillingRunController,
+            InvoiceController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},

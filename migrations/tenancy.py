@@ -49,6 +49,16 @@ def unprotect(table: str) -> None:
     op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}, {SYSTEM_ROLE}")
 
 
+def backfill(tables: list[str], statement: str) -> None:
+    """Run a data migration over every tenant's rows. FORCE is lifted for the statement only, so
+    an owner that is not a superuser sees all rows; the app role stays under RLS throughout."""
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    op.execute(statement)
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+
+
 def system_function(signature: str, returns: str, body: str) -> None:
     """A named cross-tenant read: runs as the system role, callable only by the app role."""
     op.execute(

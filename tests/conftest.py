@@ -8,6 +8,8 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import asyncpg
 import httpx
@@ -29,13 +31,26 @@ import migrations
 from app.api_key.models import ApiKey
 from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
+from app.billing.engine import bill_location
+from app.billing.models import BillingRun
+from app.catalog import service as catalog
+from app.catalog.models import Discount, Plan, TaxRate
+from app.catalog.repository import RevenueAccountRepository
+from app.catalog.schemas import DiscountCreate, PlanCreate, TaxComponentIn, TaxRateCreate
+from app.company.models import Company
+from app.company.schemas import CompanyCreate
+from app.company.service import create_company
 from app.db.engine import bind_tenant, create_engine
 from app.db.provision import APP_ROLE, ensure_app_login
+from app.invoice.models import Invoice
 from app.kit.clock import Clock
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords, new_api_key, token_digest
 from app.location.models import Location
 from app.member.models import Member
+from app.membership.models import Membership
+from app.membership.schemas import MembershipCreate
+from app.membership.service import create_membership
 from app.settings import Settings
 from app.state import STATE_KEY, AppState
 from app.tenant.schemas import OwnerCreate, TenantCreate
@@ -207,6 +222,13 @@ class World:
     member: Member
     key: str
     spare_key: ApiKey
+    tax_rate: TaxRate
+    plan: Plan
+    discount: Discount
+    company: Company
+    membership: Membership
+    billing_run: BillingRun
+    invoice: Invoice
 
     def headers(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
@@ -238,6 +260,7 @@ async def make_world(session: AsyncSession, state: AppState, slug: str) -> World
         country="GB",
         currency="GBP",
         tax_mode="exclusive",
+        invoice_number_template="MAIN-{number:06}",
     )
     session.add(location)
     await session.flush()
@@ -261,8 +284,58 @@ async def make_world(session: AsyncSession, state: AppState, slug: str) -> World
         )
     )
     await session.flush()
+    owner_operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
+    billing = await make_billing(session, state, owner_operator, location)
     await bind_tenant(session, None)
-    return World(tenant.id, slug, owner, staff, location, member, secret, spare)
+    return World(tenant.id, slug, owner, staff, location, member, secret, spare, *billing)
+
+
+async def make_billing(
+    session: AsyncSession, state: AppState, operator: Operator, location: Location
+) -> tuple[TaxRate, Plan, Discount, Company, Membership, BillingRun, Invoice]:
+    """A priced catalogue, a customer with a membership, and one billing run with its invoice."""
+    vat = await catalog.create_tax_rate(
+        session, operator, TaxRateCreate(name="VAT 20%", components=[TaxComponentIn(name="VAT", percent=Decimal(20))])
+    )
+    accounts = RevenueAccountRepository(session, operator.tenant_id)
+    membership_fees = await accounts.builtin("membership_fees")
+    membership_fees.tax_rate_id = vat.id
+    plan = await catalog.create_plan(session, operator, PlanCreate(name="Hot desk", currency="GBP", price=25000))
+    discount = await catalog.create_discount(
+        session, operator, DiscountCreate(name="Founders", kind="percent", percent=Decimal("12.5"))
+    )
+    company = await create_company(
+        session,
+        operator,
+        CompanyCreate(
+            legal_name="Acme Ltd",
+            billing_email="accounts@acme.test",
+            country="GB",
+            currency="GBP",
+            home_location_id=location.id,
+        ),
+    )
+    membership = await create_membership(
+        session,
+        operator,
+        MembershipCreate(
+            company_id=company.id,
+            plan_id=plan.id,
+            location_id=location.id,
+            start_date=date(2026, 10, 15),
+            discount_id=discount.id,
+        ),
+    )
+    outcome = await bill_location(
+        session,
+        operator.tenant_id,
+        location,
+        date(2026, 11, 1),
+        started_by="test",
+        issue_invoices=False,
+        clock=state.clock,
+    )
+    return vat, plan, discount, company, membership, outcome.run, outcome.invoices[0]
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from tests.conftest import PASSWORD, World
 PLATFORM_HEADERS = {"Authorization": "Bearer platform-admin-token-for-tests"}
 LOCATION_FIELDS = {
     "id",
+    "invoice_number_template",
     "name",
     "code",
     "time_zone",
@@ -130,6 +131,7 @@ async def test_create_location_echoes_its_fields(client: httpx.AsyncClient, worl
     created = ok(await client.post("/api/v1/locations", json=sent, headers=world_a.headers()), 201)
     assert set(created) == LOCATION_FIELDS
     assert {key: created[key] for key in sent} == sent
+    assert created["invoice_number_template"] == "PAR-{number:06}"
     assert created["active"] is True
     uuid.UUID(created["id"])
     assert created["created_at"] == created["updated_at"]

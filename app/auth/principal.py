@@ -23,6 +23,12 @@ SCOPES = frozenset(
         "members:write",
         "api_keys:read",
         "api_keys:write",
+        "catalog:read",
+        "catalog:write",
+        "companies:read",
+        "companies:write",
+        "billing:read",
+        "billing:write",
     }
 )
 
@@ -36,9 +42,17 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "users:read",
             "members:read",
             "members:write",
+            "catalog:read",
+            "catalog:write",
+            "companies:read",
+            "companies:write",
+            "billing:read",
+            "billing:write",
         }
     ),
-    "location_manager": frozenset({"settings:read", "locations:read", "members:read", "members:write"}),
+    "location_manager": frozenset(
+        {"settings:read", "locations:read", "members:read", "members:write", "catalog:read", "companies:read"}
+    ),
 }
 
 

@@ -1,20 +1,38 @@
 """Every mapped model, imported in one place so the metadata is complete (migrations, mappers)."""
 
 from app.api_key.models import ApiKey
+from app.billing.models import BillingItem, BillingRun
+from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount, TaxRate, TaxRateComponent
+from app.company.models import Company
 from app.db.base import Base
 from app.email.models import Email
+from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
 from app.location.models import Location
 from app.member.models import Member, MemberToken
+from app.membership.models import Membership
 from app.tenant.models import Tenant
 from app.user.models import User, UserLocation
 
 __all__ = [
     "ApiKey",
     "Base",
+    "BillingItem",
+    "BillingRun",
+    "Company",
+    "Discount",
     "Email",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
     "Location",
+    "LocationTaxPolicy",
     "Member",
     "MemberToken",
+    "Membership",
+    "Plan",
+    "RevenueAccount",
+    "TaxRate",
+    "TaxRateComponent",
     "Tenant",
     "User",
     "UserLocation",

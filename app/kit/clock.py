@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 class Clock:
@@ -16,3 +17,8 @@ class FrozenClock(Clock):
 
     def now(self) -> datetime:
         return self.at
+
+
+def local_today(clock: Clock, time_zone: str) -> date:
+    """Today's calendar date where the location is (billing dates are local, timestamps are UTC)."""
+    return clock.now().astimezone(ZoneInfo(time_zone)).date()

@@ -4,6 +4,7 @@ the field, since msgspec reports it against the whole body)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -46,6 +47,16 @@ def check_country(code: Any, field: str) -> None:
 def check_time_zone(name: Any, field: str) -> None:
     if isinstance(name, str) and not is_time_zone(name):
         raise ValueError(f"{field}: '{name}' is not an IANA time zone (e.g. 'Europe/London')")
+
+
+def check_percent(value: Decimal, field: str, *, allow_zero: bool) -> None:
+    """A percentage with at most 4 decimal places, above 0 (or from 0) up to 100."""
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not value.is_finite() or not low_ok or value > 100:
+        raise ValueError(f"{field}: {value} is not a percentage {'from 0' if allow_zero else 'above 0'} up to 100")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        raise ValueError(f"{field}: at most 4 decimal places")
 
 
 def normalize_email(email: str) -> str:

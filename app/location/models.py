@@ -24,4 +24,6 @@ class Location(TenantOwned, Base):
     tax_mode: Mapped[str] = mapped_column(String(10))
     billing_day: Mapped[int] = mapped_column(SmallInteger, default=1)
     address: Mapped[str | None] = mapped_column(String(500))
+    # e.g. "LON-{number:06}"; the only field is the location's next sequence number.
+    invoice_number_template: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(default=True)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.invoice.numbering import check_template
 from app.kit.schema import (
     CountryCode,
     CurrencyCode,
@@ -19,16 +20,11 @@ from app.kit.schema import (
     check_time_zone,
 )
 
-Code = Annotated[
-    str,
-    Meta(
-        pattern=r"^[A-Z0-9]{2,10}$",
-        description="Short code, e.g. LON; used in numbering",
-    ),
-]
+Code = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,10}$", description="Short code, e.g. LON; used in numbering")]
 BillingDay = Annotated[int, Meta(ge=1, le=28)]
 TaxMode = Literal["inclusive", "exclusive"]
 Address = Text
+NumberTemplate = Annotated[str, Meta(max_length=60, description="e.g. LON-{number:06}; default CODE-{number:06}")]
 
 
 class LocationCreate(Input):
@@ -40,11 +36,14 @@ class LocationCreate(Input):
     tax_mode: TaxMode
     billing_day: BillingDay = 1
     address: Address | None = None
+    invoice_number_template: NumberTemplate | None = None
 
     def __post_init__(self) -> None:
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
+        if self.invoice_number_template is not None:
+            check_template(self.invoice_number_template)
 
 
 class LocationUpdate(Input):
@@ -56,11 +55,14 @@ class LocationUpdate(Input):
     tax_mode: TaxMode | UnsetType = UNSET
     billing_day: BillingDay | UnsetType = UNSET
     address: Address | UnsetType | None = UNSET
+    invoice_number_template: NumberTemplate | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
+        if isinstance(self.invoice_number_template, str):
+            check_template(self.invoice_number_template)
 
 
 class LocationOut(msgspec.Struct):
@@ -73,6 +75,7 @@ class LocationOut(msgspec.Struct):
     tax_mode: str
     billing_day: int
     address: str | None
+    invoice_number_template: str
     active: bool
     created_at: datetime
     updated_at: datetime

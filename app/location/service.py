@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
 from app.db.integrity import flush_unique
-from app.kit.errors import NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.models import Location
@@ -22,6 +22,19 @@ _UNIQUE = {"uq_locations_tenant_id_code": "Another location already uses this co
 
 def _repo(session: AsyncSession, operator: Operator) -> LocationRepository:
     return LocationRepository(session, operator.tenant_id)
+
+
+async def _template_unused_elsewhere(session: AsyncSession, operator: Operator, location: Location) -> None:
+    """Numbers are unique across the operator (one ledger may hold every location), so two
+    locations cannot share a numbering template."""
+    statement = (
+        _repo(session, operator)
+        .select()
+        .where(Location.invoice_number_template == location.invoice_number_template, Location.id != location.id)
+    )
+    clash = (await session.execute(statement)).scalars().first()
+    if clash is not None:
+        raise Conflict(f"{clash.name} already numbers its invoices '{location.invoice_number_template}'.")
 
 
 async def list_locations(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Location]:
@@ -43,8 +56,11 @@ async def get_location(
 
 
 async def create_location(session: AsyncSession, operator: Operator, data: LocationCreate) -> Location:
-    location = _repo(session, operator).add(Location(**msgspec.structs.asdict(data), active=True))
+    fields = msgspec.structs.asdict(data)
+    fields["invoice_number_template"] = data.invoice_number_template or f"{data.code}-{{number:06}}"
+    location = _repo(session, operator).add(Location(**fields, active=True))
     await flush_unique(session, _UNIQUE)
+    await _template_unused_elsewhere(session, operator, location)
     return location
 
 
@@ -57,6 +73,7 @@ async def update_location(
     location = await get_location(session, operator, location_id, for_update=True)
     apply_patch(location, data)
     await flush_unique(session, _UNIQUE)
+    await _template_unused_elsewhere(session, operator, location)
     return location
 
 

@@ -23,12 +23,15 @@ class Member(TenantOwned, Base):
         UniqueConstraint("tenant_id", "email"),
         ForeignKeyConstraint(["tenant_id", "location_id"], ["locations.tenant_id", "locations.id"]),
         Index("ix_members_tenant_id_location_id", "tenant_id", "location_id"),
+        ForeignKeyConstraint(["tenant_id", "company_id"], ["companies.tenant_id", "companies.id"]),
     )
 
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     location_id: Mapped[uuid.UUID]
+    # The billing account the member's charges go to (a company, or their own personal account).
+    company_id: Mapped[uuid.UUID | None]
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]

@@ -26,3 +26,5 @@ class Tenant(Timestamps, Base):
     default_currency: Mapped[str] = mapped_column(String(3))
     default_country: Mapped[str] = mapped_column(String(2))
     default_time_zone: Mapped[str] = mapped_column(String(64))
+    # Billing runs leave drafts for review, or issue the invoices straight away.
+    issue_on_run: Mapped[bool] = mapped_column(default=False)

@@ -12,6 +12,7 @@ from app.api_key.models import ApiKey
 from app.api_key.schemas import ApiKeyCreate
 from app.api_key.service import create_api_key
 from app.auth.principal import ROLE_SCOPES, Operator
+from app.catalog.models import BUILTIN_ACCOUNTS, RevenueAccount
 from app.db.engine import bind_tenant
 from app.db.integrity import flush_unique
 from app.db.system import tenant_by_slug
@@ -67,6 +68,10 @@ async def create_tenant(
         active=True,
     )
     session.add(owner)
+    session.add_all(
+        RevenueAccount(tenant_id=tenant_id, kind=kind, name=name, code=code, liability=kind == "deposits")
+        for kind, (name, code) in BUILTIN_ACCOUNTS.items()
+    )
     await session.flush()
     acting_owner = Operator(
         tenant_id=tenant_id,

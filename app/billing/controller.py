@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from app.auth.guards import requires
+from app.billing import service
+from app.billing.engine import RunOutcome
+from app.billing.models import BillingRun
+from app.billing.schemas import BillingRequest, BillingResult, BillingRunOut
+from app.dependencies import Actor, Db, State
+from app.invoice.controller import to_out as invoice_out
+from app.kit.pagination import Page, page_request, paginate
+
+READ, WRITE = requires("billing:read"), requires("billing:write")
+
+
+def run_out(run: BillingRun) -> BillingRunOut:
+    return BillingRunOut(
+        id=run.id,
+        location_id=run.location_id,
+        period_start=run.period_start,
+        period_end=run.period_end,
+        status=run.status,
+        invoices_created=run.invoices_created,
+        lines_created=run.lines_created,
+        started_by=run.started_by,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+        problems=run.error.split("\n") if run.error else [],
+    )
+
+
+def result(outcome: RunOutcome, *, preview: bool) -> BillingResult:
+    return BillingResult(
+        preview=preview,
+        run=run_out(outcome.run),
+        invoices=[invoice_out(invoice, outcome.lines[invoice.id]) for invoice in outcome.invoices],
+        problems=outcome.problems,
+    )
+
+
+class BillingController(Controller):
+    path = "/locations/{location_id:uuid}/billing"
+    tags = ["Billing"]
+
+    @post("/preview", operation_id="previewBilling", status_code=200, guards=[READ])
+    async def preview(
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        location_id: FromPath[uuid.UUID],
+        data: JSONBody[BillingRequest],
+    ) -> BillingResult:
+        return await service.preview_billing(
+            db, operator, location_id, data.period_start, app_state.clock, lambda outcome: result(outcome, preview=True)
+        )
+
+    @post("/run", operation_id="runBilling", guards=[WRITE])
+    async def run(
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        location_id: FromPath[uuid.UUID],
+        data: JSONBody[BillingRequest],
+    ) -> BillingResult:
+        outcome = await service.run_billing(db, operator, location_id, data.period_start, app_state.clock)
+        return result(outcome, preview=False)
+
+
+class BillingRunController(Controller):
+    path = "/billing-runs"
+    tags = ["Billing"]
+
+    @get("/", operation_id="listBillingRuns", guards=[READ])
+    async def list_runs(
+        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+    ) -> Page[BillingRunOut]:
+        page = page_request(cursor, limit)
+        return paginate(await service.list_runs(db, operator, page), page, run_out)
+
+    @get("/{billing_run_id:uuid}", operation_id="getBillingRun", guards=[READ])
+    async def get_run(self, db: Db, operator: Actor, billing_run_id: FromPath[uuid.UUID]) -> BillingRunOut:
+        return run_out(await service.get_run(db, operator, billing_run_id))

@@ -1,0 +1,107 @@
+"""Running billing for a location: preview (same code, rolled back) and run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.billing.engine import RunOutcome, bill_location
+from app.billing.models import BillingRun
+from app.billing.periods import add_months, period_starting_on_or_before
+from app.billing.repository import BillingRunRepository
+from app.kit.clock import Clock, local_today
+from app.kit.errors import InvalidInput, NotFound
+from app.kit.pagination import PageRequest
+from app.location.models import Location
+from app.location.service import get_location
+from app.tenant.service import get_tenant
+
+T = TypeVar("T")
+
+
+def resolve_period(location: Location, requested: date | None, clock: Clock) -> date:
+    """The billing date a run is for: the one asked for, or the one opening today's period."""
+    current = period_starting_on_or_before(local_today(clock, location.time_zone), location.billing_day)
+    if requested is None:
+        return current
+    if requested.day != location.billing_day:
+        raise InvalidInput(
+            f"period_start must be a billing date of {location.name} (day {location.billing_day} of a month); "
+            f"{requested.isoformat()} is not."
+        )
+    return requested
+
+
+def actor_label(operator: Operator) -> str:
+    return f"{operator.actor_kind}:{operator.actor_id}"
+
+
+async def run_billing(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, requested: date | None, clock: Clock
+) -> RunOutcome:
+    location = await get_location(session, operator, location_id)
+    period = resolve_period(location, requested, clock)
+    latest = add_months(period_starting_on_or_before(local_today(clock, location.time_zone), location.billing_day), 1)
+    if period > latest:
+        raise InvalidInput(
+            f"{period.isoformat()} is more than one period ahead; bill it from {latest.isoformat()} on "
+            "(a preview can look further)."
+        )
+    tenant = await get_tenant(session, operator.tenant_id)
+    return await bill_location(
+        session,
+        operator.tenant_id,
+        location,
+        period,
+        started_by=actor_label(operator),
+        issue_invoices=tenant.issue_on_run,
+        clock=clock,
+    )
+
+
+async def preview_billing(
+    session: AsyncSession,
+    operator: Operator,
+    location_id: uuid.UUID,
+    requested: date | None,
+    clock: Clock,
+    present: Callable[[RunOutcome], T],
+) -> T:
+    """Run the very same billing inside a savepoint, describe it with ``present``, roll it back."""
+    location = await get_location(session, operator, location_id)
+    period = resolve_period(location, requested, clock)
+    tenant = await get_tenant(session, operator.tenant_id)
+    savepoint = await session.begin_nested()
+    try:
+        outcome = await bill_location(
+            session,
+            operator.tenant_id,
+            location,
+            period,
+            started_by=actor_label(operator),
+            issue_invoices=tenant.issue_on_run,
+            clock=clock,
+        )
+        return present(outcome)
+    finally:
+        await savepoint.rollback()
+
+
+async def list_runs(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[BillingRun]:
+    repo = BillingRunRepository(session, operator.tenant_id)
+    statement = repo.select()
+    if operator.location_ids is not None:
+        statement = statement.where(BillingRun.location_id.in_(operator.location_ids))
+    return await repo.page(page, statement)
+
+
+async def get_run(session: AsyncSession, operator: Operator, run_id: uuid.UUID) -> BillingRun:
+    run = await BillingRunRepository(session, operator.tenant_id).get(run_id)
+    if run is None or not operator.sees_location(run.location_id):
+        raise NotFound("No such billing run.")
+    return run

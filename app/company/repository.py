@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from app.company.models import Company
+from app.db.repository import TenantRepository
+
+
+class CompanyRepository(TenantRepository[Company]):
+    model = Company

@@ -1,0 +1,105 @@
+"""Companies: the billing accounts invoices are addressed to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from msgspec import UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.catalog.repository import TaxRateRepository
+from app.company.models import Company
+from app.company.repository import CompanyRepository
+from app.company.schemas import CompanyCreate, CompanyUpdate
+from app.db.integrity import flush_unique
+from app.kit.errors import InvalidInput, NotFound
+from app.kit.pagination import PageRequest
+from app.kit.schema import apply_patch, normalize_email
+from app.location.repository import LocationRepository
+
+_UNIQUE = {"uq_companies_tenant_id_legal_name_kind": "Another billing account has this name."}
+
+
+async def _check_refs(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID | None, tax_rate_id: uuid.UUID | None
+) -> None:
+    if location_id is not None:
+        location = await LocationRepository(session, operator.tenant_id).get(location_id)
+        if location is None or not operator.sees_location(location_id):
+            raise InvalidInput(f"Location {location_id} does not exist.")
+    if tax_rate_id is not None:
+        rate = await TaxRateRepository(session, operator.tenant_id).get(tax_rate_id)
+        if rate is None or rate.status != "active":
+            raise InvalidInput(f"Tax rate {tax_rate_id} does not exist or is archived.")
+
+
+async def list_companies(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Company]:
+    repo = CompanyRepository(session, operator.tenant_id)
+    statement = repo.select()
+    if operator.location_ids is not None:
+        statement = statement.where(Company.home_location_id.in_(operator.location_ids))
+    return await repo.page(page, statement)
+
+
+async def get_company(
+    session: AsyncSession, operator: Operator, company_id: uuid.UUID, *, for_update: bool = False
+) -> Company:
+    company = await CompanyRepository(session, operator.tenant_id).get(company_id, for_update=for_update)
+    if company is None or not operator.sees_location(company.home_location_id):
+        raise NotFound("No such company.")
+    return company
+
+
+async def create_company(session: AsyncSession, operator: Operator, data: CompanyCreate) -> Company:
+    await _check_refs(session, operator, data.home_location_id, data.tax_rate_id)
+    company = CompanyRepository(session, operator.tenant_id).add(
+        Company(
+            kind=data.kind,
+            legal_name=data.legal_name,
+            billing_email=normalize_email(data.billing_email),
+            address_line1=data.address_line1,
+            address_line2=data.address_line2,
+            city=data.city,
+            region=data.region,
+            postal_code=data.postal_code,
+            country=data.country,
+            tax_number=data.tax_number,
+            currency=data.currency,
+            payment_terms_days=data.payment_terms_days,
+            tax_rate_id=data.tax_rate_id,
+            auto_charge=data.auto_charge,
+            home_location_id=data.home_location_id,
+            active=True,
+        )
+    )
+    await flush_unique(session, _UNIQUE)
+    return company
+
+
+async def update_company(
+    session: AsyncSession, operator: Operator, company_id: uuid.UUID, data: CompanyUpdate
+) -> Company:
+    """Billing details apply to documents made from now on; issued invoices keep theirs."""
+    company = await get_company(session, operator, company_id, for_update=True)
+    await _check_refs(
+        session,
+        operator,
+        None if isinstance(data.home_location_id, UnsetType) else data.home_location_id,
+        None if isinstance(data.tax_rate_id, UnsetType) else data.tax_rate_id,
+    )
+    apply_patch(company, data)
+    if not isinstance(data.billing_email, UnsetType):
+        company.billing_email = normalize_email(data.billing_email)
+    await flush_unique(session, _UNIQUE)
+    return company
+
+
+async def set_company_active(
+    session: AsyncSession, operator: Operator, company_id: uuid.UUID, *, active: bool
+) -> Company:
+    company = await get_company(session, operator, company_id, for_update=True)
+    company.active = active
+    await session.flush()
+    return company

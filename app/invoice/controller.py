@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
+
+from app.auth.guards import requires
+from app.dependencies import Actor, Db, State
+from app.invoice import service
+from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.schemas import InvoiceLineOut, InvoiceOut
+from app.kit.pagination import Page, page_request, paginate
+
+READ, WRITE = requires("billing:read"), requires("billing:write")
+Status = Literal["draft", "issued", "partially_paid", "paid", "void"]
+
+
+def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> InvoiceOut:
+    out = msgspec.convert(invoice, InvoiceOut, from_attributes=True)
+    if lines is not None:
+        out.lines = [msgspec.convert(line, InvoiceLineOut, from_attributes=True) for line in lines]
+    return out
+
+
+class InvoiceController(Controller):
+    path = "/invoices"
+    tags = ["Invoices"]
+
+    @get("/", operation_id="listInvoices", guards=[READ])
+    async def list_invoices(
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        status: FromQuery[Status | None] = None,
+        company_id: FromQuery[uuid.UUID | None] = None,
+        billing_run_id: FromQuery[uuid.UUID | None] = None,
+    ) -> Page[InvoiceOut]:
+        page = page_request(cursor, limit)
+        rows = await service.list_invoices(
+            db, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
+        )
+        return paginate(rows, page, to_out)
+
+    @get("/{invoice_id:uuid}", operation_id="getInvoice", guards=[READ])
+    async def get_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
+        invoice = await service.get_invoice(db, operator, invoice_id)
+        return to_out(invoice, await service.invoice_lines(db, operator, invoice))
+
+    @post("/{invoice_id:uuid}/issue", operation_id="issueInvoice", status_code=200, guards=[WRITE])
+    async def issue_invoice(
+        self, db: Db, operator: Actor, app_state: State, invoice_id: FromPath[uuid.UUID]
+    ) -> InvoiceOut:
+        invoice = await service.issue_invoice(db, operator, invoice_id, app_state.clock)
+        return to_out(invoice, await service.invoice_lines(db, operator, invoice))
+
+    @post("/{invoice_id:uuid}/void", operation_id="voidInvoice", status_code=200, guards=[WRITE])
+    async def void_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
+        invoice = await service.void_invoice(db, operator, invoice_id)
+        return to_out(invoice, await service.invoice_lines(db, operator, invoice))

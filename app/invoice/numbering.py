@@ -1,0 +1,50 @@
+"""Invoice numbers: a per-location template and a gap-free sequence."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.invoice.models import InvoiceSequence
+
+# Literal text around exactly one {number} field, optionally zero-padded: "LON-{number:06}".
+TEMPLATE = re.compile(r"^[A-Za-z0-9 ._/#-]{0,20}\{number(?::0[1-9])?\}[A-Za-z0-9 ._/#-]{0,20}$")
+
+
+def check_template(template: str) -> None:
+    if not TEMPLATE.match(template):
+        raise ValueError(
+            f"invoice_number_template '{template}' must be up to 20 letters, digits or . _ / # - around one "
+            "{number} field, optionally zero-padded as {number:06}"
+        )
+
+
+def render(template: str, number: int) -> str:
+    return template.format(number=number)
+
+
+async def take_number(session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> int:
+    """The location's next number, under a row lock held until the issuing transaction ends, so
+    concurrent issues queue up and a rolled-back issue gives its number back: no gaps, no repeats."""
+    await session.execute(
+        insert(InvoiceSequence)
+        .values(tenant_id=tenant_id, location_id=location_id, next_number=1)
+        .on_conflict_do_nothing()
+    )
+    number = (
+        await session.execute(
+            select(InvoiceSequence.next_number)
+            .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.location_id == location_id)
+            .with_for_update()
+        )
+    ).scalar_one()
+    await session.execute(
+        update(InvoiceSequence)
+        .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.location_id == location_id)
+        .values(next_number=number + 1)
+    )
+    return number

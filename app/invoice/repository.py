@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import Select, select
+
+from app.db.repository import TenantRepository
+from app.invoice.models import Invoice, InvoiceLine
+
+
+class InvoiceRepository(TenantRepository[Invoice]):
+    model = Invoice
+
+    def visible(
+        self,
+        location_ids: Collection[uuid.UUID] | None,
+        *,
+        status: str | None = None,
+        company_id: uuid.UUID | None = None,
+        billing_run_id: uuid.UUID | None = None,
+    ) -> Select[Invoice]:
+        statement = self.select()
+        if location_ids is not None:
+            statement = statement.where(Invoice.location_id.in_(location_ids))
+        if status is not None:
+            statement = statement.where(Invoice.status == status)
+        if company_id is not None:
+            statement = statement.where(Invoice.company_id == company_id)
+        if billing_run_id is not None:
+            statement = statement.where(Invoice.billing_run_id == billing_run_id)
+        return statement
+
+    async def lines(self, invoice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[InvoiceLine]]:
+        found: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
+        if not invoice_ids:
+            return found
+        statement = (
+            select(InvoiceLine)
+            .where(InvoiceLine.tenant_id == self.tenant_id, InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for line in (await self.session.execute(statement)).scalars():
+            found[line.invoice_id].append(line)
+        return found

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+
+class InvoiceLineOut(msgspec.Struct):
+    id: uuid.UUID
+    position: int
+    description: str
+    quantity: Decimal
+    unit_amount: int
+    line_amount: int
+    tax_rate_id: uuid.UUID
+    tax_amount: int
+    revenue_account_id: uuid.UUID
+    membership_id: uuid.UUID | None
+    period_start: date | None
+    period_end: date | None
+    explanation: dict[str, Any]
+
+
+class InvoiceOut(msgspec.Struct):
+    """Money as integer minor units of ``currency``; ``line_amount`` is gross when ``tax_mode`` is
+    inclusive. ``lines`` is filled on single-invoice reads."""
+
+    id: uuid.UUID
+    status: str
+    number: str | None
+    location_id: uuid.UUID
+    company_id: uuid.UUID
+    billing_run_id: uuid.UUID | None
+    currency: str
+    tax_mode: str
+    issue_date: date | None
+    due_date: date | None
+    subtotal: int
+    tax_total: int
+    total: int
+    created_at: datetime
+    lines: list[InvoiceLineOut] | None = None

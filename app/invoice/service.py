@@ -1,0 +1,110 @@
+"""Invoices: read, issue (numbered at that moment), void. Issued invoices are never edited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.billing.models import BillingItem
+from app.company.repository import CompanyRepository
+from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.numbering import render, take_number
+from app.invoice.repository import InvoiceRepository
+from app.kit.clock import Clock, local_today
+from app.kit.errors import Conflict, NotFound
+from app.kit.pagination import PageRequest
+from app.location.repository import LocationRepository
+
+
+async def list_invoices(
+    session: AsyncSession,
+    operator: Operator,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    company_id: uuid.UUID | None = None,
+    billing_run_id: uuid.UUID | None = None,
+) -> Sequence[Invoice]:
+    repo = InvoiceRepository(session, operator.tenant_id)
+    statement = repo.visible(operator.location_ids, status=status, company_id=company_id, billing_run_id=billing_run_id)
+    return await repo.page(page, statement)
+
+
+async def get_invoice(
+    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, *, for_update: bool = False
+) -> Invoice:
+    invoice = await InvoiceRepository(session, operator.tenant_id).get(invoice_id, for_update=for_update)
+    if invoice is None or not operator.sees_location(invoice.location_id):
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+async def invoice_lines(session: AsyncSession, operator: Operator, invoice: Invoice) -> list[InvoiceLine]:
+    return (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
+
+
+async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, clock: Clock) -> Invoice:
+    """Number and date a draft (locked by the caller); the due date follows the customer's terms."""
+    if invoice.status != "draft":
+        raise Conflict(f"Only a draft can be issued; this invoice is {invoice.status}.")
+    location = await LocationRepository(session, tenant_id).get(invoice.location_id)
+    company = await CompanyRepository(session, tenant_id).get(invoice.company_id)
+    assert location is not None
+    assert company is not None
+    invoice.number = render(location.invoice_number_template, await take_number(session, tenant_id, location.id))
+    invoice.issue_date = local_today(clock, location.time_zone)
+    invoice.due_date = invoice.issue_date + timedelta(days=company.payment_terms_days)
+    invoice.status = "issued"
+    invoice.version += 1
+    await session.flush()
+    return invoice
+
+
+async def issue_invoice(session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, clock: Clock) -> Invoice:
+    invoice = await get_invoice(session, operator, invoice_id, for_update=True)
+    return await issue(session, operator.tenant_id, invoice, clock)
+
+
+async def void_invoice(session: AsyncSession, operator: Operator, invoice_id: uuid.UUID) -> Invoice:
+    """Void a draft or an issued invoice with nothing applied to it. Its billed periods are released,
+    so the next run bills them again; that is only allowed for a membership's latest billed periods
+    (an older period is corrected with a credit note instead, so the ledger never has holes)."""
+    invoice = await get_invoice(session, operator, invoice_id, for_update=True)
+    if invoice.status not in {"draft", "issued"}:
+        raise Conflict(f"An invoice that is {invoice.status.replace('_', ' ')} cannot be voided; credit it instead.")
+    line_ids = select(InvoiceLine.id).where(
+        InvoiceLine.tenant_id == invoice.tenant_id, InvoiceLine.invoice_id == invoice.id
+    )
+    mine = (
+        await session.execute(
+            select(BillingItem.source_id, func.max(BillingItem.period_end))
+            .where(BillingItem.tenant_id == invoice.tenant_id, BillingItem.invoice_line_id.in_(line_ids))
+            .group_by(BillingItem.source_id)
+        )
+    ).all()
+    for source_id, period_end in mine:
+        later = await session.execute(
+            select(BillingItem.period_start)
+            .where(
+                BillingItem.tenant_id == invoice.tenant_id,
+                BillingItem.source_id == source_id,
+                BillingItem.period_start >= period_end,
+            )
+            .limit(1)
+        )
+        if later.first() is not None:
+            raise Conflict(
+                "Later periods of a membership on this invoice are already billed; issue a credit note instead."
+            )
+    await session.execute(
+        delete(BillingItem).where(BillingItem.tenant_id == invoice.tenant_id, BillingItem.invoice_line_id.in_(line_ids))
+    )
+    invoice.status = "void"
+    invoice.version += 1
+    await session.flush()
+    return invoice

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from app.auth.guards import requires
+from app.dependencies import Actor, Db
+from app.kit.pagination import Page, page_request, paginate
+from app.membership import service
+from app.membership.models import Membership
+from app.membership.schemas import MembershipCreate, MembershipOut, MembershipUpdate
+
+READ, WRITE = requires("companies:read"), requires("companies:write")
+
+
+def to_out(membership: Membership) -> MembershipOut:
+    return msgspec.convert(membership, MembershipOut, from_attributes=True)
+
+
+class MembershipController(Controller):
+    path = "/memberships"
+    tags = ["Memberships"]
+
+    @get("/", operation_id="listMemberships", guards=[READ])
+    async def list_memberships(
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        company_id: FromQuery[uuid.UUID | None] = None,
+        location_id: FromQuery[uuid.UUID | None] = None,
+    ) -> Page[MembershipOut]:
+        page = page_request(cursor, limit)
+        rows = await service.list_memberships(db, operator, page, company_id=company_id, location_id=location_id)
+        return paginate(rows, page, to_out)
+
+    @get("/{membership_id:uuid}", operation_id="getMembership", guards=[READ])
+    async def get_membership(self, db: Db, operator: Actor, membership_id: FromPath[uuid.UUID]) -> MembershipOut:
+        return to_out(await service.get_membership(db, operator, membership_id))
+
+    @post("/", operation_id="createMembership", guards=[WRITE])
+    async def create_membership(self, db: Db, operator: Actor, data: JSONBody[MembershipCreate]) -> MembershipOut:
+        return to_out(await service.create_membership(db, operator, data))
+
+    @patch("/{membership_id:uuid}", operation_id="updateMembership", guards=[WRITE])
+    async def update_membership(
+        self, db: Db, operator: Actor, membership_id: FromPath[uuid.UUID], data: JSONBody[MembershipUpdate]
+    ) -> MembershipOut:
+        return to_out(await service.update_membership(db, operator, membership_id, data))

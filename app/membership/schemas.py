@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from app.kit.schema import LINES, Input
+
+Quantity = Annotated[int, Meta(ge=1, le=10_000)]
+Price = Annotated[int, Meta(ge=0, le=10**13, description="minor units per interval, instead of the plan's price")]
+Notes = Annotated[str, Meta(max_length=500, pattern=LINES)]
+
+
+class MembershipCreate(Input):
+    company_id: uuid.UUID
+    plan_id: uuid.UUID
+    location_id: uuid.UUID
+    start_date: date
+    end_date: date | None = None
+    member_id: uuid.UUID | None = None
+    quantity: Quantity = 1
+    price_override: Price | None = None
+    discount_id: uuid.UUID | None = None
+    notes: Notes | None = None
+
+    def __post_init__(self) -> None:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+
+
+class MembershipUpdate(Input):
+    """Changes apply to periods not yet billed; a billed period is corrected by a credit note."""
+
+    end_date: date | UnsetType | None = UNSET
+    member_id: uuid.UUID | UnsetType | None = UNSET
+    quantity: Quantity | UnsetType = UNSET
+    price_override: Price | UnsetType | None = UNSET
+    discount_id: uuid.UUID | UnsetType | None = UNSET
+    notes: Notes | UnsetType | None = UNSET
+
+
+class MembershipOut(msgspec.Struct):
+    id: uuid.UUID
+    company_id: uuid.UUID
+    member_id: uuid.UUID | None
+    plan_id: uuid.UUID
+    location_id: uuid.UUID
+    start_date: date
+    end_date: date | None
+    quantity: int
+    price_override: int | None
+    discount_id: uuid.UUID | None
+    notes: str | None
+    created_at: datetime

@@ -1,0 +1,130 @@
+"""Memberships: plans held by billing accounts at locations, over a date range."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from msgspec import UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.catalog.models import Discount, Plan
+from app.catalog.repository import DiscountRepository, PlanRepository
+from app.company.repository import CompanyRepository
+from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.pagination import PageRequest
+from app.location.repository import LocationRepository
+from app.member.repository import MemberRepository
+from app.membership.models import Membership
+from app.membership.repository import MembershipRepository
+from app.membership.schemas import MembershipCreate, MembershipUpdate
+
+
+async def list_memberships(
+    session: AsyncSession,
+    operator: Operator,
+    page: PageRequest,
+    *,
+    company_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
+) -> Sequence[Membership]:
+    repo = MembershipRepository(session, operator.tenant_id)
+    return await repo.page(page, repo.visible(operator.location_ids, company_id=company_id, location_id=location_id))
+
+
+async def get_membership(
+    session: AsyncSession, operator: Operator, membership_id: uuid.UUID, *, for_update: bool = False
+) -> Membership:
+    membership = await MembershipRepository(session, operator.tenant_id).get(membership_id, for_update=for_update)
+    if membership is None or not operator.sees_location(membership.location_id):
+        raise NotFound("No such membership.")
+    return membership
+
+
+async def _discount(session: AsyncSession, operator: Operator, discount_id: uuid.UUID | None, plan: Plan) -> None:
+    if discount_id is None:
+        return
+    discount: Discount | None = await DiscountRepository(session, operator.tenant_id).get(discount_id)
+    if discount is None or not discount.active:
+        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
+    if discount.kind == "fixed" and discount.currency != plan.currency:
+        raise InvalidInput(f"The discount is in {discount.currency} but the plan is priced in {plan.currency}.")
+
+
+async def _member(session: AsyncSession, operator: Operator, member_id: uuid.UUID | None) -> None:
+    if member_id is not None and await MemberRepository(session, operator.tenant_id).get(member_id) is None:
+        raise InvalidInput(f"Member {member_id} does not exist.")
+
+
+async def create_membership(session: AsyncSession, operator: Operator, data: MembershipCreate) -> Membership:
+    company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
+    if company is None or not company.active:
+        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
+    plan = await PlanRepository(session, operator.tenant_id).get(data.plan_id)
+    if plan is None or not plan.active:
+        raise InvalidInput(f"Plan {data.plan_id} does not exist or is deactivated.")
+    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
+    if location is None or not operator.sees_location(data.location_id) or not location.active:
+        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
+    if not plan.currency == location.currency == company.currency:
+        raise InvalidInput(
+            "Mismatched currencies: the plan is priced in "
+            f"{plan.currency}, {location.name} bills in {location.currency} and "
+            f"{company.legal_name} is billed in {company.currency}; they must be the same."
+        )
+    await _discount(session, operator, data.discount_id, plan)
+    await _member(session, operator, data.member_id)
+    membership = MembershipRepository(session, operator.tenant_id).add(
+        Membership(
+            company_id=data.company_id,
+            member_id=data.member_id,
+            plan_id=data.plan_id,
+            location_id=data.location_id,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            quantity=data.quantity,
+            price_override=data.price_override,
+            discount_id=data.discount_id,
+            notes=data.notes,
+        )
+    )
+    await session.flush()
+    return membership
+
+
+async def update_membership(
+    session: AsyncSession, operator: Operator, membership_id: uuid.UUID, data: MembershipUpdate
+) -> Membership:
+    repo = MembershipRepository(session, operator.tenant_id)
+    membership = await get_membership(session, operator, membership_id, for_update=True)
+    billed_through = await repo.billed_through(membership.id)
+    if not isinstance(data.end_date, UnsetType):
+        if data.end_date is not None and data.end_date < membership.start_date:
+            raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
+        if (
+            billed_through is not None
+            and data.end_date is not None
+            and data.end_date + timedelta(days=1) < billed_through
+        ):
+            last = billed_through - timedelta(days=1)
+            raise Conflict(
+                f"This membership is billed through {last:%d %b %Y}; ending it earlier needs a credit note "
+                "for the billed days."
+            )
+        membership.end_date = data.end_date
+    if not isinstance(data.discount_id, UnsetType):
+        plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
+        assert plan is not None
+        await _discount(session, operator, data.discount_id, plan)
+        membership.discount_id = data.discount_id
+    if not isinstance(data.member_id, UnsetType):
+        await _member(session, operator, data.member_id)
+        membership.member_id = data.member_id
+    for field in ("quantity", "price_override", "notes"):
+        value = getattr(data, field)
+        if not isinstance(value, UnsetType):
+            setattr(membership, field, value)
+    await session.flush()
+    return membership
