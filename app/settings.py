@@ -18,10 +18,10 @@ class Settings(BaseSettings):
     database_url: SecretStr
     # Migrations run as the owner of the schema; the app itself never does.
     migration_database_url: SecretStr | None = None
-    # The role every app connection switches to: neither owner of the tables nor able to bypass RLS.
-    database_app_role: str = "flexledger_app"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     redis_url: RedisDsn
+    # Every key the app writes starts with this, so environments can share one Redis safely.
+    redis_key_prefix: str = Field(default="fl:", max_length=40)
     secret_key: SecretStr = Field(min_length=32)
     platform_admin_token: SecretStr | None = Field(default=None, min_length=24)
     public_url: str = "http://localhost:8000"
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "FlexLedger <billing@flexledger.test>"
     worker_queue_name: str = "flexledger:queue"
+    # Addresses of the proxies whose X-Forwarded-For is believed (the client address feeds the
+    # sign-in throttle). Set it to the load balancer's address when there is one.
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 

@@ -17,7 +17,18 @@ def create_roles() -> None:
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
             f"THEN CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT; END IF; END $$"
         )
+    # The migrating role must be able to act as these roles (to give them the lookup functions).
+    # A superuser can anyway; an owner without superuser (managed PostgreSQL) that created them
+    # holds ADMIN on them, and since PostgreSQL 16 needs the SET option spelled out.
+    op.execute(
+        "DO $$ BEGIN IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN "
+        "IF current_setting('server_version_num')::int >= 160000 THEN "
+        f"EXECUTE 'GRANT {APP_ROLE}, {SYSTEM_ROLE} TO ' || quote_ident(current_user) || ' WITH SET TRUE'; "
+        f"ELSE EXECUTE 'GRANT {APP_ROLE}, {SYSTEM_ROLE} TO ' || quote_ident(current_user); END IF; END IF; END $$"
+    )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}, {SYSTEM_ROLE}")
+    # Owning the lookup functions needs CREATE on the schema; only the owner can act as this role.
+    op.execute(f"GRANT CREATE ON SCHEMA public TO {SYSTEM_ROLE}")
     op.execute(
         "CREATE FUNCTION app_current_tenant() RETURNS uuid LANGUAGE sql STABLE "
         "AS $$ SELECT nullif(current_setting('app.tenant_id', true), '')::uuid $$"
@@ -26,6 +37,7 @@ def create_roles() -> None:
 
 def drop_roles_grants() -> None:
     op.execute("DROP FUNCTION app_current_tenant()")
+    op.execute(f"REVOKE CREATE ON SCHEMA public FROM {SYSTEM_ROLE}")
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}, {SYSTEM_ROLE}")
 
 

@@ -14,23 +14,23 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.principal import MemberPrincipal, Operator
 from app.auth.service import operator_for_user
-from app.auth.web_session import SessionKind, WebSessions
+from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.db.engine import bind_tenant
 from app.member.repository import MemberRepository
 from app.state import AppState
+from app.tenant.repository import TenantRepository
 from app.user.repository import UserRepository
 
 
-def web_sessions(state: AppState) -> WebSessions:
-    return WebSessions(state.redis, state.settings.session_max_age_seconds)
-
-
 async def _principal(state: AppState, kind: SessionKind, session_id: str | None) -> Operator | MemberPrincipal | None:
-    session = await web_sessions(state).get(kind, session_id)
+    session = await sessions_for(state).get(kind, session_id)
     if session is None:
         return None
     async with state.sessionmaker() as db, db.begin():
         await bind_tenant(db, session.tenant_id)
+        tenant = await TenantRepository(db).get(session.tenant_id)
+        if tenant is None or tenant.status != "active":
+            return None
         if kind == "console":
             user = await UserRepository(db, session.tenant_id).get(session.subject_id)
             return await operator_for_user(db, user) if user is not None and user.active else None

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
-from app.auth.web_session import SessionKind, WebSessions
+from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.dependencies import Db, State, Throttle, provide_operator
 from app.kit.errors import TooManyRequests, Unauthenticated
 from app.kit.pagination import PageRequest
@@ -25,7 +25,7 @@ from app.member.service import get_self
 from app.tenant.service import get_tenant
 from app.user.repository import UserRepository
 from app.user.service import get_user
-from portal.session import signed_in, web_sessions
+from portal.session import signed_in
 
 HX_VARY = {"Vary": "HX-Request"}
 
@@ -102,7 +102,7 @@ class SignInPages(Controller):
             return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 429, exc.retry_after)
         except Unauthenticated as exc:
             return self._page(request, SignInForm(data.organisation, data.email), exc.detail, 401)
-        sessions = web_sessions(app_state)
+        sessions = sessions_for(app_state)
         await sessions.delete(request.cookies.get(WebSessions.cookie_name(self.kind)))
         session_id = await sessions.create(self.kind, person.tenant_id, person.id)
         response = _go(request, f"/{self.kind}/")
@@ -120,7 +120,7 @@ class SignInPages(Controller):
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any], app_state: State) -> Response[Any]:
         name = WebSessions.cookie_name(self.kind)
-        await web_sessions(app_state).delete(request.cookies.get(name))
+        await sessions_for(app_state).delete(request.cookies.get(name))
         response = _go(request, f"/{self.kind}/login")
         response.delete_cookie(name, path=f"/{self.kind}")
         return response

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -131,6 +132,7 @@ def settings(database_url: str, owner_url: str) -> Settings:
         password_time_cost=1,
         password_memory_kib=1024,
         worker_queue_name=f"flexledger-test:{uuid.uuid4().hex[:8]}",
+        redis_key_prefix=f"fl-test-{uuid.uuid4().hex[:8]}:",
         log_level="WARNING",
     )
 
@@ -170,7 +172,12 @@ async def state(
     redis: ArqRedis,
     engine: AsyncEngine,
 ) -> AppState:
-    await redis.flushdb()
+    # Only this run's keys go: REDIS_URL may name a Redis that other things use.
+    async for key in redis.scan_iter(match=f"{settings.redis_key_prefix}*", count=500):
+        await redis.delete(key)
+    for job_id in await redis.zrange(settings.worker_queue_name, 0, -1):
+        await redis.delete(job_key_prefix + job_id.decode())
+    await redis.delete(settings.worker_queue_name)
     return AppState(
         settings=settings,
         engine=engine,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
+from app.auth.ratelimit import LoginThrottle
 from app.auth.service import BAD_CREDENTIALS
 from app.db.engine import bind_tenant
+from app.kit.errors import TooManyRequests
 from app.kit.security import API_KEY_PREFIX, api_key_prefix, new_api_key, token_digest
 from app.member.models import Member, MemberToken
 from app.settings import Settings
@@ -412,3 +416,70 @@ async def test_one_address_failing_across_many_accounts_is_throttled(
     locked = await client.post(MEMBER_TOKENS, json=credentials(world_a))
     assert_problem(locked, 429, "rate_limited")
     assert int(locked.headers["Retry-After"]) >= 1
+
+
+# --- hardening found in review --------------------------------------------------------------
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(state: AppState) -> None:
+    """Attempts are counted before the password is checked, so a burst cannot slip through."""
+    throttle = LoginThrottle(state.redis, attempts=5, window_seconds=60, prefix=state.settings.redis_key_prefix)
+    outcomes = await asyncio.gather(
+        *(throttle.attempt("member:alpha:x@alpha.test", "198.51.100.9") for _ in range(40)), return_exceptions=True
+    )
+    allowed = [outcome for outcome in outcomes if outcome is None]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, TooManyRequests)]
+    assert (len(allowed), len(refused)) == (5, 35)
+
+
+async def test_rotating_addresses_does_not_give_unlimited_guesses(state: AppState) -> None:
+    throttle = LoginThrottle(state.redis, attempts=5, window_seconds=60, prefix=state.settings.redis_key_prefix)
+    for index in range(20):  # four times the per-address budget, from twenty addresses
+        await throttle.attempt("member:alpha:x@alpha.test", f"198.51.100.{index}")
+    with pytest.raises(TooManyRequests):
+        await throttle.attempt("member:alpha:x@alpha.test", "198.51.100.200")
+
+
+async def _key_with(client: httpx.AsyncClient, world: World, scopes: list[str]) -> str:
+    created = await client.post("/api/v1/api-keys", json={"name": "narrow", "scopes": scopes}, headers=world.headers())
+    assert created.status_code == 201, created.text
+    key: str = created.json()["key"]
+    return key
+
+
+async def test_a_narrow_key_cannot_make_or_take_over_a_stronger_user(client: httpx.AsyncClient, world_a: World) -> None:
+    narrow = bearer(await _key_with(client, world_a, ["users:read", "users:write"]))
+    admin = {"email": "mallory@alpha.test", "name": "Mallory", "role": "admin", "password": "mallory-password-1"}
+    refused = assert_problem(await client.post("/api/v1/users", json=admin, headers=narrow), 403, "forbidden")
+    assert "admin role" in refused["detail"]
+    # Nor reset the password of the finance user, whose role holds permissions the key lacks.
+    reset = await client.patch(
+        f"/api/v1/users/{world_a.staff.id}", json={"password": "taken-over-password"}, headers=narrow
+    )
+    assert_problem(reset, 403, "forbidden")
+
+
+async def test_a_key_an_owner_made_can_make_a_second_owner(client: httpx.AsyncClient, world_a: World) -> None:
+    # world_a.key is the key the platform made with the owner at tenant creation.
+    second = {"email": "co-owner@alpha.test", "name": "Co Owner", "role": "owner", "password": "co-owner-password"}
+    created = await client.post("/api/v1/users", json=second, headers=world_a.headers())
+    assert created.status_code == 201, created.text
+    assert created.json()["role"] == "owner"
+
+
+async def test_a_new_password_ends_the_members_tokens(client: httpx.AsyncClient, world_a: World) -> None:
+    token = await member_token(client, world_a)
+    assert (await client.get("/api/v1/me", headers=bearer(token))).status_code == 200
+    changed = await client.patch(
+        f"/api/v1/members/{world_a.member.id}", json={"password": "a-brand-new-password"}, headers=world_a.headers()
+    )
+    assert changed.status_code == 200, changed.text
+    assert_problem(await client.get("/api/v1/me", headers=bearer(token)), 401, "unauthenticated")
+
+
+async def test_reactivating_a_member_does_not_revive_old_tokens(client: httpx.AsyncClient, world_a: World) -> None:
+    token = await member_token(client, world_a)
+    member = f"/api/v1/members/{world_a.member.id}"
+    assert (await client.post(f"{member}/deactivate", headers=world_a.headers())).status_code == 200
+    assert (await client.post(f"{member}/reactivate", headers=world_a.headers())).status_code == 200
+    assert_problem(await client.get("/api/v1/me", headers=bearer(token)), 401, "unauthenticated")

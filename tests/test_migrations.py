@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from typing import Any
 
+import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.engine import async_url
@@ -54,3 +57,35 @@ def test_upgrade_downgrade_upgrade_without_drift() -> None:
         assert {"app_current_tenant", "sys_tenant_by_slug", "sys_api_key_by_prefix"} <= set(functions)
     finally:
         drop_database(url)
+
+
+def test_an_owner_without_superuser_can_migrate() -> None:
+    """Managed PostgreSQL gives no superuser: the schema owner must be enough."""
+    role = f"fl_owner_{uuid.uuid4().hex[:8]}"
+    admin = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql")
+    name = f"flexledger_owned_{uuid.uuid4().hex[:8]}"
+
+    async def admin_run(*statements: str) -> None:
+        connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    # The app roles already exist on this server; hand them over as if this owner had made them.
+    asyncio.run(
+        admin_run(
+            f"CREATE ROLE {role} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD 'owner-password'",
+            f"GRANT flexledger_app, flexledger_system TO {role} WITH ADMIN OPTION",
+            f'CREATE DATABASE "{name}" OWNER {role}',
+        )
+    )
+    url = admin.set(username=role, password="owner-password", database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        drift, tables, _ = asyncio.run(_inspect(url))
+        assert drift == []
+        assert "invoices" in tables
+    finally:
+        asyncio.run(admin_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f"DROP ROLE IF EXISTS {role}"))

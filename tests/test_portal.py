@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import BAD_CREDENTIALS
-from app.auth.web_session import WebSessions
+from app.auth.web_session import WebSessions, sessions_for
 from app.db.engine import bind_tenant
 from app.location.models import Location
 from app.member.models import Member
 from app.state import AppState
+from app.tenant.models import Tenant
 from app.user.models import User
 from app.user.schemas import UserCreate
 from app.user.service import create_user
-from portal.session import web_sessions
 from tests.conftest import PASSWORD, World
 
 Area = Literal["console", "portal"]
@@ -151,7 +151,7 @@ async def test_a_planted_session_is_destroyed_by_sign_in(
     client: httpx.AsyncClient, state: AppState, world_a: World
 ) -> None:
     """Even a session id the attacker knows to be live is replaced, and ends, when someone signs in."""
-    planted = await web_sessions(state).create("portal", world_a.tenant_id, world_a.member.id)
+    planted = await sessions_for(state).create("portal", world_a.tenant_id, world_a.member.id)
     plant_cookie(client, "portal", planted)
     assert (await client.get("/portal/")).status_code == 200
 
@@ -160,7 +160,7 @@ async def test_a_planted_session_is_destroyed_by_sign_in(
     fresh = session_cookie(client, "portal")
     assert fresh is not None
     assert fresh != planted
-    assert await web_sessions(state).get("portal", planted) is None
+    assert await sessions_for(state).get("portal", planted) is None
 
     plant_cookie(client, "portal", planted)
     assert (await client.get("/portal/")).status_code == 303
@@ -409,7 +409,7 @@ async def test_the_session_lasts_as_configured(client: httpx.AsyncClient, state:
     cookie = set_cookie(response, "fl_portal")
     assert cookie is not None
     assert int(cookie["max-age"]) == state.settings.session_max_age_seconds
-    ttl = await state.redis.ttl(f"websession:{cookie['value']}")
+    ttl = await state.redis.ttl(f"{state.settings.redis_key_prefix}websession:{cookie['value']}")
     assert 0 < ttl <= state.settings.session_max_age_seconds
 
 
@@ -445,7 +445,34 @@ async def test_repeated_failures_lock_the_sign_in_form(
     locked = await client.post("/portal/login", data=form(world_a, world_a.member.email, token))
     assert locked.status_code == 429, locked.text
     assert 1 <= int(locked.headers["retry-after"]) <= state.settings.login_window_seconds
-    assert "Too many failed sign-in attempts" in locked.text
+    assert "Too many sign-in attempts" in locked.text
     assert "<form" in locked.text
     assert set_cookie(locked, "fl_portal") is None
     assert session_cookie(client, "portal") is None
+
+
+async def test_a_suspended_tenants_web_sessions_stop_working(
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
+) -> None:
+    session_id = await sessions_for(state).create("console", world_a.tenant_id, world_a.owner.id)
+    client.cookies.set("fl_console", session_id, domain="testserver.local")
+    assert (await client.get("/console/", follow_redirects=False)).status_code == 200
+    await bind_tenant(db, world_a.tenant_id)
+    await db.execute(update(Tenant).where(Tenant.id == world_a.tenant_id).values(status="suspended"))
+    await db.commit()
+    gone = await client.get("/console/", follow_redirects=False)
+    assert gone.status_code == 303
+    assert gone.headers["location"] == "/console/login"
+
+
+async def test_a_new_password_signs_the_member_out_everywhere(
+    client: httpx.AsyncClient, state: AppState, world_a: World
+) -> None:
+    phone = await sessions_for(state).create("portal", world_a.tenant_id, world_a.member.id)
+    laptop = await sessions_for(state).create("portal", world_a.tenant_id, world_a.member.id)
+    changed = await client.patch(
+        f"/api/v1/members/{world_a.member.id}", json={"password": "a-brand-new-password"}, headers=world_a.headers()
+    )
+    assert changed.status_code == 200, changed.text
+    for session_id in (phone, laptop):
+        assert await sessions_for(state).get("portal", session_id) is None

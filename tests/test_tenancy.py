@@ -14,11 +14,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import issue_member_token
-from app.auth.web_session import SessionKind, WebSessions
+from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.db.engine import bind_tenant
 from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
 from app.state import AppState
-from portal.session import web_sessions
 from tests.conftest import World
 
 TENANT_TABLES = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiKey, Email]
@@ -174,8 +173,8 @@ async def test_every_route_refuses_another_tenants_credentials(
 ) -> None:
     member_a = await _member_token(db, state, world_a)
     member_b = await _member_token(db, state, world_b)
-    console_b = await web_sessions(state).create("console", world_b.tenant_id, world_b.owner.id)
-    portal_b = await web_sessions(state).create("portal", world_b.tenant_id, world_b.member.id)
+    console_b = await sessions_for(state).create("console", world_b.tenant_id, world_b.owner.id)
+    portal_b = await sessions_for(state).create("portal", world_b.tenant_id, world_b.member.id)
     a_ids = {str(value) for value in _ids(world_a).values()} | {str(world_a.tenant_id)}
     checked = 0
 
@@ -248,3 +247,84 @@ def test_every_operator_api_handler_declares_a_scope(app: Litestar) -> None:
                 continue
             scopes = [getattr(guard, "required_scope", None) for guard in handler.guards or []]
             assert any(scopes), f"{route.path} {handler.http_methods} has no requires(...) guard"
+
+
+async def test_bodies_naming_another_tenants_ids_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World, world_b: World
+) -> None:
+    """Writes by tenant B that point at tenant A's rows fail, and nothing is written anywhere."""
+    a = world_a
+    attempts = [
+        ("/api/v1/members", {"email": "x@bravo.test", "name": "X", "location_id": str(a.location.id)}),
+        (
+            "/api/v1/users",
+            {"email": "m@bravo.test", "name": "M", "role": "location_manager", "location_ids": [str(a.location.id)]},
+        ),
+        (
+            "/api/v1/companies",
+            {
+                "legal_name": "Sneaky",
+                "billing_email": "s@bravo.test",
+                "country": "GB",
+                "currency": "GBP",
+                "home_location_id": str(a.location.id),
+            },
+        ),
+        (
+            "/api/v1/memberships",
+            {
+                "company_id": str(a.company.id),
+                "plan_id": str(world_b.plan.id),
+                "location_id": str(world_b.location.id),
+                "start_date": "2026-12-01",
+            },
+        ),
+        (
+            "/api/v1/memberships",
+            {
+                "company_id": str(world_b.company.id),
+                "plan_id": str(a.plan.id),
+                "location_id": str(world_b.location.id),
+                "start_date": "2026-12-01",
+            },
+        ),
+        (
+            "/api/v1/memberships",
+            {
+                "company_id": str(world_b.company.id),
+                "plan_id": str(world_b.plan.id),
+                "location_id": str(world_b.location.id),
+                "start_date": "2026-12-01",
+                "discount_id": str(a.discount.id),
+            },
+        ),
+        ("/api/v1/revenue-accounts", {"name": "Sneaky", "code": "SNK", "tax_rate_id": str(a.tax_rate.id)}),
+        (
+            "/api/v1/plans",
+            {"name": "Sneaky", "currency": "GBP", "price": 1, "revenue_account_id": str(a.plan.revenue_account_id)},
+        ),
+    ]
+    await bind_tenant(db, world_b.tenant_id)
+    before = await _counts(db)
+    for path, body in attempts:
+        response = await client.post(path, json=body, headers=world_b.headers())
+        assert response.status_code == 422, f"{path} {body}: {response.status_code} {response.text}"
+    policy = {
+        "entries": [{"revenue_account_id": str(world_b.plan.revenue_account_id), "tax_rate_id": str(a.tax_rate.id)}]
+    }
+    response = await client.put(
+        f"/api/v1/locations/{world_b.location.id}/tax-policy", json=policy, headers=world_b.headers()
+    )
+    assert response.status_code in {404, 422}, response.text
+    await bind_tenant(db, world_b.tenant_id)
+    assert await _counts(db) == before
+
+
+async def test_lists_never_show_another_tenants_names(
+    client: httpx.AsyncClient, world_a: World, world_b: World
+) -> None:
+    words_of_a = ["Alpha Spaces", "owner@alpha.test", "member@alpha.test", "staff@alpha.test"]
+    for path in ("/api/v1/users", "/api/v1/members", "/api/v1/companies", "/api/v1/tenant", "/api/v1/invoices"):
+        response = await client.get(path, headers=world_b.headers())
+        assert response.status_code == 200, path
+        assert not [word for word in words_of_a if word in response.text], path

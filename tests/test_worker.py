@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import ROLE_SCOPES, Operator
 from app.db.engine import bind_tenant
 from app.email.models import Email
-from app.email.service import SEND_JOB, queue_email, send_job_id
+from app.email.service import SEND_JOB, queue_email, retry_delay, send_job_id
 from app.kit.jobs import JobRequest
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
@@ -151,3 +152,40 @@ async def test_an_unreachable_mail_server_is_a_state_not_a_crash(settings: Setti
         assert stored.last_error
     finally:
         await state.close()
+
+
+async def test_an_address_the_server_refuses_for_good_fails_at_once(live: AppState, mail: MailSink) -> None:
+    """A 5xx refusal of the recipient is a permanent failure, not a retry every minute."""
+    async with live.sessionmaker() as session:
+        async with session.begin():
+            operator, _ = await _tenant_with_location(session, live)
+            email = await queue_email(session, operator.tenant_id, to="(c)@example.test", subject="s", body="b")
+        await live.queue.enqueue_deferred(session)
+    await _run_worker(live)
+    stored = await _email(live, operator.tenant_id, email.id)
+    assert (stored.status, stored.attempts) == ("failed", 1)
+    assert stored.last_error is not None
+    assert stored.last_error.startswith("recipient refused")
+    assert await email_sweep({"state": live}) == 0
+
+
+async def test_failed_sends_back_off_before_the_next_attempt(settings: Settings) -> None:
+    state = await build_state(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": 9}))
+    try:
+        async with state.sessionmaker() as session:
+            async with session.begin():
+                operator, _ = await _tenant_with_location(session, state)
+                email = await queue_email(session, operator.tenant_id, to="x@example.test", subject="s", body="b")
+            await state.queue.enqueue_deferred(session)
+        await _run_worker(state)
+        first = await _email(state, operator.tenant_id, email.id)
+        assert first.attempts == 1
+        assert first.next_attempt_at >= state.clock.now() + retry_delay(1) - timedelta(seconds=5)
+        # Not due yet: the sweep leaves it, and a stray doorbell does not send early.
+        assert await email_sweep({"state": state}) == 0
+        await state.queue.enqueue(JobRequest(SEND_JOB, (str(operator.tenant_id), str(email.id)), send_job_id(email.id)))
+        await _run_worker(state)
+        assert (await _email(state, operator.tenant_id, email.id)).attempts == 1
+    finally:
+        await state.close()
+    assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 10, 12)] == [1, 2, 4, 360, 360]

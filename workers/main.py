@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -70,10 +69,10 @@ async def email_send(ctx: Ctx, tenant_id: str, email_id: str) -> str:
 
 
 async def email_sweep(ctx: Ctx) -> int:
-    """Ring again for e-mails still queued a minute after their last attempt (a lost or failed job)."""
+    """Ring for every queued e-mail that is due: a retry after a failure, or a job that was lost."""
     state = state_of(ctx)
     async with state.sessionmaker() as session, session.begin():
-        due = await system.queued_emails(session, state.clock.now() - timedelta(minutes=1), SWEEP_BATCH)
+        due = await system.due_emails(session, state.clock.now(), SWEEP_BATCH)
     for tenant_id, email_id in due:
         await state.queue.enqueue(JobRequest(SEND_JOB, (str(tenant_id), str(email_id)), send_job_id(email_id)))
     if due:

@@ -73,12 +73,17 @@ async def authenticate_api_key(state: AppState, token: str) -> Operator:
         ):
             raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
         await bind_tenant(session, record.tenant_id)
-        await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
+        keys = ApiKeyRepository(session, record.tenant_id)
+        await keys.touch(record.id, now)
+        # A key acts for the person who made it: an owner's key may manage owners. Its scopes
+        # still bound everything it can do.
+        role = "owner" if await keys.creator_role(record.id) == "owner" else None
     return Operator(
         tenant_id=record.tenant_id,
         actor_kind="api_key",
         actor_id=record.id,
         scopes=frozenset(record.scopes),
+        role=role,
     )
 
 
@@ -130,16 +135,15 @@ async def sign_in(
     who: type[People[P]],
     credentials: Credentials,
 ) -> P:
-    """Check a console user's or a member's password. Failures are throttled per account and address."""
+    """Check a console user's or a member's password; attempts are throttled (see LoginThrottle)."""
     email = normalize_email(credentials.email)
     account = f"{who.model.__tablename__}:{credentials.organisation.strip().lower()}:{email}"
-    await throttle.check(account, credentials.client)
+    await throttle.attempt(account, credentials.client)
     tenant_id = await _tenant_for_login(session, credentials.organisation)
     # Text PostgreSQL cannot hold (NUL) names no account; it must not reach the query.
     person = await who(session, tenant_id).by_email(email) if tenant_id and "\x00" not in email else None
     candidate = person.password_hash if person is not None and person.active else None
     if not await state.passwords.verify(candidate, credentials.password) or person is None:
-        await throttle.failed(account, credentials.client)
         raise Unauthenticated(BAD_CREDENTIALS)
     await throttle.succeeded(account, credentials.client)
     person.last_login_at = state.clock.now()

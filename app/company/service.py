@@ -16,7 +16,7 @@ from app.company.schemas import CompanyCreate, CompanyUpdate
 from app.db.integrity import flush_unique
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
-from app.kit.schema import apply_patch, normalize_email
+from app.kit.schema import apply_patch, valid_email
 from app.location.repository import LocationRepository
 
 _UNIQUE = {"uq_companies_tenant_id_legal_name_kind": "Another billing account has this name."}
@@ -58,7 +58,7 @@ async def create_company(session: AsyncSession, operator: Operator, data: Compan
         Company(
             kind=data.kind,
             legal_name=data.legal_name,
-            billing_email=normalize_email(data.billing_email),
+            billing_email=valid_email(data.billing_email),
             address_line1=data.address_line1,
             address_line2=data.address_line2,
             city=data.city,
@@ -91,7 +91,7 @@ async def update_company(
     )
     apply_patch(company, data)
     if not isinstance(data.billing_email, UnsetType):
-        company.billing_email = normalize_email(data.billing_email)
+        company.billing_email = valid_email(data.billing_email)
     await flush_unique(session, _UNIQUE)
     return company
 

@@ -38,6 +38,7 @@ def create_engine(url: str, *, app_role: str | None, pool_size: int = 10) -> Asy
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,
+        hide_parameters=True,  # errors must not carry parameters (password hashes, addresses) into logs
     )
 
 

@@ -15,6 +15,8 @@ from app.auth.principal import MemberPrincipal, Operator
 from app.db.engine import bind_tenant
 from app.state import AppState
 
+log = structlog.get_logger()
+
 
 async def provide_db(
     request: Request[Any, Any, Any], app_state: NamedDependency[AppState]
@@ -31,4 +33,7 @@ async def provide_db(
             await session.rollback()
             raise
         await session.commit()
-        await app_state.queue.enqueue_deferred(session)
+        try:
+            await app_state.queue.enqueue_deferred(session)
+        except Exception as exc:  # noqa: BLE001 - the request is done; sweeps ring again for its rows
+            log.error("jobs.enqueue.failed", error=str(exc))

@@ -55,9 +55,8 @@ async def member_token_by_digest(session: AsyncSession, digest: bytes) -> Member
     return MemberTokenRecord(*row) if row else None
 
 
-async def queued_emails(session: AsyncSession, before: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    rows = await session.execute(
-        text("SELECT tenant_id, id FROM sys_queued_emails(:before, :limit)"),
-        {"before": before, "limit": limit},
-    )
+async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Queued e-mails of every tenant whose next attempt is due."""
+    statement = text("SELECT tenant_id, id FROM sys_due_emails(:now, :limit)")
+    rows = await session.execute(statement, {"now": now, "limit": limit})
     return [(row.tenant_id, row.id) for row in rows]

@@ -4,7 +4,7 @@ after commit. A sweep re-rings the doorbell for rows whose job was lost, so noth
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -17,7 +17,7 @@ from app.kit.jobs import defer
 from app.settings import Settings
 
 SEND_JOB = "email.send"
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12
 log = structlog.get_logger()
 
 
@@ -44,21 +44,29 @@ def build_message(settings: Settings, email: Email) -> EmailMessage:
     return message
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes after each failure, at most 6 hours apart (about a day in all)."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
 async def send_email(
-    session: AsyncSession,
-    settings: Settings,
-    tenant_id: uuid.UUID,
-    email_id: uuid.UUID,
-    now: datetime,
+    session: AsyncSession, settings: Settings, tenant_id: uuid.UUID, email_id: uuid.UUID, now: datetime
 ) -> str:
-    """Send one queued e-mail. Returns its status afterwards; an e-mail already sent is left alone."""
+    """Send one queued e-mail that is due. Returns its status afterwards; an e-mail already sent,
+    or not due yet, is left alone. Every failure is recorded on the row, never raised."""
     email = await EmailRepository(session, tenant_id).get(email_id, for_update=True)
-    if email is None or email.status != "queued":
+    if email is None or email.status != "queued" or email.next_attempt_at > now:
         return email.status if email else "missing"
     email.attempts += 1
     try:
+        message = build_message(settings, email)
+    except (ValueError, TypeError) as exc:
+        # The message cannot be built (say, an address the mail library refuses): no retry helps.
+        return await _failed(session, email, f"cannot be sent: {exc}", permanent=True)
+    try:
         await aiosmtplib.send(
-            build_message(settings, email),
+            message,
+            recipients=[email.to_address],
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
@@ -66,21 +74,31 @@ async def send_email(
             start_tls=settings.smtp_use_tls,
             timeout=30,
         )
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        email.last_error = str(exc)[:2000]
-        if email.attempts >= MAX_ATTEMPTS:
-            email.status = "failed"
-        log.warning(
-            "email.send.failed",
-            email_id=str(email.id),
-            attempts=email.attempts,
-            error=email.last_error,
-        )
-        await session.flush()
-        return email.status
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        # The receiving side refused the address for good (5xx): retrying cannot help. A 4xx is a
+        # "try later", handled like any other failure below.
+        if all(refusal.code >= 500 for refusal in exc.recipients):
+            return await _failed(session, email, f"recipient refused: {exc}", permanent=True)
+        return await _retry_later(session, email, exc, now)
+    except Exception as exc:  # noqa: BLE001 - any other failure to hand over the mail is a state to retry
+        return await _retry_later(session, email, exc, now)
     email.status = "sent"
     email.sent_at = now
     email.last_error = None
     await session.flush()
     log.info("email.sent", email_id=str(email.id))
+    return email.status
+
+
+async def _retry_later(session: AsyncSession, email: Email, exc: Exception, now: datetime) -> str:
+    email.next_attempt_at = now + retry_delay(email.attempts)
+    return await _failed(session, email, str(exc) or type(exc).__name__, permanent=email.attempts >= MAX_ATTEMPTS)
+
+
+async def _failed(session: AsyncSession, email: Email, error: str, *, permanent: bool) -> str:
+    email.last_error = error[:2000]
+    if permanent:
+        email.status = "failed"
+    log.warning("email.send.failed", email_id=str(email.id), attempts=email.attempts, error=email.last_error)
+    await session.flush()
     return email.status

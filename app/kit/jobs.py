@@ -1,6 +1,7 @@
 """Background jobs, behind a thin layer so the queue library could be replaced.
 
-Jobs are doorbells: they carry ids, the database holds the truth. A job requested inside a
+Jobs are doorbells: they carry ids, the database holds the truth, and every kind of job has a
+periodic sweep that rings again for rows still due, so a lost doorbell only delays work. A job requested inside a
 transaction is only enqueued after that transaction commits (``defer`` + ``enqueue_deferred``),
 so a worker never looks for a row that is not there yet, and a rolled-back request enqueues nothing.
 """

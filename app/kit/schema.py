@@ -5,11 +5,13 @@ the field, since msgspec reports it against the whole body)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from email import errors, headerregistry
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
+from app.kit.errors import InvalidInput
 from app.kit.geo import COUNTRIES, is_time_zone
 from app.kit.money import is_currency
 
@@ -61,6 +63,19 @@ def check_percent(value: Decimal, field: str, *, allow_zero: bool) -> None:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def valid_email(email: str) -> str:
+    """The address to store: lower-cased, and one plain mailbox a mail server will accept as typed
+    (no display names, lists or comments, which would reach other recipients or none)."""
+    address = normalize_email(email)
+    try:
+        parsed = headerregistry.Address(addr_spec=address)
+    except (ValueError, IndexError, errors.HeaderParseError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != address or len(address) > 320 or not parsed.domain:
+        raise InvalidInput(f"'{email}' is not an e-mail address we can send to.")
+    return address
 
 
 def apply_patch(row: object, patch: msgspec.Struct) -> None:

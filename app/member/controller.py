@@ -5,8 +5,10 @@ import uuid
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import UnsetType
 
 from app.auth.guards import requires
+from app.auth.web_session import sessions_for
 from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
 from app.member import service
@@ -59,7 +61,10 @@ class MemberController(Controller):
         member_id: FromPath[uuid.UUID],
         data: JSONBody[MemberUpdate],
     ) -> MemberOut:
-        return to_out(await service.update_member(db, operator, app_state.passwords, member_id, data))
+        member = await service.update_member(db, operator, app_state.passwords, member_id, data)
+        if not isinstance(data.password, UnsetType):
+            await sessions_for(app_state).end_all("portal", member.id)
+        return to_out(member)
 
     @post(
         "/{member_id:uuid}/deactivate",
@@ -67,8 +72,12 @@ class MemberController(Controller):
         status_code=200,
         guards=[requires("members:write")],
     )
-    async def deactivate_member(self, db: Db, operator: Actor, member_id: FromPath[uuid.UUID]) -> MemberOut:
-        return to_out(await service.set_member_active(db, operator, member_id, active=False))
+    async def deactivate_member(
+        self, db: Db, operator: Actor, app_state: State, member_id: FromPath[uuid.UUID]
+    ) -> MemberOut:
+        member = await service.set_member_active(db, operator, member_id, active=False)
+        await sessions_for(app_state).end_all("portal", member.id)
+        return to_out(member)
 
     @post(
         "/{member_id:uuid}/reactivate",

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, func, or_, update
 
 from app.db.repository import TenantRepository
 from app.member.models import Member, MemberToken
@@ -34,10 +34,26 @@ class MemberTokenRepository(TenantRepository[MemberToken]):
     model = MemberToken
 
     async def touch(self, token_id: uuid.UUID, now: datetime) -> None:
+        """Record use, at most once a minute per token, so reads do not turn into a write each."""
         await self.session.execute(
             update(MemberToken)
-            .where(MemberToken.tenant_id == self.tenant_id, MemberToken.id == token_id)
+            .where(
+                MemberToken.tenant_id == self.tenant_id,
+                MemberToken.id == token_id,
+                or_(MemberToken.last_used_at.is_(None), MemberToken.last_used_at < now - timedelta(minutes=1)),
+            )
             .values(last_used_at=now)
+        )
+
+    async def revoke_all(self, member_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(MemberToken)
+            .where(
+                MemberToken.tenant_id == self.tenant_id,
+                MemberToken.member_id == member_id,
+                MemberToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=func.now())
         )
 
     async def revoke(self, token_id: uuid.UUID, now: datetime) -> None:

@@ -13,11 +13,11 @@ from app.db.integrity import flush_unique
 from app.email.service import queue_email
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
-from app.kit.schema import apply_patch, normalize_email
+from app.kit.schema import apply_patch, valid_email
 from app.kit.security import Passwords
 from app.location.repository import LocationRepository
 from app.member.models import Member
-from app.member.repository import MemberRepository
+from app.member.repository import MemberRepository, MemberTokenRepository
 from app.member.schemas import MemberCreate, MemberSelfUpdate, MemberUpdate
 from app.settings import Settings
 
@@ -66,7 +66,7 @@ async def create_member(
     await _check_location(session, operator, data.location_id)
     member = MemberRepository(session, operator.tenant_id).add(
         Member(
-            email=normalize_email(data.email),
+            email=valid_email(data.email),
             name=data.name,
             phone=data.phone,
             location_id=data.location_id,
@@ -101,13 +101,15 @@ async def update_member(
         await _check_location(session, operator, data.location_id)
         member.location_id = data.location_id
     if not isinstance(data.email, UnsetType):
-        member.email = normalize_email(data.email)
+        member.email = valid_email(data.email)
     if not isinstance(data.name, UnsetType):
         member.name = data.name
     if not isinstance(data.phone, UnsetType):
         member.phone = data.phone
     if not isinstance(data.password, UnsetType):
         member.password_hash = await passwords.hash(data.password)
+        # A new password ends every sign-in made with the old one (the caller ends web sessions).
+        await MemberTokenRepository(session, operator.tenant_id).revoke_all(member.id)
     await flush_unique(session, _UNIQUE)
     return member
 
@@ -115,6 +117,9 @@ async def update_member(
 async def set_member_active(session: AsyncSession, operator: Operator, member_id: uuid.UUID, *, active: bool) -> Member:
     member = await get_member(session, operator, member_id, for_update=True)
     member.active = active
+    if not active:
+        # Reactivating later must not revive old tokens.
+        await MemberTokenRepository(session, operator.tenant_id).revoke_all(member.id)
     await session.flush()
     return member
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
@@ -18,15 +17,16 @@ from app.db.integrity import flush_unique
 from app.db.system import tenant_by_slug
 from app.kit.errors import Conflict, NotFound
 from app.kit.ids import new_id
-from app.kit.schema import apply_patch, normalize_email
+from app.kit.schema import apply_patch, valid_email
 from app.kit.security import Passwords
 from app.tenant.models import Tenant
+from app.tenant.repository import TenantRepository
 from app.tenant.schemas import TenantCreate, TenantUpdate
 from app.user.models import User
 
 
 async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one_or_none()
+    tenant = await TenantRepository(session).get(tenant_id)
     if tenant is None:
         raise NotFound("No such tenant.")
     return tenant
@@ -61,7 +61,7 @@ async def create_tenant(
     await flush_unique(session, {"uq_tenants_slug": f"The slug '{data.slug}' is taken."})
     owner = User(
         tenant_id=tenant_id,
-        email=normalize_email(data.owner.email),
+        email=valid_email(data.owner.email),
         name=data.owner.name,
         role="owner",
         password_hash=await passwords.hash(data.owner.password),

@@ -4,8 +4,10 @@ import uuid
 
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import UnsetType
 
 from app.auth.guards import requires
+from app.auth.web_session import sessions_for
 from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
 from app.user import service
@@ -68,11 +70,10 @@ class UserController(Controller):
         user_id: FromPath[uuid.UUID],
         data: JSONBody[UserUpdate],
     ) -> UserOut:
-        return await _one(
-            db,
-            operator,
-            await service.update_user(db, operator, app_state.passwords, user_id, data),
-        )
+        user = await service.update_user(db, operator, app_state.passwords, user_id, data)
+        if not isinstance(data.password, UnsetType):
+            await sessions_for(app_state).end_all("console", user.id)
+        return await _one(db, operator, user)
 
     @post(
         "/{user_id:uuid}/deactivate",
@@ -80,12 +81,10 @@ class UserController(Controller):
         status_code=200,
         guards=[requires("users:write")],
     )
-    async def deactivate_user(self, db: Db, operator: Actor, user_id: FromPath[uuid.UUID]) -> UserOut:
-        return await _one(
-            db,
-            operator,
-            await service.set_user_active(db, operator, user_id, active=False),
-        )
+    async def deactivate_user(self, db: Db, operator: Actor, app_state: State, user_id: FromPath[uuid.UUID]) -> UserOut:
+        user = await service.set_user_active(db, operator, user_id, active=False)
+        await sessions_for(app_state).end_all("console", user.id)
+        return await _one(db, operator, user)
 
     @post(
         "/{user_id:uuid}/reactivate",

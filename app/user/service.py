@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Operator
+from app.auth.principal import ROLE_SCOPES, Operator
 from app.db.integrity import flush_unique
 from app.kit.errors import Forbidden, InvalidInput, NotFound
 from app.kit.pagination import PageRequest
-from app.kit.schema import normalize_email
+from app.kit.schema import valid_email
 from app.kit.security import Passwords
 from app.location.repository import LocationRepository
 from app.user.models import User
@@ -30,9 +30,15 @@ def _repo(session: AsyncSession, operator: Operator) -> UserRepository:
     return UserRepository(session, operator.tenant_id)
 
 
-def _check_owner_rights(operator: Operator, *roles: str | None) -> None:
-    if "owner" in roles and operator.role != "owner":
-        raise Forbidden("Only an owner signed in as a user may grant or change the owner role.")
+def _check_can_manage(operator: Operator, *roles: str) -> None:
+    """Nobody hands out (or takes over, by resetting a password) more power than they hold:
+    managing a user of a role needs every permission of that role, and owners need an owner."""
+    for role in roles:
+        if role == "owner" and operator.role != "owner":
+            raise Forbidden("Only an owner, or a key an owner made, may grant or change the owner role.")
+        missing = sorted(ROLE_SCOPES[role] - operator.scopes)
+        if missing:
+            raise Forbidden(f"Managing a user with the {role} role needs permissions this credential lacks: {missing}.")
 
 
 async def _check_locations(
@@ -77,12 +83,12 @@ async def location_ids(
 
 
 async def create_user(session: AsyncSession, operator: Operator, passwords: Passwords, data: UserCreate) -> User:
-    _check_owner_rights(operator, data.role)
+    _check_can_manage(operator, data.role)
     await _check_locations(session, operator, data.role, data.location_ids)
     repo = _repo(session, operator)
     user = repo.add(
         User(
-            email=normalize_email(data.email),
+            email=valid_email(data.email),
             name=data.name,
             role=data.role,
             password_hash=await passwords.hash(data.password) if data.password else None,
@@ -105,7 +111,7 @@ async def update_user(
     repo = _repo(session, operator)
     user = await get_user(session, operator, user_id, for_update=True)
     new_role = user.role if isinstance(data.role, UnsetType) else data.role
-    _check_owner_rights(operator, user.role, new_role)
+    _check_can_manage(operator, user.role, new_role)
     if user.role == "owner" and new_role != "owner":
         await _keep_an_owner(repo)
     if not isinstance(data.location_ids, UnsetType) or new_role != user.role:
@@ -125,7 +131,7 @@ async def update_user(
 
 async def set_user_active(session: AsyncSession, operator: Operator, user_id: uuid.UUID, *, active: bool) -> User:
     user = await get_user(session, operator, user_id, for_update=True)
-    _check_owner_rights(operator, user.role)
+    _check_can_manage(operator, user.role)
     if user.role == "owner" and user.active and not active:
         await _keep_an_owner(_repo(session, operator))
     user.active = active
