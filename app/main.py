@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 
+import structlog
 from arq import create_pool
 from arq.connections import RedisSettings
 from litestar import Litestar, Router
@@ -14,6 +15,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api_key.controller import ApiKeyController
 from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
@@ -53,6 +56,8 @@ from app.state import STATE_KEY, AppState
 from app.tenant.controller import TenantController
 from app.user.controller import UserController
 
+log = structlog.get_logger()
+
 
 async def build_state(settings: Settings) -> AppState:
     engine = create_engine(
@@ -66,6 +71,7 @@ async def build_state(settings: Settings) -> AppState:
         job_deserializer=deserialize,
         default_queue_name=settings.worker_queue_name,
     )
+    await _warn_if_privileged(engine)
     return AppState(
         settings=settings,
         engine=engine,
@@ -75,6 +81,19 @@ async def build_state(settings: Settings) -> AppState:
         passwords=Passwords(settings),
         clock=Clock(),
     )
+
+
+async def _warn_if_privileged(engine: AsyncEngine) -> None:
+    """RLS holds only if the app's own login cannot step around it; say so loudly if it can."""
+    async with engine.connect() as connection:
+        privileged = (
+            await connection.execute(text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user"))
+        ).scalar_one()
+    if privileged:
+        log.warning(
+            "db.login.privileged",
+            detail="DATABASE_URL logs in as a superuser or a BYPASSRLS role; use `flexledger app-login` to make one",
+        )
 
 
 def api_router() -> Router:
@@ -149,9 +168,9 @@ def create_app(
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),
             cookie_secure=settings.session_cookie_secure,
-            cookie_httponly=False,
+            cookie_httponly=True,  # the token reaches forms and htmx through the page, not through JS
             cookie_samesite="lax",
-            exclude=["/api/", "/health/"],
+            exclude=["^/api/", "^/health/"],
         ),
         openapi_config=OpenAPIConfig(title="FlexLedger API", version="1.0.0"),
         template_config=template_config,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, Router, get
+from litestar.datastructures import ResponseHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -17,6 +18,14 @@ from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_hand
 from portal.views import ConsolePages, PortalPages
 
 HERE = Path(__file__).parent
+# Pages hold people's data: never framed by another site, never kept in a shared cache.
+PAGE_HEADERS = [
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+]
 
 
 @get("/", include_in_schema=False)
@@ -31,6 +40,7 @@ def web_routes() -> list[Router]:
             route_handlers=[pages],
             middleware=[WebSessionMiddleware(pages.kind)],
             exception_handlers={NotSignedIn: not_signed_in_handler},
+            response_headers=PAGE_HEADERS,
         )
         for pages in (ConsolePages, PortalPages)
     ]

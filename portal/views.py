@@ -6,12 +6,13 @@ a successful sign-in answers with HX-Redirect. Fragments are named blocks of the
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
+from msgspec import Meta
 
 from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
@@ -19,6 +20,7 @@ from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.dependencies import Db, State, Throttle, provide_operator
 from app.kit.errors import TooManyRequests, Unauthenticated
 from app.kit.pagination import PageRequest
+from app.kit.request_context import client_address
 from app.location.service import list_locations
 from app.member.repository import MemberRepository
 from app.member.service import get_self
@@ -31,9 +33,9 @@ HX_VARY = {"Vary": "HX-Request"}
 
 
 class SignInForm(msgspec.Struct):
-    organisation: str = ""
-    email: str = ""
-    password: str = ""
+    organisation: Annotated[str, Meta(max_length=40)] = ""
+    email: Annotated[str, Meta(max_length=320)] = ""
+    password: Annotated[str, Meta(max_length=200)] = ""
 
 
 def _is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -89,7 +91,7 @@ class SignInPages(Controller):
         throttle: Throttle,
         data: URLEncodedBody[SignInForm],
     ) -> Response[Any] | Template:
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         try:
             person = await sign_in(
                 db,

@@ -476,3 +476,12 @@ async def test_a_new_password_signs_the_member_out_everywhere(
     assert changed.status_code == 200, changed.text
     for session_id in (phone, laptop):
         assert await sessions_for(state).get("portal", session_id) is None
+
+
+async def test_pages_are_not_framed_or_cached(client: httpx.AsyncClient) -> None:
+    page = await client.get("/portal/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert page.headers["cache-control"] == "no-store"
+    csrf = next(value for value in page.headers.get_list("set-cookie") if value.startswith("csrftoken="))
+    assert "httponly" in csrf.lower()

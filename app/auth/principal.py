@@ -6,8 +6,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from app.kit.errors import Forbidden
-
 ROLES = ("owner", "admin", "finance", "location_manager")
 Role = Literal["owner", "admin", "finance", "location_manager"]
 
@@ -65,10 +63,6 @@ class Operator:
     role: str | None = None
     # None: every location of the tenant; otherwise only these (location managers).
     location_ids: frozenset[uuid.UUID] | None = None
-
-    def require(self, scope: str) -> None:
-        if scope not in self.scopes:
-            raise Forbidden(f"This credential lacks the '{scope}' permission.")
 
     def sees_location(self, location_id: uuid.UUID) -> bool:
         return self.location_ids is None or location_id in self.location_ids

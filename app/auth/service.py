@@ -16,7 +16,7 @@ from app.auth.ratelimit import LoginThrottle
 from app.db import system
 from app.db.engine import bind_tenant
 from app.kit.errors import Unauthenticated
-from app.kit.schema import normalize_email
+from app.kit.schema import SLUG_PATTERN, normalize_email
 from app.kit.security import (
     api_key_prefix,
     digests_match,
@@ -29,7 +29,7 @@ from app.state import AppState
 from app.user.models import User
 from app.user.repository import UserRepository
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+SLUG = re.compile(SLUG_PATTERN)
 BAD_CREDENTIALS = "The organisation, e-mail address or password is not right."
 
 

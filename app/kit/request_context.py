@@ -6,14 +6,21 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import Any
 
 import structlog
+from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger()
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The caller's address as the server sees it (behind a trusted proxy, from X-Forwarded-For)."""
+    return request.client.host if request.client else "unknown"
 
 
 class RequestContextMiddleware:

@@ -28,7 +28,8 @@ Text = Annotated[str, Meta(max_length=500, pattern=LINES)]
 CurrencyCode = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 TimeZone = Annotated[str, Meta(min_length=1, max_length=64, pattern=LINE)]
-Slug = Annotated[str, Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="lower-case, digits, dashes")]
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, description="lower-case, digits, dashes")]
 Phone = Annotated[str, Meta(max_length=40, pattern=r"^\+?[0-9 ()-]{3,40}$")]
 
 

@@ -17,7 +17,3 @@ class LocationRepository(TenantRepository[Location]):
         if location_ids is not None:
             statement = statement.where(Location.id.in_(location_ids))
         return statement
-
-    async def by_code(self, code: str) -> Location | None:
-        result = await self.session.execute(self.select().where(Location.code == code))
-        return result.scalar_one_or_none()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 
 from app.auth import service as auth
 from app.dependencies import Db, Me, State, Throttle
+from app.kit.request_context import client_address
 from app.member import service
-from app.member.models import Member
+from app.member.controller import to_out
 from app.member.repository import MemberRepository
 from app.member.schemas import (
     MemberOut,
@@ -19,10 +19,6 @@ from app.member.schemas import (
     MemberTokenCreate,
     MemberTokenOut,
 )
-
-
-def to_out(member: Member) -> MemberOut:
-    return msgspec.convert(member, MemberOut, from_attributes=True)
 
 
 class MeController(Controller):
@@ -61,7 +57,3 @@ class MemberTokenController(Controller):
         member = await auth.sign_in(db, app_state, throttle, MemberRepository, credentials)
         token, expires_at = await auth.issue_member_token(db, app_state, member, data.device_name)
         return MemberTokenOut(token=token, expires_at=expires_at)
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
