@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api_key.controller import ApiKeyController
+from app.audit.controller import AuditController
 from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
 from app.billing.controller import BillingController, BillingRunController
 from app.catalog.controller import (
@@ -115,6 +116,7 @@ def api_router() -> Router:
             BillingController,
             BillingRunController,
             InvoiceController,
+            AuditController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},

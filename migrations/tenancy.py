@@ -41,7 +41,9 @@ def drop_roles_grants() -> None:
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}, {SYSTEM_ROLE}")
 
 
-def protect(table: str, *, key: str = "tenant_id", system_reads: bool = False) -> None:
+def protect(
+    table: str, *, key: str = "tenant_id", system_reads: bool = False, grants: str = "SELECT, INSERT, UPDATE, DELETE"
+) -> None:
     """Row-level security on ``table``: a transaction sees and writes only its tenant's rows."""
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -49,7 +51,7 @@ def protect(table: str, *, key: str = "tenant_id", system_reads: bool = False) -
         f"CREATE POLICY tenant_isolation ON {table} "
         f"USING ({key} = app_current_tenant()) WITH CHECK ({key} = app_current_tenant())"
     )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
+    op.execute(f"GRANT {grants} ON {table} TO {APP_ROLE}")
     if system_reads:
         op.execute(f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)")
         op.execute(f"GRANT SELECT ON {table} TO {SYSTEM_ROLE}")
@@ -59,6 +61,14 @@ def unprotect(table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS system_read ON {table}")
     op.execute(f"DROP POLICY tenant_isolation ON {table}")
     op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}, {SYSTEM_ROLE}")
+
+
+def lock_by_date(table: str, column: str) -> None:
+    """Refuse any insert, change or delete of a row dated on or before the tenant's lock date."""
+    op.execute(
+        f"CREATE TRIGGER {table}_lock_date BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION enforce_lock_date('{column}')"
+    )
 
 
 def backfill(tables: list[str], statement: str) -> None:

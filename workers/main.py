@@ -16,6 +16,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 
+from app.audit.capture import set_actor
 from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import SEND_JOB, send_email, send_job_id
@@ -58,6 +59,7 @@ async def email_send(ctx: Ctx, tenant_id: str, email_id: str) -> str:
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id)
     async with state.sessionmaker() as session:
         await bind_tenant(session, uuid.UUID(tenant_id))
+        set_actor(session.sync_session, "system:worker")
         async with session.begin():
             return await send_email(
                 session,

@@ -7,9 +7,11 @@ from sqlalchemy import ForeignKeyConstraint, LargeBinary, String, UniqueConstrai
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("api_key")
 class ApiKey(TenantOwned, Base):
     """A key of the operator JSON API. Shown once; only its prefix and SHA-256 digest are kept."""
 

@@ -27,6 +27,7 @@ SCOPES = frozenset(
         "companies:write",
         "billing:read",
         "billing:write",
+        "audit:read",
     }
 )
 
@@ -46,6 +47,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "companies:write",
             "billing:read",
             "billing:write",
+            "audit:read",
         }
     ),
     "location_manager": frozenset(
@@ -80,3 +82,12 @@ class MemberPrincipal:
 
 
 Principal = Operator | MemberPrincipal
+
+
+def actor_label(principal: Principal | None) -> str:
+    """How the audit trail names whoever acted."""
+    if isinstance(principal, Operator):
+        return f"{principal.actor_kind}:{principal.actor_id}"
+    if isinstance(principal, MemberPrincipal):
+        return f"member:{principal.member_id}"
+    return "anonymous"

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("billing_run")
 class BillingRun(TenantOwned, Base):
     """One run (or preview) of billing for a location and period, and what it produced."""
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Operator
+from app.auth.principal import Operator, actor_label
 from app.billing.engine import RunOutcome, bill_location
 from app.billing.models import BillingRun
 from app.billing.periods import add_months, period_starting_on_or_before
@@ -35,10 +35,6 @@ def resolve_period(location: Location, requested: date | None, clock: Clock) -> 
             f"{requested.isoformat()} is not."
         )
     return requested
-
-
-def actor_label(operator: Operator) -> str:
-    return f"{operator.actor_kind}:{operator.actor_id}"
 
 
 async def run_billing(

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 BUILTIN_ACCOUNTS = {
@@ -27,6 +28,7 @@ BUILTIN_ACCOUNTS = {
 }
 
 
+@audited("tax_rate")
 class TaxRate(TenantOwned, Base):
     """A tax rate made of one or more components (e.g. GST + PST); archived rates stay on old lines."""
 
@@ -55,6 +57,7 @@ class TaxRateComponent(Base):
     compound: Mapped[bool] = mapped_column(default=False)
 
 
+@audited("revenue_account")
 class RevenueAccount(TenantOwned, Base):
     """Where income is booked; maps to an account code in the operator's ledger."""
 
@@ -96,6 +99,7 @@ class LocationTaxPolicy(Base):
     tax_rate_id: Mapped[uuid.UUID]
 
 
+@audited("plan")
 class Plan(TenantOwned, Base):
     """A recurring product: price per interval, booked to a revenue account."""
 
@@ -120,6 +124,7 @@ class Plan(TenantOwned, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+@audited("discount")
 class Discount(TenantOwned, Base):
     """A percentage (fractions allowed) or a fixed amount off a charge."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import msgspec
 from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.capture import note
 from app.auth.principal import Operator
 from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount, TaxRate, TaxRateComponent
 from app.catalog.repository import (
@@ -96,6 +98,8 @@ async def update_tax_rate(
     if not isinstance(data.components, UnsetType):
         repo = TaxRateRepository(session, operator.tenant_id)
         await repo.replace_components(rate.id, _components(operator.tenant_id, rate.id, data.components))
+        components = [msgspec.structs.asdict(component) for component in data.components]
+        await note(session, operator.tenant_id, "tax_rate", rate.id, {"components": components})
     await flush_unique(session, _UNIQUE)
     return rate
 
@@ -194,6 +198,7 @@ async def replace_tax_policy(
         mapping[entry.revenue_account_id] = entry.tax_rate_id
     repo = LocationTaxPolicyRepository(session, operator.tenant_id)
     await repo.replace(location_id, mapping)
+    await note(session, operator.tenant_id, "location_tax_policy", location_id, {"entries": mapping})
     await session.flush()
     return await repo.for_location(location_id)
 

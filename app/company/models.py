@@ -5,9 +5,11 @@ import uuid
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("company")
 class Company(TenantOwned, Base):
     """A billing account: who invoices are addressed to. ``kind='person'`` bills a member directly."""
 

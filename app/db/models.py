@@ -1,6 +1,7 @@
 """Every mapped model, imported in one place so the metadata is complete (migrations, mappers)."""
 
 from app.api_key.models import ApiKey
+from app.audit.models import AuditEvent
 from app.billing.models import BillingItem, BillingRun
 from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount, TaxRate, TaxRateComponent
 from app.company.models import Company
@@ -15,6 +16,7 @@ from app.user.models import User, UserLocation
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
     "BillingItem",
     "BillingRun",

@@ -11,7 +11,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import MemberPrincipal, Operator
+from app.audit.capture import set_actor
+from app.auth.principal import MemberPrincipal, Operator, actor_label
 from app.db.engine import bind_tenant
 from app.state import AppState
 
@@ -27,6 +28,9 @@ async def provide_db(
         structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
     async with app_state.sessionmaker() as session:
         await bind_tenant(session, tenant_id)
+        set_actor(
+            session.sync_session, actor_label(principal if isinstance(principal, Operator | MemberPrincipal) else None)
+        )
         try:
             yield session
         except BaseException:

@@ -5,13 +5,13 @@ from typing import Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
 from app.invoice import service
 from app.invoice.models import Invoice, InvoiceLine
-from app.invoice.schemas import InvoiceLineOut, InvoiceOut
+from app.invoice.schemas import InvoiceLineOut, InvoiceOut, VoidRequest
 from app.kit.pagination import Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
@@ -59,6 +59,8 @@ class InvoiceController(Controller):
         return to_out(invoice, await service.invoice_lines(db, operator, invoice))
 
     @post("/{invoice_id:uuid}/void", operation_id="voidInvoice", status_code=200, guards=[WRITE])
-    async def void_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
-        invoice = await service.void_invoice(db, operator, invoice_id)
+    async def void_invoice(
+        self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID], data: JSONBody[VoidRequest | None] = None
+    ) -> InvoiceOut:
+        invoice = await service.void_invoice(db, operator, invoice_id, data.reason if data else None)
         return to_out(invoice, await service.invoice_lines(db, operator, invoice))

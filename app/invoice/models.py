@@ -24,11 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 INVOICE_STATUSES = ("draft", "issued", "partially_paid", "paid", "void")
 
 
+@audited("invoice")
 class Invoice(TenantOwned, Base):
     __tablename__ = "invoices"
     __table_args__ = (

@@ -3,9 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
+
+from app.kit.schema import LINES, Input
 
 
 class InvoiceLineOut(msgspec.Struct):
@@ -43,3 +46,9 @@ class InvoiceOut(msgspec.Struct):
     total: int
     created_at: datetime
     lines: list[InvoiceLineOut] | None = None
+
+
+class VoidRequest(Input):
+    """Why the invoice is voided: kept in the audit trail."""
+
+    reason: Annotated[str, Meta(max_length=500, pattern=LINES)] | None = None

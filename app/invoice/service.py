@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Operator
+from app.audit.capture import set_actor
+from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
 from app.company.repository import CompanyRepository
 from app.invoice.models import Invoice, InvoiceLine
@@ -70,7 +71,9 @@ async def issue_invoice(session: AsyncSession, operator: Operator, invoice_id: u
     return await issue(session, operator.tenant_id, invoice, clock)
 
 
-async def void_invoice(session: AsyncSession, operator: Operator, invoice_id: uuid.UUID) -> Invoice:
+async def void_invoice(
+    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, reason: str | None = None
+) -> Invoice:
     """Void a draft or an issued invoice with nothing applied to it. Its billed periods are released,
     so the next run bills them again; that is only allowed for a membership's latest billed periods
     (an older period is corrected with a credit note instead, so the ledger never has holes)."""
@@ -104,6 +107,7 @@ async def void_invoice(session: AsyncSession, operator: Operator, invoice_id: uu
     await session.execute(
         delete(BillingItem).where(BillingItem.tenant_id == invoice.tenant_id, BillingItem.invoice_line_id.in_(line_ids))
     )
+    set_actor(session.sync_session, actor_label(operator), reason)
     invoice.status = "void"
     invoice.version += 1
     await session.flush()

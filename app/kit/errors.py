@@ -161,10 +161,16 @@ def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:
 
 # PostgreSQL refuses some text outright (a NUL character); that is the client's input, not our bug.
 _UNSTORABLE_TEXT = {"22021", "22P05"}
+# Raised by the lock-date trigger (see the audit-and-lock-date migration).
+PERIOD_LOCKED = "FLLCK"
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    sqlstate = getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    cause = getattr(exc.orig, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate == PERIOD_LOCKED:
+        message = getattr(cause, "message", None) or "The books are locked for that date."
+        return problem(409, "period_locked", "Period locked", message, request)
     if sqlstate in _UNSTORABLE_TEXT:
         return problem(
             400, "invalid_text", "Invalid text", "The request contains characters that cannot be stored.", request

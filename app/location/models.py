@@ -3,9 +3,11 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("location")
 class Location(TenantOwned, Base):
     """A site of the operator; billing dates are computed in its time zone."""
 

@@ -12,9 +12,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("member")
 class Member(TenantOwned, Base):
     """A person who uses the space and signs in to the member portal."""
 

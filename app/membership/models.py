@@ -6,9 +6,11 @@ from datetime import date
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("membership")
 class Membership(TenantOwned, Base):
     """A plan held by a company (and used by a member) at a location, from a start to an optional end.
 

@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 
 from app.api_key.controller import to_out as api_key_out
 from app.api_key.schemas import ApiKeyCreated
+from app.audit.capture import set_actor
 from app.dependencies import Db, State
 from app.kit.errors import Unauthenticated
 from app.kit.security import digests_match, token_digest
@@ -38,6 +39,7 @@ class PlatformController(Controller):
 
     @post("/tenants", operation_id="createTenant")
     async def create_tenant(self, db: Db, app_state: State, data: JSONBody[TenantCreate]) -> TenantCreated:
+        set_actor(db.sync_session, "platform")
         tenant, owner, key, secret = await service.create_tenant(db, app_state.passwords, data, app_state.clock.now())
         return TenantCreated(
             tenant=tenant_out(tenant),

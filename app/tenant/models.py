@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, Timestamps
 from app.kit.ids import new_id
 
 
+@audited("tenant")
 class Tenant(Timestamps, Base):
     """An operator: the unit of isolation."""
 
@@ -28,3 +31,5 @@ class Tenant(Timestamps, Base):
     default_time_zone: Mapped[str] = mapped_column(String(64))
     # Billing runs leave drafts for review, or issue the invoices straight away.
     issue_on_run: Mapped[bool] = mapped_column(default=False)
+    # Nothing dated on or before this day can be created or changed (enforced in the database).
+    lock_date: Mapped[date | None]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -28,6 +28,8 @@ class TenantUpdate(Input):
     default_currency: CurrencyCode | UnsetType = UNSET
     default_country: CountryCode | UnsetType = UNSET
     default_time_zone: TimeZone | UnsetType = UNSET
+    lock_date: date | UnsetType | None = UNSET
+    issue_on_run: bool | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_currency(self.default_currency, "default_currency")
@@ -44,6 +46,8 @@ class TenantOut(msgspec.Struct):
     default_currency: str
     default_country: str
     default_time_zone: str
+    lock_date: date | None
+    issue_on_run: bool
     created_at: datetime
     updated_at: datetime
 

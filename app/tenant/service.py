@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,7 @@ from app.catalog.models import BUILTIN_ACCOUNTS, RevenueAccount
 from app.db.engine import bind_tenant
 from app.db.integrity import flush_unique
 from app.db.system import tenant_by_slug
-from app.kit.errors import Conflict, NotFound
+from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.schema import apply_patch, valid_email
 from app.kit.security import Passwords
@@ -32,8 +32,11 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-async def update_tenant(session: AsyncSession, operator: Operator, data: TenantUpdate) -> Tenant:
+async def update_tenant(session: AsyncSession, operator: Operator, data: TenantUpdate, today: date) -> Tenant:
+    """``today`` is the operator's own date; the books cannot be locked beyond it."""
     tenant = await get_tenant(session, operator.tenant_id)
+    if isinstance(data.lock_date, date) and data.lock_date > today:
+        raise InvalidInput(f"lock_date {data.lock_date} is in the future; lock only days that have passed.")
     apply_patch(tenant, data)
     await session.flush()
     return tenant

@@ -6,9 +6,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
 
 
+@audited("user")
 class User(TenantOwned, Base):
     """A person of the operator who signs in to the console."""
 

@@ -1,0 +1,119 @@
+"""The audit trail, captured from the ORM itself: after each flush, every created, changed or
+deleted row of an audited model gets an event with the acting credential and the changed values.
+No service can forget to write one. Secrets (password hashes, key digests) are never recorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.audit.models import AuditEvent
+from app.kit.ids import new_id
+
+ACTOR_KEY = "audit_actor"
+REASON_KEY = "audit_reason"
+_SKIPPED = frozenset({"created_at", "updated_at", "password_hash", "digest"})
+AUDITED: dict[type, str] = {}
+
+
+def audited(object_type: str) -> Any:
+    """Class decorator: changes to this model are audited under ``object_type``."""
+
+    def register(cls: type) -> type:
+        AUDITED[cls] = object_type
+        return cls
+
+    return register
+
+
+def set_actor(session: Session, actor: str, reason: str | None = None) -> None:
+    session.info[ACTOR_KEY] = actor
+    if reason is not None:
+        session.info[REASON_KEY] = reason
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _changes(obj: Any, action: str) -> dict[str, Any]:
+    state = inspect(obj)
+    found: dict[str, Any] = {}
+    for attribute in state.mapper.column_attrs:
+        key = attribute.key
+        if key in _SKIPPED:
+            continue
+        if action == "create":
+            found[key] = _plain(getattr(obj, key))
+            continue
+        history = state.attrs[key].history
+        if history.has_changes():
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            found[key] = [_plain(before), _plain(after)]
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _: UOWTransaction) -> None:
+    rows = []
+    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            object_type = AUDITED.get(type(obj))
+            if object_type is None or (action == "update" and not session.is_modified(obj)):
+                continue
+            changes = _changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            rows.append(
+                {
+                    "tenant_id": obj.tenant_id if hasattr(obj, "tenant_id") else obj.id,
+                    "id": new_id(),
+                    "actor": session.info.get(ACTOR_KEY, "system"),
+                    "action": action,
+                    "object_type": object_type,
+                    "object_id": obj.id,
+                    "changes": changes,
+                    "reason": session.info.get(REASON_KEY),
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+async def note(
+    session: AsyncSession, tenant_id: uuid.UUID, object_type: str, object_id: uuid.UUID, changes: dict[str, Any]
+) -> None:
+    """An event for a change the models cannot see on their own (rows replaced as a set)."""
+    await session.execute(
+        insert(AuditEvent).values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            actor=session.info.get(ACTOR_KEY, "system"),
+            action="update",
+            object_type=object_type,
+            object_id=object_id,
+            changes=_plain_tree(changes),
+            reason=session.info.get(REASON_KEY),
+        )
+    )
+
+
+def _plain_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _plain_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_tree(item) for item in value]
+    return _plain(value)

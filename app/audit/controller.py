@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromQuery
+
+from app.audit import service
+from app.audit.models import AuditEvent
+from app.audit.schemas import AuditEventOut
+from app.auth.guards import requires
+from app.dependencies import Actor, Db
+from app.kit.pagination import Page, page_request, paginate
+
+
+def to_out(event: AuditEvent) -> AuditEventOut:
+    return msgspec.convert(event, AuditEventOut, from_attributes=True)
+
+
+class AuditController(Controller):
+    path = "/audit-events"
+    tags = ["Audit"]
+
+    @get("/", operation_id="listAuditEvents", guards=[requires("audit:read")])
+    async def list_events(
+        self,
+        db: Db,
+        operator: Actor,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        object_type: FromQuery[str | None] = None,
+        object_id: FromQuery[uuid.UUID | None] = None,
+    ) -> Page[AuditEventOut]:
+        """Oldest first; filter to one object to read its history."""
+        page = page_request(cursor, limit)
+        events = await service.list_events(db, operator, page, object_type=object_type, object_id=object_id)
+        return paginate(events, page, to_out)

@@ -1,0 +1,123 @@
+"""The audit trail and the billing lock date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.engine import bind_tenant
+from app.invoice.models import Invoice
+from app.kit.clock import local_today
+from app.state import AppState
+from tests.conftest import World
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def history(client: httpx.AsyncClient, world: World, object_id: str) -> list[dict[str, Any]]:
+    page = ok(await client.get(f"/api/v1/audit-events?object_id={object_id}", headers=world.headers()))
+    events: list[dict[str, Any]] = page["data"]
+    return events
+
+
+async def test_writes_are_recorded_with_who_and_what(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    body = {
+        "company_id": str(world_a.company.id),
+        "plan_id": str(world_a.plan.id),
+        "location_id": str(world_a.location.id),
+        "start_date": "2027-01-01",
+    }
+    created = ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    ok(await client.patch(f"/api/v1/memberships/{created['id']}", json={"quantity": 3}, headers=headers))
+    events = await history(client, world_a, created["id"])
+    assert [(e["action"], e["object_type"]) for e in events] == [("create", "membership"), ("update", "membership")]
+    assert events[0]["actor"].startswith("api_key:")
+    assert events[0]["changes"]["start_date"] == "2027-01-01"
+    assert events[1]["changes"] == {"quantity": [1, 3]}
+
+
+async def test_a_void_keeps_its_reason(client: httpx.AsyncClient, world_a: World) -> None:
+    url = f"/api/v1/invoices/{world_a.invoice.id}/void"
+    ok(await client.post(url, json={"reason": "Billed to the wrong company"}, headers=world_a.headers()))
+    [event] = [e for e in await history(client, world_a, str(world_a.invoice.id)) if e["action"] == "update"]
+    assert event["changes"]["status"] == ["draft", "void"]
+    assert event["reason"] == "Billed to the wrong company"
+
+
+async def test_secrets_never_reach_the_trail(client: httpx.AsyncClient, world_a: World) -> None:
+    body = {"email": "quiet@alpha.test", "name": "Quiet", "role": "finance", "password": "a-secret-password"}
+    user = ok(await client.post("/api/v1/users", json=body, headers=world_a.headers()), 201)
+    [event] = await history(client, world_a, user["id"])
+    assert "password_hash" not in event["changes"]
+    assert "argon2" not in str(event)
+
+
+async def test_the_app_cannot_rewrite_the_trail(db: AsyncSession, world_a: World) -> None:
+    await bind_tenant(db, world_a.tenant_id)
+    for statement in ("UPDATE audit_events SET actor = 'nobody'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            async with db.begin_nested():
+                await db.execute(text(statement))
+
+
+async def test_the_lock_date_cannot_be_in_the_future(client: httpx.AsyncClient, world_a: World) -> None:
+    refused = await client.patch("/api/v1/tenant", json={"lock_date": "2999-01-01"}, headers=world_a.headers())
+    assert refused.status_code == 422
+    assert "future" in refused.json()["detail"]
+
+
+async def test_nothing_dated_in_a_locked_period_can_be_issued_or_changed(
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
+) -> None:
+    headers = world_a.headers()
+    issued = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=headers))
+    today = local_today(state.clock, "Europe/London").isoformat()
+    assert issued["issue_date"] == today
+    ok(await client.patch("/api/v1/tenant", json={"lock_date": today}, headers=headers))
+
+    voided = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=headers)
+    assert voided.status_code == 409, voided.text
+    assert voided.json()["code"] == "period_locked"
+    assert f"locked through {today}" in voided.json()["detail"]
+
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    refused = await client.post(f"/api/v1/invoices/{december['invoices'][0]['id']}/issue", headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "period_locked"
+
+    # Any path, not just the API: the database itself refuses.
+    await bind_tenant(db, world_a.tenant_id)
+    with pytest.raises(DBAPIError, match="locked"):
+        async with db.begin_nested():
+            await db.execute(update(Invoice).where(Invoice.id == world_a.invoice.id).values(due_date=date(2030, 1, 1)))
+
+
+async def test_tenant_creation_is_recorded_as_the_platform(client: httpx.AsyncClient) -> None:
+    body = {
+        "slug": "gamma",
+        "name": "Gamma",
+        "default_currency": "GBP",
+        "default_country": "GB",
+        "default_time_zone": "Europe/London",
+        "owner": {"email": "o@gamma.test", "name": "O", "password": "gamma-owner-password"},
+    }
+    created = ok(
+        await client.post(
+            "/api/platform/tenants", json=body, headers={"Authorization": "Bearer platform-admin-token-for-tests"}
+        ),
+        201,
+    )
+    key = {"Authorization": f"Bearer {created['owner_api_key']['key']}"}
+    page = ok(await client.get(f"/api/v1/audit-events?object_id={created['tenant']['id']}", headers=key))
+    assert [(e["action"], e["actor"]) for e in page["data"]] == [("create", "platform")]
