@@ -47,6 +47,7 @@ from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
+from app.ledger.controller import CreditNoteController, PaymentController, RefundController
 from app.location.controller import LocationController
 from app.member.controller import MemberController
 from app.member.me_controller import MeController, MemberTokenController
@@ -117,6 +118,9 @@ def api_router() -> Router:
             BillingRunController,
             InvoiceController,
             AuditController,
+            PaymentController,
+            RefundController,
+            CreditNoteController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},

@@ -268,6 +268,7 @@ async def make_world(session: AsyncSession, state: AppState, slug: str) -> World
         currency="GBP",
         tax_mode="exclusive",
         invoice_number_template="MAIN-{number:06}",
+        credit_note_number_template="MAIN-CN-{number:06}",
     )
     session.add(location)
     await session.flush()

@@ -34,6 +34,7 @@ PLATFORM_HEADERS = {"Authorization": "Bearer platform-admin-token-for-tests"}
 LOCATION_FIELDS = {
     "id",
     "invoice_number_template",
+    "credit_note_number_template",
     "name",
     "code",
     "time_zone",
@@ -135,6 +136,7 @@ async def test_create_location_echoes_its_fields(client: httpx.AsyncClient, worl
     assert set(created) == LOCATION_FIELDS
     assert {key: created[key] for key in sent} == sent
     assert created["invoice_number_template"] == "PAR-{number:06}"
+    assert created["credit_note_number_template"] == "PAR-CN-{number:06}"
     assert created["active"] is True
     uuid.UUID(created["id"])
     assert created["created_at"] == created["updated_at"]

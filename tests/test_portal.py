@@ -339,6 +339,7 @@ async def test_a_location_manager_sees_only_their_locations(
         currency="GBP",
         tax_mode="exclusive",
         invoice_number_template="ANX-{number:06}",
+        credit_note_number_template="ANX-CN-{number:06}",
     )
     db.add(annex)
     await db.flush()

@@ -59,6 +59,7 @@ async def test_cannot_write_a_row_into_another_tenant(db: AsyncSession, world_a:
             currency="GBP",
             tax_mode="exclusive",
             invoice_number_template="SNK-{number:06}",
+            credit_note_number_template="SNK-CN-{number:06}",
         )
     )
     with pytest.raises(DBAPIError, match="row-level security"):
@@ -161,6 +162,50 @@ def _fill(path: str, ids: dict[str, uuid.UUID]) -> str:
     return PARAM.sub(value, path)
 
 
+async def _money_of(client: httpx.AsyncClient, world: World) -> dict[str, uuid.UUID]:
+    """A credit note, a payment and a refund of the tenant, made through the API."""
+    headers = world.headers()
+
+    async def post(path: str, body: dict[str, object]) -> dict[str, object]:
+        response = await client.post(path, json=body, headers=headers)
+        assert response.status_code in {200, 201}, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    invoice = await post(f"/api/v1/invoices/{world.invoice.id}/issue", {})
+    first_line = invoice["lines"][0]  # type: ignore[index]
+    note = await post(
+        f"/api/v1/invoices/{world.invoice.id}/credit-notes",
+        {"lines": [{"invoice_line_id": first_line["id"], "amount": 100}]},
+    )
+    today = invoice["issue_date"]
+    payment = await post(
+        "/api/v1/payments",
+        {
+            "company_id": str(world.company.id),
+            "amount": 50000,
+            "currency": "GBP",
+            "method": "bank_transfer",
+            "paid_on": today,
+        },
+    )
+    refund = await post(
+        "/api/v1/refunds",
+        {
+            "company_id": str(world.company.id),
+            "amount": 100,
+            "currency": "GBP",
+            "method": "bank_transfer",
+            "refunded_on": today,
+        },
+    )
+    return {
+        "credit_note_id": uuid.UUID(str(note["id"])),
+        "payment_id": uuid.UUID(str(payment["id"])),
+        "refund_id": uuid.UUID(str(refund["id"])),
+    }
+
+
 async def _member_token(db: AsyncSession, state: AppState, world: World) -> str:
     await bind_tenant(db, world.tenant_id)
     token, _ = await issue_member_token(db, state, world.member, "test")
@@ -171,18 +216,19 @@ async def _member_token(db: AsyncSession, state: AppState, world: World) -> str:
 async def test_every_route_refuses_another_tenants_credentials(
     app: Litestar, client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, world_b: World
 ) -> None:
+    ids_a = {**_ids(world_a), **await _money_of(client, world_a)}
     member_a = await _member_token(db, state, world_a)
     member_b = await _member_token(db, state, world_b)
     console_b = await sessions_for(state).create("console", world_b.tenant_id, world_b.owner.id)
     portal_b = await sessions_for(state).create("portal", world_b.tenant_id, world_b.member.id)
-    a_ids = {str(value) for value in _ids(world_a).values()} | {str(world_a.tenant_id)}
+    a_ids = {str(value) for value in ids_a.values()} | {str(world_a.tenant_id)}
     checked = 0
 
     for method, template in _endpoints(app):
         if (method, template) in PUBLIC or template.startswith(PUBLIC_PREFIXES):
             continue
         checked += 1
-        path = _fill(template, _ids(world_a))
+        path = _fill(template, ids_a)
         body: dict[str, object] | None = {} if method in {"PATCH", "POST", "PUT"} else None
         is_param_route = bool(PARAM.search(template))
 

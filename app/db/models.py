@@ -7,7 +7,9 @@ from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount
 from app.company.models import Company
 from app.db.base import Base
 from app.email.models import Email
+from app.idempotency.models import IdempotencyKey
 from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
 from app.location.models import Location
 from app.member.models import Member, MemberToken
 from app.membership.models import Membership
@@ -15,14 +17,18 @@ from app.tenant.models import Tenant
 from app.user.models import User, UserLocation
 
 __all__ = [
+    "Allocation",
     "ApiKey",
     "AuditEvent",
     "Base",
     "BillingItem",
     "BillingRun",
     "Company",
+    "CreditNote",
+    "CreditNoteLine",
     "Discount",
     "Email",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
@@ -31,11 +37,14 @@ __all__ = [
     "Member",
     "MemberToken",
     "Membership",
+    "Payment",
     "Plan",
+    "Refund",
     "RevenueAccount",
     "TaxRate",
     "TaxRateComponent",
     "Tenant",
     "User",
     "UserLocation",
+    "WriteOff",
 ]

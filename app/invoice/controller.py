@@ -18,11 +18,17 @@ READ, WRITE = requires("billing:read"), requires("billing:write")
 Status = Literal["draft", "issued", "partially_paid", "paid", "void"]
 
 
-def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> InvoiceOut:
+def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None, amount_due: int | None = None) -> InvoiceOut:
     out = msgspec.convert(invoice, InvoiceOut, from_attributes=True)
+    out.amount_due = amount_due
     if lines is not None:
         out.lines = [msgspec.convert(line, InvoiceLineOut, from_attributes=True) for line in lines]
     return out
+
+
+async def _full(db: Db, operator: Actor, invoice: Invoice) -> InvoiceOut:
+    due = await service.amounts_due(db, operator, [invoice])
+    return to_out(invoice, await service.invoice_lines(db, operator, invoice), due[invoice.id])
 
 
 class InvoiceController(Controller):
@@ -44,23 +50,24 @@ class InvoiceController(Controller):
         rows = await service.list_invoices(
             db, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
         )
-        return paginate(rows, page, to_out)
+        due = await service.amounts_due(db, operator, rows)
+        return paginate(rows, page, lambda invoice: to_out(invoice, amount_due=due[invoice.id]))
 
     @get("/{invoice_id:uuid}", operation_id="getInvoice", guards=[READ])
     async def get_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
         invoice = await service.get_invoice(db, operator, invoice_id)
-        return to_out(invoice, await service.invoice_lines(db, operator, invoice))
+        return await _full(db, operator, invoice)
 
     @post("/{invoice_id:uuid}/issue", operation_id="issueInvoice", status_code=200, guards=[WRITE])
     async def issue_invoice(
         self, db: Db, operator: Actor, app_state: State, invoice_id: FromPath[uuid.UUID]
     ) -> InvoiceOut:
         invoice = await service.issue_invoice(db, operator, invoice_id, app_state.clock)
-        return to_out(invoice, await service.invoice_lines(db, operator, invoice))
+        return await _full(db, operator, invoice)
 
     @post("/{invoice_id:uuid}/void", operation_id="voidInvoice", status_code=200, guards=[WRITE])
     async def void_invoice(
         self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID], data: JSONBody[VoidRequest | None] = None
     ) -> InvoiceOut:
         invoice = await service.void_invoice(db, operator, invoice_id, data.reason if data else None)
-        return to_out(invoice, await service.invoice_lines(db, operator, invoice))
+        return await _full(db, operator, invoice)

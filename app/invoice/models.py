@@ -102,8 +102,10 @@ class InvoiceSequence(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "location_id"], ["locations.tenant_id", "locations.id"]),
         CheckConstraint("next_number >= 1", name="next_number"),
+        CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     location_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True, default="invoice")
     next_number: Mapped[int] = mapped_column(BigInteger, default=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,24 +27,30 @@ def render(template: str, number: int) -> str:
     return template.format(number=number)
 
 
-async def take_number(session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> int:
+async def take_number(
+    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, kind: str = "invoice"
+) -> int:
     """The location's next number, under a row lock held until the issuing transaction ends, so
     concurrent issues queue up and a rolled-back issue gives its number back: no gaps, no repeats."""
     await session.execute(
         insert(InvoiceSequence)
-        .values(tenant_id=tenant_id, location_id=location_id, next_number=1)
+        .values(tenant_id=tenant_id, location_id=location_id, kind=kind, next_number=1)
         .on_conflict_do_nothing()
     )
     number = (
         await session.execute(
-            select(InvoiceSequence.next_number)
-            .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.location_id == location_id)
-            .with_for_update()
+            select(InvoiceSequence.next_number).where(*_sequence(tenant_id, location_id, kind)).with_for_update()
         )
     ).scalar_one()
     await session.execute(
-        update(InvoiceSequence)
-        .where(InvoiceSequence.tenant_id == tenant_id, InvoiceSequence.location_id == location_id)
-        .values(next_number=number + 1)
+        update(InvoiceSequence).where(*_sequence(tenant_id, location_id, kind)).values(next_number=number + 1)
     )
     return number
+
+
+def _sequence(tenant_id: uuid.UUID, location_id: uuid.UUID, kind: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        InvoiceSequence.tenant_id == tenant_id,
+        InvoiceSequence.location_id == location_id,
+        InvoiceSequence.kind == kind,
+    )

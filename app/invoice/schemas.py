@@ -45,6 +45,7 @@ class InvoiceOut(msgspec.Struct):
     tax_total: int
     total: int
     created_at: datetime
+    amount_due: int | None = None
     lines: list[InvoiceLineOut] | None = None
 
 

@@ -19,6 +19,8 @@ from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
+from app.ledger.allocation import apply_credit
+from app.ledger.repository import LedgerRepository
 from app.location.repository import LocationRepository
 
 
@@ -45,6 +47,12 @@ async def get_invoice(
     return invoice
 
 
+async def amounts_due(session: AsyncSession, operator: Operator, invoices: Sequence[Invoice]) -> dict[uuid.UUID, int]:
+    """What is still owed on each invoice (nothing on a voided one)."""
+    due = await LedgerRepository(session, operator.tenant_id).amounts_due([invoice.id for invoice in invoices])
+    return {invoice.id: 0 if invoice.status == "void" else due[invoice.id] for invoice in invoices}
+
+
 async def invoice_lines(session: AsyncSession, operator: Operator, invoice: Invoice) -> list[InvoiceLine]:
     return (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
 
@@ -63,6 +71,8 @@ async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, c
     invoice.status = "issued"
     invoice.version += 1
     await session.flush()
+    # Credit the customer already holds pays the new invoice straight away.
+    await apply_credit(session, tenant_id, invoice.company_id, [invoice], invoice.issue_date)
     return invoice
 
 
@@ -80,6 +90,8 @@ async def void_invoice(
     invoice = await get_invoice(session, operator, invoice_id, for_update=True)
     if invoice.status not in {"draft", "issued"}:
         raise Conflict(f"An invoice that is {invoice.status.replace('_', ' ')} cannot be voided; credit it instead.")
+    if await LedgerRepository(session, invoice.tenant_id).allocations_of_invoice(invoice.id):
+        raise Conflict("Payments or credit are applied to this invoice; credit it instead of voiding it.")
     line_ids = select(InvoiceLine.id).where(
         InvoiceLine.tenant_id == invoice.tenant_id, InvoiceLine.invoice_id == invoice.id
     )

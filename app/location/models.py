@@ -28,4 +28,5 @@ class Location(TenantOwned, Base):
     address: Mapped[str | None] = mapped_column(String(500))
     # e.g. "LON-{number:06}"; the only field is the location's next sequence number.
     invoice_number_template: Mapped[str] = mapped_column(String(60))
+    credit_note_number_template: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(default=True)

@@ -37,13 +37,15 @@ class LocationCreate(Input):
     billing_day: BillingDay = 1
     address: Address | None = None
     invoice_number_template: NumberTemplate | None = None
+    credit_note_number_template: NumberTemplate | None = None
 
     def __post_init__(self) -> None:
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
-        if self.invoice_number_template is not None:
-            check_template(self.invoice_number_template)
+        for template in (self.invoice_number_template, self.credit_note_number_template):
+            if template is not None:
+                check_template(template)
 
 
 class LocationUpdate(Input):
@@ -56,13 +58,15 @@ class LocationUpdate(Input):
     billing_day: BillingDay | UnsetType = UNSET
     address: Address | UnsetType | None = UNSET
     invoice_number_template: NumberTemplate | UnsetType = UNSET
+    credit_note_number_template: NumberTemplate | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
-        if isinstance(self.invoice_number_template, str):
-            check_template(self.invoice_number_template)
+        for template in (self.invoice_number_template, self.credit_note_number_template):
+            if isinstance(template, str):
+                check_template(template)
 
 
 class LocationOut(msgspec.Struct):
@@ -76,6 +80,7 @@ class LocationOut(msgspec.Struct):
     billing_day: int
     address: str | None
     invoice_number_template: str
+    credit_note_number_template: str
     active: bool
     created_at: datetime
     updated_at: datetime

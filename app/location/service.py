@@ -25,16 +25,16 @@ def _repo(session: AsyncSession, operator: Operator) -> LocationRepository:
 
 
 async def _template_unused_elsewhere(session: AsyncSession, operator: Operator, location: Location) -> None:
-    """Numbers are unique across the operator (one ledger may hold every location), so two
-    locations cannot share a numbering template."""
-    statement = (
-        _repo(session, operator)
-        .select()
-        .where(Location.invoice_number_template == location.invoice_number_template, Location.id != location.id)
-    )
-    clash = (await session.execute(statement)).scalars().first()
-    if clash is not None:
-        raise Conflict(f"{clash.name} already numbers its invoices '{location.invoice_number_template}'.")
+    """Numbers are unique across the operator (one ledger may hold every location), so no two
+    numbering templates may be the same, whether of invoices or of credit notes."""
+    mine = {location.invoice_number_template, location.credit_note_number_template}
+    if len(mine) < 2:
+        raise Conflict("Invoices and credit notes need different numbering templates.")
+    others = await session.execute(_repo(session, operator).select().where(Location.id != location.id))
+    for other in others.scalars():
+        taken = mine & {other.invoice_number_template, other.credit_note_number_template}
+        if taken:
+            raise Conflict(f"{other.name} already numbers its documents '{taken.pop()}'.")
 
 
 async def list_locations(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Location]:
@@ -58,6 +58,7 @@ async def get_location(
 async def create_location(session: AsyncSession, operator: Operator, data: LocationCreate) -> Location:
     fields = msgspec.structs.asdict(data)
     fields["invoice_number_template"] = data.invoice_number_template or f"{data.code}-{{number:06}}"
+    fields["credit_note_number_template"] = data.credit_note_number_template or f"{data.code}-CN-{{number:06}}"
     location = _repo(session, operator).add(Location(**fields, active=True))
     await flush_unique(session, _UNIQUE)
     await _template_unused_elsewhere(session, operator, location)

@@ -54,6 +54,7 @@ async def _setup(state: AppState) -> tuple[Operator, uuid.UUID]:
             currency="GBP",
             tax_mode="exclusive",
             invoice_number_template="MAIN-{number:06}",
+            credit_note_number_template="MAIN-CN-{number:06}",
         )
         session.add(location)
         await session.flush()

@@ -1,0 +1,142 @@
+"""What is owed and what is credit, always computed from the allocation rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.db.repository import TenantRepository
+from app.invoice.models import Invoice
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
+
+OPEN = ("issued", "partially_paid")
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """An unallocated remainder the customer can use: part of a payment or of a credit note."""
+
+    kind: str  # "payment" | "credit_note"
+    id: uuid.UUID
+    dated: date
+    remaining: int
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def _allocated(self, column: InstrumentedAttribute[uuid.UUID | None], *where: ColumnElement[bool]) -> Subquery:
+        """Sum of allocations per source or target (``column`` names which)."""
+        return (
+            select(column, func.sum(Allocation.amount).label("amount"))
+            .where(Allocation.tenant_id == self.tenant_id, column.is_not(None), *where)
+            .group_by(column)
+            .subquery()
+        )
+
+    async def amounts_due(self, invoice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Total less everything allocated to each invoice."""
+        if not invoice_ids:
+            return {}
+        paid = self._allocated(Allocation.invoice_id, Allocation.invoice_id.in_(invoice_ids))
+        rows = await self.session.execute(
+            select(Invoice.id, Invoice.total - func.coalesce(paid.c.amount, 0))
+            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+            .where(Invoice.tenant_id == self.tenant_id, Invoice.id.in_(invoice_ids))
+        )
+        return {invoice_id: int(due) for invoice_id, due in rows}
+
+    async def open_invoices(self, company_id: uuid.UUID) -> list[uuid.UUID]:
+        """The company's invoices with something still owed, oldest due first."""
+        statement = (
+            select(Invoice.id)
+            .where(Invoice.tenant_id == self.tenant_id, Invoice.company_id == company_id, Invoice.status.in_(OPEN))
+            .order_by(Invoice.due_date, Invoice.number, Invoice.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def credits(self, company_id: uuid.UUID) -> list[Credit]:
+        """Unallocated remainders of the company's payments and credit notes, oldest first."""
+        from_payments = self._allocated(Allocation.payment_id)
+        from_notes = self._allocated(Allocation.credit_note_id)
+        payments = await self.session.execute(
+            select(Payment.id, Payment.paid_on, Payment.amount - func.coalesce(from_payments.c.amount, 0))
+            .outerjoin(from_payments, from_payments.c.payment_id == Payment.id)
+            .where(Payment.tenant_id == self.tenant_id, Payment.company_id == company_id)
+        )
+        notes = await self.session.execute(
+            select(CreditNote.id, CreditNote.issue_date, CreditNote.total - func.coalesce(from_notes.c.amount, 0))
+            .outerjoin(from_notes, from_notes.c.credit_note_id == CreditNote.id)
+            .where(
+                CreditNote.tenant_id == self.tenant_id,
+                CreditNote.company_id == company_id,
+                CreditNote.status == "issued",
+            )
+        )
+        # SUM() is numeric in PostgreSQL: money comes back to int minor units here.
+        found = [Credit("payment", i, d, int(r)) for i, d, r in payments]
+        found += [Credit("credit_note", i, d, int(r)) for i, d, r in notes]
+        return sorted((c for c in found if c.remaining > 0), key=lambda c: (c.dated, str(c.id)))
+
+    async def allocations_of_invoice(self, invoice_id: uuid.UUID) -> Sequence[Allocation]:
+        statement = (
+            select(Allocation)
+            .where(Allocation.tenant_id == self.tenant_id, Allocation.invoice_id == invoice_id)
+            .order_by(Allocation.id)
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def credited_per_line(self, invoice_line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+        """For each invoice line, what issued credit notes already took back: (amount, tax)."""
+        if not invoice_line_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                CreditNoteLine.invoice_line_id,
+                func.sum(CreditNoteLine.line_amount),
+                func.sum(CreditNoteLine.tax_amount),
+            )
+            .join(
+                CreditNote,
+                (CreditNote.tenant_id == CreditNoteLine.tenant_id) & (CreditNote.id == CreditNoteLine.credit_note_id),
+            )
+            .where(
+                CreditNoteLine.tenant_id == self.tenant_id,
+                CreditNoteLine.invoice_line_id.in_(invoice_line_ids),
+                CreditNote.status == "issued",
+            )
+            .group_by(CreditNoteLine.invoice_line_id)
+        )
+        return {line_id: (int(amount), int(tax)) for line_id, amount, tax in rows if line_id is not None}
+
+
+class PaymentRepository(TenantRepository[Payment]):
+    model = Payment
+
+
+class RefundRepository(TenantRepository[Refund]):
+    model = Refund
+
+
+class WriteOffRepository(TenantRepository[WriteOff]):
+    model = WriteOff
+
+
+class CreditNoteRepository(TenantRepository[CreditNote]):
+    model = CreditNote
+
+    async def lines(self, credit_note_id: uuid.UUID) -> Sequence[CreditNoteLine]:
+        statement = (
+            select(CreditNoteLine)
+            .where(CreditNoteLine.tenant_id == self.tenant_id, CreditNoteLine.credit_note_id == credit_note_id)
+            .order_by(CreditNoteLine.position)
+        )
+        return (await self.session.execute(statement)).scalars().all()

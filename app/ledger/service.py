@@ -1,0 +1,320 @@
+"""Money movements an operator records: payments, credit notes, refunds, write-offs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.company.models import Company
+from app.company.repository import CompanyRepository
+from app.company.service import get_company
+from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.numbering import render, take_number
+from app.invoice.repository import InvoiceRepository
+from app.invoice.totals import totals
+from app.kit.errors import InvalidInput, NotFound
+from app.kit.ids import new_id
+from app.kit.money import prorate
+from app.ledger.allocation import allocate_to_invoice, apply_credit
+from app.ledger.locks import lock_for_allocation
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
+from app.ledger.repository import (
+    OPEN,
+    CreditNoteRepository,
+    LedgerRepository,
+    PaymentRepository,
+    RefundRepository,
+)
+from app.ledger.schemas import CreditNoteCreate, PaymentCreate, RefundCreate
+from app.location.repository import LocationRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    outstanding: int
+    credit: int
+
+
+async def _company(session: AsyncSession, operator: Operator, company_id: uuid.UUID, currency: str | None) -> Company:
+    company = await CompanyRepository(session, operator.tenant_id).get(company_id)
+    if company is None or not operator.sees_location(company.home_location_id):
+        raise InvalidInput(f"Company {company_id} does not exist.")
+    if currency is not None and currency != company.currency:
+        raise InvalidInput(
+            f"Mismatched currencies: {company.legal_name} is billed in {company.currency}, not {currency}."
+        )
+    return company
+
+
+async def find_invoice(session: AsyncSession, operator: Operator, invoice_id: uuid.UUID) -> Invoice:
+    invoice = await InvoiceRepository(session, operator.tenant_id).get(invoice_id)
+    if invoice is None or not operator.sees_location(invoice.location_id):
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+async def allocations_of(session: AsyncSession, tenant_id: uuid.UUID, **source: uuid.UUID) -> Sequence[Allocation]:
+    [(column, value)] = source.items()
+    statement = (
+        select(Allocation)
+        .where(Allocation.tenant_id == tenant_id, getattr(Allocation, column) == value)
+        .order_by(Allocation.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+async def record_payment(session: AsyncSession, operator: Operator, data: PaymentCreate) -> Payment:
+    company = await _company(session, operator, data.company_id, data.currency)
+    payment = PaymentRepository(session, operator.tenant_id).add(
+        Payment(
+            company_id=company.id,
+            amount=data.amount,
+            currency=data.currency,
+            method=data.method,
+            paid_on=data.paid_on,
+            reference=data.reference,
+        )
+    )
+    await session.flush()
+    repo = InvoiceRepository(session, operator.tenant_id)
+    if data.allocations is None:
+        open_ids = await LedgerRepository(session, operator.tenant_id).open_invoices(company.id)
+        await lock_for_allocation(session, operator.tenant_id, invoices=open_ids, payments=[payment.id])
+        invoices = [invoice for invoice_id in open_ids if (invoice := await repo.get(invoice_id)) is not None]
+        await apply_credit(session, operator.tenant_id, company.id, invoices, data.paid_on)
+        return payment
+    if sum(entry.amount for entry in data.allocations) > data.amount:
+        raise InvalidInput("The allocations add up to more than the payment.")
+    await lock_for_allocation(
+        session, operator.tenant_id, invoices=[e.invoice_id for e in data.allocations], payments=[payment.id]
+    )
+    for entry in data.allocations:
+        invoice = await find_invoice(session, operator, entry.invoice_id)
+        if invoice.company_id != company.id:
+            raise InvalidInput(f"Invoice {invoice.number or invoice.id} belongs to another company.")
+        await allocate_to_invoice(session, invoice, entry.amount, data.paid_on, payment_id=payment.id)
+    return payment
+
+
+async def get_payment(session: AsyncSession, operator: Operator, payment_id: uuid.UUID) -> Payment:
+    payment = await PaymentRepository(session, operator.tenant_id).get(payment_id)
+    if payment is None or not await _sees_company(session, operator, payment.company_id):
+        raise NotFound("No such payment.")
+    return payment
+
+
+async def _sees_company(session: AsyncSession, operator: Operator, company_id: uuid.UUID) -> bool:
+    if operator.location_ids is None:
+        return True
+    company = await CompanyRepository(session, operator.tenant_id).get(company_id)
+    return company is not None and operator.sees_location(company.home_location_id)
+
+
+# --- credit notes -----------------------------------------------------------------------------
+
+
+def _credit_line(
+    line: InvoiceLine, amount: int, tax: int, position: int, credit_note_id: uuid.UUID, whole: bool
+) -> CreditNoteLine:
+    return CreditNoteLine(
+        tenant_id=line.tenant_id,
+        credit_note_id=credit_note_id,
+        invoice_line_id=line.id,
+        position=position,
+        description=line.description if whole else f"{line.description} (part)",
+        quantity=line.quantity if whole else Decimal(1),
+        unit_amount=line.unit_amount if whole else amount,
+        line_amount=amount,
+        tax_rate_id=line.tax_rate_id,
+        tax_amount=tax,
+        revenue_account_id=line.revenue_account_id,
+        explanation={"credits_line": str(line.id), "whole": whole, "of_amount": line.line_amount},
+    )
+
+
+async def credit_invoice(
+    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, data: CreditNoteCreate, today: date
+) -> CreditNote:
+    """A credit note against an issued invoice: whole, or parts of its lines. A part of a line
+    carries the same share of the line's tax; what is left of a line is credited exactly."""
+    await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
+    invoice = await find_invoice(session, operator, invoice_id)
+    if invoice.status not in {*OPEN, "paid"}:
+        raise InvalidInput(f"A {invoice.status} invoice cannot be credited.")
+    lines = (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
+    ledger = LedgerRepository(session, operator.tenant_id)
+    credited = await ledger.credited_per_line([line.id for line in lines])
+    credit_id = new_id()
+    planned: list[CreditNoteLine] = []
+    by_id = {line.id: line for line in lines}
+    if data.lines is None:
+        for line in lines:
+            amount, tax = (
+                line.line_amount - credited.get(line.id, (0, 0))[0],
+                line.tax_amount - credited.get(line.id, (0, 0))[1],
+            )
+            if amount != 0:
+                planned.append(_credit_line(line, amount, tax, len(planned) + 1, credit_id, whole=True))
+    else:
+        for entry in data.lines:
+            found = by_id.get(entry.invoice_line_id)
+            if found is None:
+                raise InvalidInput(f"Line {entry.invoice_line_id} is not on this invoice.")
+            line = found
+            left, tax_left = (
+                line.line_amount - credited.get(line.id, (0, 0))[0],
+                line.tax_amount - credited.get(line.id, (0, 0))[1],
+            )
+            if line.line_amount <= 0 or entry.amount > left:
+                raise InvalidInput(f"At most {max(left, 0)} of '{line.description}' can still be credited.")
+            whole = entry.amount == left
+            tax = tax_left if whole else prorate(line.tax_amount, entry.amount, line.line_amount)
+            planned.append(_credit_line(line, entry.amount, tax, len(planned) + 1, credit_id, whole=whole))
+    summed = totals(
+        ((line.line_amount, line.tax_amount) for line in planned), inclusive=invoice.tax_mode == "inclusive"
+    )
+    if summed.total <= 0:
+        raise InvalidInput("Nothing is left to credit on this invoice.")
+    location = await LocationRepository(session, operator.tenant_id).get(invoice.location_id)
+    assert location is not None
+    number = render(
+        location.credit_note_number_template,
+        await take_number(session, operator.tenant_id, location.id, "credit_note"),
+    )
+    note = CreditNoteRepository(session, operator.tenant_id).add(
+        CreditNote(
+            id=credit_id,
+            location_id=invoice.location_id,
+            company_id=invoice.company_id,
+            invoice_id=invoice.id,
+            status="issued",
+            number=number,
+            currency=invoice.currency,
+            tax_mode=invoice.tax_mode,
+            issue_date=today,
+            subtotal=summed.subtotal,
+            tax_total=summed.tax_total,
+            total=summed.total,
+            reason=data.reason,
+        )
+    )
+    await session.flush()
+    session.add_all(planned)
+    await session.flush()
+    if data.allocate and invoice.status in OPEN:
+        due = (await ledger.amounts_due([invoice.id]))[invoice.id]
+        if due > 0:
+            await lock_for_allocation(session, operator.tenant_id, credit_notes=[note.id])
+            await allocate_to_invoice(session, invoice, min(due, note.total), today, credit_note_id=note.id)
+    return note
+
+
+async def get_credit_note(session: AsyncSession, operator: Operator, credit_note_id: uuid.UUID) -> CreditNote:
+    note = await CreditNoteRepository(session, operator.tenant_id).get(credit_note_id)
+    if note is None or not operator.sees_location(note.location_id):
+        raise NotFound("No such credit note.")
+    return note
+
+
+# --- refunds, write-offs, balances ------------------------------------------------------------
+
+
+async def refund(session: AsyncSession, operator: Operator, data: RefundCreate) -> Refund:
+    company = await _company(session, operator, data.company_id, data.currency)
+    ledger = LedgerRepository(session, operator.tenant_id)
+    candidates = await ledger.credits(company.id)
+    await lock_for_allocation(
+        session,
+        operator.tenant_id,
+        payments=[c.id for c in candidates if c.kind == "payment"],
+        credit_notes=[c.id for c in candidates if c.kind == "credit_note"],
+    )
+    usable = await ledger.credits(company.id)
+    available = sum(credit.remaining for credit in usable)
+    if data.amount > available:
+        raise InvalidInput(f"{company.legal_name} holds {available} of credit; {data.amount} cannot be refunded.")
+    paid_back = RefundRepository(session, operator.tenant_id).add(
+        Refund(
+            company_id=company.id,
+            amount=data.amount,
+            currency=data.currency,
+            method=data.method,
+            refunded_on=data.refunded_on,
+            reference=data.reference,
+        )
+    )
+    await session.flush()
+    left = data.amount
+    for credit in usable:
+        amount = min(left, credit.remaining)
+        if amount <= 0:
+            break
+        session.add(
+            Allocation(
+                tenant_id=operator.tenant_id,
+                company_id=company.id,
+                amount=amount,
+                allocated_on=data.refunded_on,
+                refund_id=paid_back.id,
+                **({"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}),
+            )
+        )
+        left -= amount
+    await session.flush()
+    return paid_back
+
+
+async def get_refund(session: AsyncSession, operator: Operator, refund_id: uuid.UUID) -> Refund:
+    found = await RefundRepository(session, operator.tenant_id).get(refund_id)
+    if found is None or not await _sees_company(session, operator, found.company_id):
+        raise NotFound("No such refund.")
+    return found
+
+
+async def write_off(
+    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, reason: str | None, today: date
+) -> WriteOff:
+    """Give up what is still due on an invoice; it then counts as settled."""
+    await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
+    invoice = await find_invoice(session, operator, invoice_id)
+    due = (await LedgerRepository(session, operator.tenant_id).amounts_due([invoice.id]))[invoice.id]
+    if invoice.status not in OPEN or due <= 0:
+        raise InvalidInput(f"Invoice {invoice.number or invoice.id} has nothing due to write off.")
+    given_up = WriteOff(
+        tenant_id=operator.tenant_id,
+        company_id=invoice.company_id,
+        invoice_id=invoice.id,
+        amount=due,
+        written_off_on=today,
+        reason=reason,
+    )
+    session.add(given_up)
+    await session.flush()
+    await allocate_to_invoice(session, invoice, due, today, write_off_id=given_up.id)
+    return given_up
+
+
+async def company_balance(session: AsyncSession, operator: Operator, company_id: uuid.UUID) -> tuple[Company, Owed]:
+    company = await get_company(session, operator, company_id)
+    ledger = LedgerRepository(session, operator.tenant_id)
+    due = await ledger.amounts_due(await ledger.open_invoices(company.id))
+    credit = sum(c.remaining for c in await ledger.credits(company.id))
+    return company, Owed(outstanding=sum(due.values()), credit=credit)
+
+
+async def apply_company_credit(session: AsyncSession, operator: Operator, company_id: uuid.UUID, today: date) -> int:
+    company = await get_company(session, operator, company_id)
+    ledger = LedgerRepository(session, operator.tenant_id)
+    repo = InvoiceRepository(session, operator.tenant_id)
+    invoices = [invoice for i in await ledger.open_invoices(company.id) if (invoice := await repo.get(i)) is not None]
+    return await apply_credit(session, operator.tenant_id, company.id, invoices, today)

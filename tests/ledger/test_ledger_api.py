@@ -1,0 +1,196 @@
+"""Payments, credit notes, customer credit, refunds and write-offs, through the API.
+
+The world's draft invoice (Acme, 406.45 = 338.71 + 67.74 VAT) is issued first in most tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.engine import bind_tenant
+from app.ledger.models import Allocation, Payment
+from tests.conftest import World
+
+TOTAL = 40645
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def issue(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    issued: dict[str, Any] = ok(
+        await client.post(f"/api/v1/invoices/{world.invoice.id}/issue", headers=world.headers())
+    )
+    return issued
+
+
+def payment(world: World, amount: int, day: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "company_id": str(world.company.id),
+        "amount": amount,
+        "currency": "GBP",
+        "method": "bank_transfer",
+        "paid_on": day,
+        **extra,
+    }
+
+
+async def invoice(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    found: dict[str, Any] = ok(await client.get(f"/api/v1/invoices/{world.invoice.id}", headers=world.headers()))
+    return found
+
+
+async def balance(client: httpx.AsyncClient, world: World) -> tuple[int, int]:
+    found = ok(await client.get(f"/api/v1/companies/{world.company.id}/balance", headers=world.headers()))
+    return found["outstanding"], found["credit"]
+
+
+async def test_a_part_payment_then_the_rest_then_an_overpayment(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    headers = world_a.headers()
+    first = ok(await client.post("/api/v1/payments", json=payment(world_a, 10000, day), headers=headers), 201)
+    assert [(a["invoice_id"], a["amount"]) for a in first["allocations"]] == [(str(world_a.invoice.id), 10000)]
+    assert (await invoice(client, world_a))["status"] == "partially_paid"
+    assert (await invoice(client, world_a))["amount_due"] == TOTAL - 10000
+    second = ok(await client.post("/api/v1/payments", json=payment(world_a, 35000, day), headers=headers), 201)
+    assert second["unallocated"] == 35000 - (TOTAL - 10000)
+    found = await invoice(client, world_a)
+    assert (found["status"], found["amount_due"]) == ("paid", 0)
+    assert await balance(client, world_a) == (0, 10000 + 35000 - TOTAL)
+
+
+async def test_an_allocation_beyond_what_is_due_is_refused_and_writes_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World
+) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    body = payment(world_a, 50000, day, allocations=[{"invoice_id": str(world_a.invoice.id), "amount": TOTAL + 1}])
+    refused = await client.post("/api/v1/payments", json=body, headers=world_a.headers())
+    assert refused.status_code == 422, refused.text
+    await bind_tenant(db, world_a.tenant_id)
+    assert (await db.execute(select(func.count()).select_from(Payment))).scalar_one() == 0
+    assert (await db.execute(select(func.count()).select_from(Allocation))).scalar_one() == 0
+
+
+async def test_a_retried_payment_is_recorded_once(client: httpx.AsyncClient, db: AsyncSession, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    headers = {**world_a.headers(), "Idempotency-Key": "bank-line-2026-11-21-001"}
+    first = ok(await client.post("/api/v1/payments", json=payment(world_a, 10000, day), headers=headers), 201)
+    again = ok(await client.post("/api/v1/payments", json=payment(world_a, 10000, day), headers=headers), 201)
+    assert again == first
+    await bind_tenant(db, world_a.tenant_id)
+    assert (await db.execute(select(func.count()).select_from(Payment))).scalar_one() == 1
+    reused = await client.post("/api/v1/payments", json=payment(world_a, 20000, day), headers=headers)
+    assert reused.status_code == 422
+    assert "different request" in reused.json()["detail"]
+
+
+async def test_a_payment_in_another_currency_is_refused(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    body = {**payment(world_a, 10000, day), "currency": "EUR"}
+    refused = await client.post("/api/v1/payments", json=body, headers=world_a.headers())
+    assert refused.status_code == 422
+    assert "Mismatched currencies" in refused.json()["detail"]
+
+
+async def test_a_full_credit_note_settles_the_invoice(client: httpx.AsyncClient, world_a: World) -> None:
+    await issue(client, world_a)
+    note = ok(
+        await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=world_a.headers()),
+        201,
+    )
+    assert note["number"] == "MAIN-CN-000001"
+    assert (note["subtotal"], note["tax_total"], note["total"], note["unallocated"]) == (33871, 6774, TOTAL, 0)
+    assert len(note["lines"]) == 4
+    found = await invoice(client, world_a)
+    assert (found["status"], found["amount_due"]) == ("paid", 0)
+    again = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=world_a.headers())
+    assert again.status_code == 422
+    assert "Nothing is left" in again.json()["detail"]
+
+
+async def test_part_of_a_line_is_credited_with_its_share_of_tax(client: httpx.AsyncClient, world_a: World) -> None:
+    issued = await issue(client, world_a)
+    november = issued["lines"][2]  # Hot desk for November: 250.00 + 50.00 VAT
+    url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
+    body = {"lines": [{"invoice_line_id": november["id"], "amount": 5000}], "allocate": False}
+    note = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
+    assert (note["subtotal"], note["tax_total"], note["total"], note["unallocated"]) == (5000, 1000, 6000, 6000)
+    assert await balance(client, world_a) == (TOTAL, 6000)
+    too_much = {"lines": [{"invoice_line_id": november["id"], "amount": 20001}]}
+    refused = await client.post(url, json=too_much, headers=world_a.headers())
+    assert refused.status_code == 422
+    assert "At most 20000" in refused.json()["detail"]
+
+
+async def test_customer_credit_pays_the_next_invoice_when_it_is_issued(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    issued = await issue(client, world_a)
+    headers = world_a.headers()
+    ok(
+        await client.post(
+            "/api/v1/payments", json=payment(world_a, TOTAL + 5000, issued["issue_date"]), headers=headers
+        ),
+        201,
+    )
+    assert await balance(client, world_a) == (0, 5000)
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"][0]
+    issued_december = ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=headers))
+    assert issued_december["amount_due"] == december["total"] - 5000
+    assert issued_december["status"] == "partially_paid"
+    assert await balance(client, world_a) == (december["total"] - 5000, 0)
+
+
+async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    headers = world_a.headers()
+    ok(await client.post("/api/v1/payments", json=payment(world_a, TOTAL + 2500, day), headers=headers), 201)
+    refund = {
+        "company_id": str(world_a.company.id),
+        "amount": 2500,
+        "currency": "GBP",
+        "method": "bank_transfer",
+        "refunded_on": day,
+    }
+    too_much = await client.post("/api/v1/refunds", json={**refund, "amount": 2501}, headers=headers)
+    assert too_much.status_code == 422
+    done = ok(await client.post("/api/v1/refunds", json=refund, headers=headers), 201)
+    assert sum(a["amount"] for a in done["allocations"]) == 2500
+    assert await balance(client, world_a) == (0, 0)
+
+
+async def test_a_write_off_settles_what_is_left(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    headers = world_a.headers()
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 40000, day), headers=headers), 201)
+    written = ok(
+        await client.post(
+            f"/api/v1/invoices/{world_a.invoice.id}/write-off", json={"reason": "Gone away"}, headers=headers
+        ),
+        201,
+    )
+    assert written["amount"] == TOTAL - 40000
+    found = await invoice(client, world_a)
+    assert (found["status"], found["amount_due"]) == ("paid", 0)
+
+
+async def test_an_invoice_with_money_applied_cannot_be_voided(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=world_a.headers()), 201)
+    refused = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=world_a.headers())
+    assert refused.status_code == 409
+    assert "credit it instead" in refused.json()["detail"]
+
+
+async def test_money_dated_in_a_locked_period_is_refused(client: httpx.AsyncClient, world_a: World) -> None:
+    day = (await issue(client, world_a))["issue_date"]
+    ok(await client.patch("/api/v1/tenant", json={"lock_date": day}, headers=world_a.headers()))
+    refused = await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=world_a.headers())
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "period_locked"
