@@ -294,6 +294,8 @@ async def make_world(session: AsyncSession, state: AppState, slug: str) -> World
     await session.flush()
     owner_operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
     billing = await make_billing(session, state, owner_operator, location)
+    member.company_id = billing[3].id  # the member's charges go to Acme
+    await session.flush()
     await bind_tenant(session, None)
     return World(tenant.id, slug, owner, staff, location, member, secret, spare, *billing)
 

@@ -4,12 +4,13 @@ import uuid
 from typing import Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
 from app.invoice import service
+from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.schemas import InvoiceLineOut, InvoiceOut, VoidRequest
 from app.kit.pagination import Page, page_request, paginate
@@ -29,6 +30,12 @@ def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None, amount_due:
 async def _full(db: Db, operator: Actor, invoice: Invoice) -> InvoiceOut:
     due = await service.amounts_due(db, operator, [invoice])
     return to_out(invoice, await service.invoice_lines(db, operator, invoice), due[invoice.id])
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 class InvoiceController(Controller):
@@ -57,6 +64,11 @@ class InvoiceController(Controller):
     async def get_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
         invoice = await service.get_invoice(db, operator, invoice_id)
         return await _full(db, operator, invoice)
+
+    @get("/{invoice_id:uuid}/pdf", operation_id="getInvoicePdf", media_type="application/pdf", guards=[READ])
+    async def invoice_pdf(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        invoice = await service.get_invoice(db, operator, invoice_id)
+        return pdf_response(await invoice_pdf(db, invoice), pdf_filename(invoice))
 
     @post("/{invoice_id:uuid}/issue", operation_id="issueInvoice", status_code=200, guards=[WRITE])
     async def issue_invoice(

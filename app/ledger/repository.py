@@ -86,6 +86,11 @@ class LedgerRepository:
         found += [Credit("credit_note", i, d, int(r)) for i, d, r in notes]
         return sorted((c for c in found if c.remaining > 0), key=lambda c: (c.dated, str(c.id)))
 
+    async def owed(self, company_id: uuid.UUID) -> tuple[int, int]:
+        """(outstanding on open invoices, credit held) for a company."""
+        due = await self.amounts_due(await self.open_invoices(company_id))
+        return sum(due.values()), sum(credit.remaining for credit in await self.credits(company_id))
+
     async def allocations_of_invoice(self, invoice_id: uuid.UUID) -> Sequence[Allocation]:
         statement = (
             select(Allocation)

@@ -306,10 +306,8 @@ async def write_off(
 
 async def company_balance(session: AsyncSession, operator: Operator, company_id: uuid.UUID) -> tuple[Company, Owed]:
     company = await get_company(session, operator, company_id)
-    ledger = LedgerRepository(session, operator.tenant_id)
-    due = await ledger.amounts_due(await ledger.open_invoices(company.id))
-    credit = sum(c.remaining for c in await ledger.credits(company.id))
-    return company, Owed(outstanding=sum(due.values()), credit=credit)
+    outstanding, credit = await LedgerRepository(session, operator.tenant_id).owed(company.id)
+    return company, Owed(outstanding=outstanding, credit=credit)
 
 
 async def apply_company_credit(session: AsyncSession, operator: Operator, company_id: uuid.UUID, today: date) -> int:

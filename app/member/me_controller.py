@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth import service as auth
 from app.dependencies import Db, Me, State, Throttle
+from app.invoice.controller import pdf_response
+from app.invoice.controller import to_out as invoice_out
+from app.invoice.documents import invoice_pdf, pdf_filename
+from app.invoice.repository import InvoiceRepository
+from app.invoice.schemas import InvoiceOut
+from app.kit.pagination import Page, page_request, paginate
 from app.kit.request_context import client_address
-from app.member import service
+from app.ledger.controller import credit_note_out
+from app.ledger.repository import LedgerRepository
+from app.ledger.schemas import CreditNoteOut
+from app.member import documents, service
 from app.member.controller import to_out
 from app.member.repository import MemberRepository
 from app.member.schemas import (
@@ -18,6 +28,7 @@ from app.member.schemas import (
     MemberSelfUpdate,
     MemberTokenCreate,
     MemberTokenOut,
+    MyBalance,
 )
 
 
@@ -32,6 +43,41 @@ class MeController(Controller):
     @patch("/", operation_id="updateMe")
     async def update_me(self, db: Db, member: Me, data: JSONBody[MemberSelfUpdate]) -> MemberOut:
         return to_out(await service.update_self(db, member, data))
+
+    @get("/invoices", operation_id="listMyInvoices")
+    async def my_invoices(
+        self, db: Db, member: Me, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+    ) -> Page[InvoiceOut]:
+        page = page_request(cursor, limit)
+        rows = await documents.my_invoices(db, member, page)
+        due = await LedgerRepository(db, member.tenant_id).amounts_due([row.id for row in rows])
+        return paginate(rows, page, lambda row: invoice_out(row, amount_due=0 if row.status == "void" else due[row.id]))
+
+    @get("/invoices/{invoice_id:uuid}", operation_id="getMyInvoice")
+    async def my_invoice(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
+        invoice = await documents.my_invoice(db, member, invoice_id)
+        lines = (await InvoiceRepository(db, member.tenant_id).lines([invoice.id])).get(invoice.id, [])
+        due = (await LedgerRepository(db, member.tenant_id).amounts_due([invoice.id]))[invoice.id]
+        return invoice_out(invoice, lines, 0 if invoice.status == "void" else due)
+
+    @get("/invoices/{invoice_id:uuid}/pdf", operation_id="getMyInvoicePdf", media_type="application/pdf")
+    async def my_invoice_pdf(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        invoice = await documents.my_invoice(db, member, invoice_id)
+        return pdf_response(await invoice_pdf(db, invoice), pdf_filename(invoice))
+
+    @get("/credit-notes", operation_id="listMyCreditNotes")
+    async def my_credit_notes(
+        self, db: Db, member: Me, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+    ) -> Page[CreditNoteOut]:
+        page = page_request(cursor, limit)
+        rows = await documents.my_credit_notes(db, member, page)
+        shown = {row.id: await credit_note_out(db, row) for row in rows[: page.limit]}
+        return paginate(rows, page, lambda row: shown[row.id])
+
+    @get("/balance", operation_id="getMyBalance")
+    async def my_balance(self, db: Db, member: Me) -> MyBalance:
+        outstanding, credit = await documents.my_balance(db, member)
+        return MyBalance(outstanding=outstanding, credit=credit)
 
     @delete("/token", operation_id="revokeMyToken")
     async def revoke_my_token(self, db: Db, member: Me, app_state: State) -> None:

@@ -55,3 +55,10 @@ class MemberTokenCreate(Input):
 class MemberTokenOut(msgspec.Struct):
     token: str
     expires_at: datetime
+
+
+class MyBalance(msgspec.Struct):
+    """What the member's billing account owes on open invoices, and the credit it holds."""
+
+    outstanding: int
+    credit: int

@@ -1,0 +1,56 @@
+"""What a member sees of their billing account: issued invoices, credit notes, the balance.
+
+A member sees the documents of the company they belong to (their billing account); never drafts,
+never another account's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import MemberPrincipal
+from app.invoice.models import Invoice
+from app.invoice.repository import InvoiceRepository
+from app.kit.errors import NotFound
+from app.kit.pagination import PageRequest
+from app.ledger.models import CreditNote
+from app.ledger.repository import CreditNoteRepository, LedgerRepository
+from app.member.service import get_self
+
+
+async def _account(session: AsyncSession, principal: MemberPrincipal) -> uuid.UUID | None:
+    return (await get_self(session, principal)).company_id
+
+
+async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> Sequence[Invoice]:
+    account = await _account(session, principal)
+    if account is None:
+        return []
+    repo = InvoiceRepository(session, principal.tenant_id)
+    return await repo.page(page, repo.select().where(Invoice.company_id == account, Invoice.status != "draft"))
+
+
+async def my_invoice(session: AsyncSession, principal: MemberPrincipal, invoice_id: uuid.UUID) -> Invoice:
+    account = await _account(session, principal)
+    invoice = await InvoiceRepository(session, principal.tenant_id).get(invoice_id)
+    if invoice is None or account is None or invoice.company_id != account or invoice.status == "draft":
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+async def my_credit_notes(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> Sequence[CreditNote]:
+    account = await _account(session, principal)
+    if account is None:
+        return []
+    repo = CreditNoteRepository(session, principal.tenant_id)
+    return await repo.page(page, repo.select().where(CreditNote.company_id == account))
+
+
+async def my_balance(session: AsyncSession, principal: MemberPrincipal) -> tuple[int, int]:
+    """(outstanding, credit) of the member's billing account."""
+    account = await _account(session, principal)
+    if account is None:
+        return 0, 0
+    return await LedgerRepository(session, principal.tenant_id).owed(account)
