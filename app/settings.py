@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "FlexLedger <billing@flexledger.test>"
     worker_queue_name: str = "flexledger:queue"
+    # Local hour of the billing day at which scheduled billing runs, in each location's time zone.
+    billing_hour: int = Field(default=6, ge=0, le=23)
     # Addresses of the proxies whose X-Forwarded-For is believed (the client address feeds the
     # sign-in throttle). Set it to the load balancer's address when there is one.
     forwarded_allow_ips: str = "127.0.0.1"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -17,6 +18,7 @@ from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 
 from app.audit.capture import set_actor
+from app.billing.service import SCHEDULER, run_scheduled
 from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import SEND_JOB, send_email, send_job_id
@@ -82,6 +84,46 @@ async def email_sweep(ctx: Ctx) -> int:
     return len(due)
 
 
+RUN_JOB = "billing.run"
+
+
+def billing_job_id(location_id: uuid.UUID, period: date) -> str:
+    return f"{RUN_JOB}:{location_id}:{period.isoformat()}"
+
+
+@_job(RUN_JOB)
+async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -> int:
+    """Bill one location for one period. Safe to run twice: every period is claimed once."""
+    state = state_of(ctx)
+    structlog.contextvars.bind_contextvars(tenant_id=tenant_id, location_id=location_id)
+    async with state.sessionmaker() as session:
+        await bind_tenant(session, uuid.UUID(tenant_id))
+        set_actor(session.sync_session, SCHEDULER)
+        async with session.begin():
+            outcome = await run_scheduled(
+                session, uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period), state.clock
+            )
+        await state.queue.enqueue_deferred(session)
+    made = len(outcome.invoices) if outcome else 0
+    log.info("billing.run.completed", invoices=made, period=period)
+    return made
+
+
+async def billing_schedule(ctx: Ctx) -> int:
+    """Ring for every location whose billing time has come in its own time zone."""
+    state = state_of(ctx)
+    async with state.sessionmaker() as session, session.begin():
+        due = await system.due_billing(session, state.clock.now(), state.settings.billing_hour, SWEEP_BATCH)
+    for tenant_id, location_id, period in due:
+        job = JobRequest(
+            RUN_JOB, (str(tenant_id), str(location_id), period.isoformat()), billing_job_id(location_id, period)
+        )
+        await state.queue.enqueue(job)
+    if due:
+        log.info("billing.schedule.enqueued", count=len(due))
+    return len(due)
+
+
 def make_worker(settings: Settings, *, burst: bool = False, state: AppState | None = None) -> Worker:
     async def startup(ctx: Ctx) -> None:
         ctx["state"] = state or await build_state(settings)
@@ -91,8 +133,11 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
             await state_of(ctx).close()
 
     return Worker(
-        functions=[email_send],
-        cron_jobs=[cron(email_sweep, name="email.sweep", second=0, run_at_startup=False)],
+        functions=[email_send, billing_run],
+        cron_jobs=[
+            cron(email_sweep, name="email.sweep", second=0, run_at_startup=False),
+            cron(billing_schedule, name="billing.schedule", minute=set(range(0, 60, 5)), second=30),
+        ],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(str(settings.redis_url)),

@@ -18,7 +18,9 @@ from app.kit.clock import Clock, local_today
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.location.models import Location
+from app.location.repository import LocationRepository
 from app.location.service import get_location
+from app.tenant.repository import TenantRepository
 from app.tenant.service import get_tenant
 
 T = TypeVar("T")
@@ -101,3 +103,19 @@ async def get_run(session: AsyncSession, operator: Operator, run_id: uuid.UUID) 
     if run is None or not operator.sees_location(run.location_id):
         raise NotFound("No such billing run.")
     return run
+
+
+SCHEDULER = "system:scheduler"
+
+
+async def run_scheduled(
+    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, period: date, clock: Clock
+) -> RunOutcome | None:
+    """The scheduler's run of one location and period (the session is bound to the tenant)."""
+    location = await LocationRepository(session, tenant_id).get(location_id)
+    tenant = await TenantRepository(session).get(tenant_id)
+    if location is None or tenant is None or not location.active or tenant.status != "active":
+        return None
+    return await bill_location(
+        session, tenant_id, location, period, started_by=SCHEDULER, issue_invoices=tenant.issue_on_run, clock=clock
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,3 +60,13 @@ async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[t
     statement = text("SELECT tenant_id, id FROM sys_due_emails(:now, :limit)")
     rows = await session.execute(statement, {"now": now, "limit": limit})
     return [(row.tenant_id, row.id) for row in rows]
+
+
+async def due_billing(
+    session: AsyncSession, now: datetime, hour: int, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    """Locations of every tenant whose billing hour has come, in their own time zone, with the
+    period that is due and no completed run for it yet."""
+    statement = text("SELECT tenant_id, location_id, period_start FROM sys_due_billing(:now, :hour, :limit)")
+    rows = await session.execute(statement, {"now": now, "hour": hour, "limit": limit})
+    return [(row.tenant_id, row.location_id, row.period_start) for row in rows]

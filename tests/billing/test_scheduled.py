@@ -1,0 +1,115 @@
+"""Scheduled billing through a real arq worker: each location when its own billing hour comes."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from arq.jobs import Job, JobStatus
+from sqlalchemy import func, select
+
+from app.auth.principal import ROLE_SCOPES, Operator
+from app.company.schemas import CompanyCreate
+from app.company.service import create_company
+from app.db import system
+from app.db.engine import bind_tenant
+from app.invoice.models import Invoice
+from app.kit.clock import FrozenClock
+from app.location.models import Location
+from app.main import build_state
+from app.membership.schemas import MembershipCreate
+from app.membership.service import create_membership
+from app.settings import Settings
+from app.state import AppState
+from app.tenant.service import create_tenant
+from tests.conftest import make_billing, new_tenant
+from workers.main import billing_job_id, billing_run, billing_schedule, make_worker
+
+MARCH = date(2027, 3, 1)
+# 1 March 2027 in Tokyo (UTC+9): 05:00 is before the 06:00 billing hour, 07:00 after it.
+BEFORE = datetime(2027, 2, 28, 20, 0, tzinfo=UTC)
+AFTER = datetime(2027, 2, 28, 22, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[AppState]:
+    state = await build_state(settings)
+    yield state
+    await state.close()
+
+
+async def _tokyo(state: AppState) -> tuple[uuid.UUID, uuid.UUID]:
+    async with state.sessionmaker() as session, session.begin():
+        tenant, owner, _, _ = await create_tenant(
+            session, state.passwords, new_tenant(f"t{uuid.uuid4().hex[:10]}"), state.clock.now()
+        )
+        operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
+        location = Location(
+            tenant_id=tenant.id,
+            name="Shibuya",
+            code="TYO",
+            time_zone="Asia/Tokyo",
+            country="JP",
+            currency="GBP",
+            tax_mode="exclusive",
+            invoice_number_template="TYO-{number:06}",
+            credit_note_number_template="TYO-CN-{number:06}",
+        )
+        session.add(location)
+        await session.flush()
+        _, plan, _, _, _, _, _ = await make_billing(session, state, operator, location)
+        company = await create_company(
+            session,
+            operator,
+            CompanyCreate(
+                legal_name="Kaisha KK",
+                billing_email="kk@example.test",
+                country="JP",
+                currency="GBP",
+                home_location_id=location.id,
+            ),
+        )
+        await create_membership(
+            session,
+            operator,
+            MembershipCreate(company_id=company.id, plan_id=plan.id, location_id=location.id, start_date=MARCH),
+        )
+    return tenant.id, location.id
+
+
+async def test_a_location_is_billed_once_when_its_own_billing_hour_comes(live: AppState) -> None:
+    tenant_id, location_id = await _tokyo(live)
+    before = dataclasses.replace(live, clock=FrozenClock(BEFORE))
+    after = dataclasses.replace(live, clock=FrozenClock(AFTER))
+
+    async def due(state: AppState) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+        async with state.sessionmaker() as session, session.begin():
+            return await system.due_billing(session, state.clock.now(), state.settings.billing_hour, 10_000)
+
+    assert (tenant_id, location_id, MARCH) not in await due(before)
+    assert (tenant_id, location_id, MARCH) in await due(after)
+
+    await billing_schedule({"state": after})
+    job = Job(billing_job_id(location_id, MARCH), live.redis, _queue_name=live.settings.worker_queue_name)
+    assert await job.status() == JobStatus.queued
+    worker = make_worker(live.settings, burst=True, state=after)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+    async def invoices() -> int:
+        async with live.sessionmaker() as session:
+            await bind_tenant(session, tenant_id)
+            statement = select(func.count()).select_from(Invoice).where(Invoice.location_id == location_id)
+            return (await session.execute(statement)).scalar_one()
+
+    made = await invoices()
+    assert made >= 1  # Kaisha KK for March (and the fixture's customer, caught up)
+    assert (tenant_id, location_id, MARCH) not in await due(after)
+    # The same job again bills nothing more.
+    assert await billing_run.coroutine({"state": after}, str(tenant_id), str(location_id), MARCH.isoformat()) == 0
+    assert await invoices() == made
