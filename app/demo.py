@@ -9,21 +9,41 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
 from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
+from app.billing.engine import bill_location
+from app.billing.periods import add_months, period_starting_on_or_before
+from app.catalog import service as catalog
+from app.catalog.repository import RevenueAccountRepository
+from app.catalog.schemas import DiscountCreate, PlanCreate, TaxComponentIn, TaxPolicyEntry, TaxRateCreate
+from app.company.models import Company
+from app.company.schemas import CompanyCreate
+from app.company.service import create_company
 from app.db import system
+from app.db.engine import bind_tenant
+from app.kit.clock import local_today
 from app.kit.security import API_KEY_PREFIX, Passwords, token_digest
+from app.ledger.schemas import PaymentCreate
+from app.ledger.service import record_payment
+from app.location.repository import LocationRepository
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
 from app.main import build_state
+from app.member.repository import MemberRepository
 from app.member.schemas import MemberCreate
 from app.member.service import create_member
+from app.membership.schemas import MembershipCreate
+from app.membership.service import create_membership
 from app.settings import Settings
+from app.state import AppState
 from app.tenant.schemas import OwnerCreate, TenantCreate
 from app.tenant.service import create_tenant
 from app.user.schemas import UserCreate
@@ -59,7 +79,8 @@ async def seed_demo(settings: Settings) -> None:
         async with state.sessionmaker() as session:
             async with session.begin():
                 if await system.tenant_by_slug(session, SLUG) is None:
-                    await _create(session, state.passwords, settings, state.clock.now())
+                    operator = await _create(session, state.passwords, settings, state.clock.now())
+                    await _bill(session, state, operator)
             await state.queue.enqueue_deferred(session)
     finally:
         await state.close()
@@ -72,7 +93,7 @@ async def seed_demo(settings: Settings) -> None:
     )
 
 
-async def _create(session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime) -> None:
+async def _create(session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime) -> Operator:
     tenant, owner, _, _ = await create_tenant(
         session,
         passwords,
@@ -155,6 +176,7 @@ async def _create(session: AsyncSession, passwords: Passwords, settings: Setting
                 password=MEMBER_PASSWORD,
             ),
         )
+    await _catalogue(session, operator, london.id, dublin.id, now)
     key, prefix = demo_api_key(settings)
     ApiKeyRepository(session, tenant.id).add(
         ApiKey(
@@ -166,3 +188,110 @@ async def _create(session: AsyncSession, passwords: Passwords, settings: Setting
         )
     )
     await session.flush()
+    return operator
+
+
+async def _catalogue(
+    session: AsyncSession, operator: Operator, london: uuid.UUID, dublin: uuid.UUID, now: datetime
+) -> None:
+    """Prices, taxes, billing accounts and memberships that started in the last few months."""
+    uk_vat = await catalog.create_tax_rate(
+        session,
+        operator,
+        TaxRateCreate(name="UK VAT 20%", components=[TaxComponentIn(name="VAT", percent=Decimal(20))]),
+    )
+    ie_vat = await catalog.create_tax_rate(
+        session,
+        operator,
+        TaxRateCreate(name="IE VAT 23%", components=[TaxComponentIn(name="VAT", percent=Decimal(23))]),
+    )
+    fees = await RevenueAccountRepository(session, operator.tenant_id).builtin("membership_fees")
+    fees.tax_rate_id = uk_vat.id
+    await catalog.replace_tax_policy(
+        session, operator, dublin, [TaxPolicyEntry(revenue_account_id=fees.id, tax_rate_id=ie_vat.id)]
+    )
+    hot = await catalog.create_plan(session, operator, PlanCreate(name="Hot desk", currency="GBP", price=25000))
+    fixed = await catalog.create_plan(session, operator, PlanCreate(name="Dedicated desk", currency="GBP", price=40000))
+    dublin_hot = await catalog.create_plan(
+        session, operator, PlanCreate(name="Hot desk (Dublin)", currency="EUR", price=22000)
+    )
+    founders = await catalog.create_discount(
+        session, operator, DiscountCreate(name="Founders", kind="percent", percent=Decimal("12.5"))
+    )
+    accounts = {
+        "ada@example.test": ("Analytical Engines Ltd", "company", london, "GBP"),
+        "grace@example.test": ("Analytical Engines Ltd", "company", london, "GBP"),
+        "alan@example.test": ("Alan Turing", "person", london, "GBP"),
+        "mary@example.test": ("Somerville Studio", "company", dublin, "EUR"),
+    }
+    period = period_starting_on_or_before(now.date(), 1)
+    starts = {
+        "ada@example.test": (fixed, add_months(period, -2) + timedelta(days=9), founders.id),
+        "grace@example.test": (hot, add_months(period, -1), None),
+        "alan@example.test": (hot, period, None),
+        "mary@example.test": (dublin_hot, add_months(period, -1) + timedelta(days=4), None),
+    }
+    companies: dict[str, uuid.UUID] = {}
+    members = MemberRepository(session, operator.tenant_id)
+    for email, (name, kind, location, currency) in accounts.items():
+        if name not in companies:
+            company = await create_company(
+                session,
+                operator,
+                CompanyCreate(
+                    legal_name=name,
+                    kind=kind,  # type: ignore[arg-type]
+                    billing_email=email,
+                    country="IE" if currency == "EUR" else "GB",
+                    currency=currency,
+                    home_location_id=location,
+                    address_line1="1 Harbour Street",
+                    city="Dublin" if currency == "EUR" else "London",
+                ),
+            )
+            companies[name] = company.id
+        member = await members.by_email(email)
+        assert member is not None
+        member.company_id = companies[name]
+        plan, start, discount = starts[email]
+        await create_membership(
+            session,
+            operator,
+            MembershipCreate(
+                company_id=companies[name],
+                member_id=member.id,
+                plan_id=plan.id,
+                location_id=location,
+                start_date=start,
+                discount_id=discount,
+            ),
+        )
+    await session.flush()
+
+
+async def _bill(session: AsyncSession, state: AppState, operator: Operator) -> None:
+    """This period's billing, issued, and one customer who has paid already."""
+    tenant_id = operator.tenant_id
+    await bind_tenant(session, tenant_id)
+    locations = (await session.execute(LocationRepository(session, tenant_id).select())).scalars().all()
+    invoices = []
+    for location in locations:
+        period = period_starting_on_or_before(local_today(state.clock, location.time_zone), location.billing_day)
+        outcome = await bill_location(
+            session, tenant_id, location, period, started_by="system:demo", issue_invoices=True, clock=state.clock
+        )
+        invoices += outcome.invoices
+    alan = (await session.execute(select(Company.id).where(Company.legal_name == "Alan Turing"))).scalar_one()
+    paid = next(invoice for invoice in invoices if invoice.company_id == alan)
+    await record_payment(
+        session,
+        operator,
+        PaymentCreate(
+            company_id=paid.company_id,
+            amount=paid.total,
+            currency=paid.currency,
+            method="bank_transfer",
+            paid_on=paid.issue_date or date.today(),
+            reference="Bank transfer",
+        ),
+    )

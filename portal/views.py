@@ -6,11 +6,12 @@ a successful sign-in answers with HX-Redirect. Fragments are named blocks of the
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
@@ -18,10 +19,15 @@ from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.dependencies import Db, State, Throttle, provide_operator
+from app.invoice.controller import pdf_response
+from app.invoice.documents import invoice_pdf, pdf_filename
 from app.kit.errors import TooManyRequests, Unauthenticated
+from app.kit.money import format_amount
 from app.kit.pagination import PageRequest
 from app.kit.request_context import client_address
+from app.ledger.repository import LedgerRepository
 from app.location.service import list_locations
+from app.member import documents
 from app.member.repository import MemberRepository
 from app.member.service import get_self
 from app.tenant.service import get_tenant
@@ -163,11 +169,29 @@ class PortalPages(SignInPages):
         member = request.scope["user"]
         assert isinstance(member, MemberPrincipal)
         tenant = await get_tenant(db, member.tenant_id)
+        invoices = await documents.my_invoices(db, member, PageRequest(after=None, limit=50))
+        due = await LedgerRepository(db, member.tenant_id).amounts_due([invoice.id for invoice in invoices])
+        outstanding, credit = await documents.my_balance(db, member)
         return Template(
             template_name="portal/dashboard.html",
             context={
                 "tenant": tenant,
                 "member": await get_self(db, member),
                 "area": "portal",
+                "invoices": sorted(invoices, key=lambda invoice: invoice.number or "", reverse=True),
+                "due": {i.id: 0 if i.status == "void" else due[i.id] for i in invoices},
+                "outstanding": outstanding,
+                "credit": credit,
+                "money": format_amount,
+                "currency": invoices[0].currency if invoices else None,
             },
         )
+
+    @get("/invoices/{invoice_id:uuid}/pdf", guards=[signed_in("/portal/login")])
+    async def invoice_pdf(
+        self, request: Request[Any, Any, Any], db: Db, invoice_id: FromPath[uuid.UUID]
+    ) -> Response[bytes]:
+        member = request.scope["user"]
+        assert isinstance(member, MemberPrincipal)
+        invoice = await documents.my_invoice(db, member, invoice_id)
+        return pdf_response(await invoice_pdf(db, invoice), pdf_filename(invoice))
