@@ -245,6 +245,28 @@ class World:
         return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
 
 
+def new_location(
+    tenant_id: uuid.UUID,
+    code: str = "MAIN",
+    *,
+    name: str = "Main",
+    time_zone: str = "Europe/London",
+    country: str = "GB",
+) -> Location:
+    """A location priced in GBP, without tax included, billed on the 1st, numbered CODE-000001."""
+    return Location(
+        tenant_id=tenant_id,
+        name=name,
+        code=code,
+        time_zone=time_zone,
+        country=country,
+        currency="GBP",
+        tax_mode="exclusive",
+        invoice_number_template=f"{code}-{{number:06}}",
+        credit_note_number_template=f"{code}-CN-{{number:06}}",
+    )
+
+
 def new_tenant(slug: str) -> TenantCreate:
     """What the platform would send to create an operator called ``slug``."""
     return TenantCreate(
@@ -259,17 +281,7 @@ def new_tenant(slug: str) -> TenantCreate:
 
 async def make_world(session: AsyncSession, state: AppState, slug: str) -> World:
     tenant, owner, _, secret = await create_tenant(session, state.passwords, new_tenant(slug), state.clock.now())
-    location = Location(
-        tenant_id=tenant.id,
-        name="Main",
-        code="MAIN",
-        time_zone="Europe/London",
-        country="GB",
-        currency="GBP",
-        tax_mode="exclusive",
-        invoice_number_template="MAIN-{number:06}",
-        credit_note_number_template="MAIN-CN-{number:06}",
-    )
+    location = new_location(tenant.id)
     session.add(location)
     await session.flush()
     member = Member(

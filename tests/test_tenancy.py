@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -214,84 +216,118 @@ async def _member_token(db: AsyncSession, state: AppState, world: World) -> str:
     return token
 
 
+Call = Callable[..., Awaitable[httpx.Response]]
+
+
+@dataclass
+class Probe:
+    """Tenant A owns the resources named in the paths; tenant B's credentials try to reach them."""
+
+    db: AsyncSession
+    state: AppState
+    a: World
+    b: World
+    a_ids: set[str]
+    member_a: str
+    member_b: str
+    console_b: str
+    portal_b: str
+
+    def leaks(self, response: httpx.Response) -> set[str]:
+        return self.a_ids & set(re.findall(r"[0-9a-f-]{36}", response.text))
+
+
+async def _member_route(probe: Probe, call: Call, label: str, with_ids: bool) -> None:
+    assert (await call({})).status_code == 401, label
+    assert (await call(probe.a.headers())).status_code == 401, label
+    as_b = await call({"Authorization": f"Bearer {probe.member_b}"})
+    if not with_ids:
+        assert as_b.status_code < 400, label
+        assert not probe.leaks(as_b), label
+        return
+    assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
+    # Earlier routes may have deactivated A's member (which ends its tokens): start afresh.
+    fresh = await _member_token(probe.db, probe.state, probe.a)
+    as_a = await call({"Authorization": f"Bearer {fresh}"})
+    assert as_a.status_code not in {401, 403, 404}, f"{label}: the member's own call failed: {as_a.text}"
+
+
+async def _operator_route(probe: Probe, call: Call, label: str, with_ids: bool) -> None:
+    assert (await call({})).status_code == 401, label
+    assert (await call({"Authorization": f"Bearer {probe.member_a}"})).status_code == 401, label
+    as_b = await call(probe.b.headers())
+    if with_ids:
+        assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
+        # The owner reaches the resource: any answer but "not found" or "not allowed" (a state
+        # conflict, such as issuing a voided invoice, still proves the route found it).
+        as_a = await call(probe.a.headers())
+        assert as_a.status_code not in {401, 403, 404}, f"{label}: the owner's call failed: {as_a.text}"
+        assert as_a.status_code < 500, f"{label}: {as_a.text}"
+    elif label.startswith("GET"):
+        assert as_b.status_code == 200, label
+        assert not probe.leaks(as_b), f"{label} leaked tenant A"
+
+
+async def _web_route(probe: Probe, call: Call, label: str, with_ids: bool, kind: SessionKind) -> None:
+    anonymous = await call({})
+    assert anonymous.status_code == 303, label
+    assert anonymous.headers["location"] == f"/{kind}/login", label
+    cookie = WebSessions.cookie_name(kind)
+    as_b = await call({}, {cookie: probe.console_b if kind == "console" else probe.portal_b})
+    if not with_ids:
+        assert as_b.status_code == 200, label
+        assert "Alpha Spaces" not in as_b.text, label
+        return
+    assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
+    subject = probe.a.owner.id if kind == "console" else probe.a.member.id
+    session_a = await sessions_for(probe.state).create(kind, probe.a.tenant_id, subject)
+    as_a = await call({}, {cookie: session_a})
+    assert as_a.status_code == 200, f"{label}: {as_a.status_code}"
+
+
 async def test_every_route_refuses_another_tenants_credentials(
     app: Litestar, client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, world_b: World
 ) -> None:
     ids_a = {**_ids(world_a), **await _money_of(client, world_a)}
-    member_a = await _member_token(db, state, world_a)
-    member_b = await _member_token(db, state, world_b)
-    console_b = await sessions_for(state).create("console", world_b.tenant_id, world_b.owner.id)
-    portal_b = await sessions_for(state).create("portal", world_b.tenant_id, world_b.member.id)
-    a_ids = {str(value) for value in ids_a.values()} | {str(world_a.tenant_id)}
+    probe = Probe(
+        db=db,
+        state=state,
+        a=world_a,
+        b=world_b,
+        a_ids={str(value) for value in ids_a.values()} | {str(world_a.tenant_id)},
+        member_a=await _member_token(db, state, world_a),
+        member_b=await _member_token(db, state, world_b),
+        console_b=await sessions_for(state).create("console", world_b.tenant_id, world_b.owner.id),
+        portal_b=await sessions_for(state).create("portal", world_b.tenant_id, world_b.member.id),
+    )
     checked = 0
-
     for method, template in _endpoints(app):
         if (method, template) in PUBLIC or template.startswith(PUBLIC_PREFIXES):
             continue
         checked += 1
-        path = _fill(template, ids_a)
-        body: dict[str, object] | None = {} if method in {"PATCH", "POST", "PUT"} else None
-        is_param_route = bool(PARAM.search(template))
 
         async def call(
             headers: dict[str, str],
             cookies: dict[str, str] | None = None,
             method: str = method,
-            path: str = path,
-            body: dict[str, object] | None = body,
+            path: str = _fill(template, ids_a),
         ) -> httpx.Response:
             client.cookies.clear()
             for name, value in (cookies or {}).items():
                 client.cookies.set(name, value, domain="testserver.local")
+            body: dict[str, object] | None = {} if method in {"PATCH", "POST", "PUT"} else None
             return await client.request(method, path, json=body, headers=headers, follow_redirects=False)
 
-        label = f"{method} {template}"
+        label, with_ids = f"{method} {template}", bool(PARAM.search(template))
         if _is_member_api(template):
-            assert (await call({})).status_code == 401, label
-            assert (await call(world_a.headers())).status_code == 401, label
-            as_b = await call({"Authorization": f"Bearer {member_b}"})
-            if is_param_route:
-                assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
-                # Earlier routes may have deactivated A's member (which ends its tokens): start afresh.
-                fresh = await _member_token(db, state, world_a)
-                as_a = await call({"Authorization": f"Bearer {fresh}"})
-                assert as_a.status_code not in {401, 403, 404}, f"{label}: the member's own call failed: {as_a.text}"
-            else:
-                assert as_b.status_code < 400, label
-                assert not a_ids & set(re.findall(r"[0-9a-f-]{36}", as_b.text)), label
+            await _member_route(probe, call, label, with_ids)
         elif template.startswith("/api/v1/"):
-            assert (await call({})).status_code == 401, label
-            assert (await call({"Authorization": f"Bearer {member_a}"})).status_code == 401, label
-            as_b = await call(world_b.headers())
-            if is_param_route:
-                assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
-                # The owner reaches the resource: any answer but "not found" or "not allowed" (a state
-                # conflict, such as issuing a voided invoice, still proves the route found it).
-                as_a = await call(world_a.headers())
-                assert as_a.status_code not in {401, 403, 404}, f"{label}: the owner's call failed: {as_a.text}"
-                assert as_a.status_code < 500, f"{label}: {as_a.text}"
-            elif method == "GET":
-                assert as_b.status_code == 200, label
-                assert not a_ids & set(re.findall(r"[0-9a-f-]{36}", as_b.text)), f"{label} leaked tenant A"
+            await _operator_route(probe, call, label, with_ids)
         elif template.startswith("/api/platform/"):
             assert (await call({})).status_code == 401, label
             assert (await call(world_a.headers())).status_code == 401, label
         elif template.startswith(("/console", "/portal")):
-            kind: SessionKind = "console" if template.startswith("/console") else "portal"
-            anonymous = await call({})
-            assert anonymous.status_code == 303, label
-            assert anonymous.headers["location"] == f"/{kind}/login", label
-            session_b = console_b if kind == "console" else portal_b
-            as_b = await call({}, {WebSessions.cookie_name(kind): session_b})
-            if is_param_route:
-                assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
-                subject = world_a.owner.id if kind == "console" else world_a.member.id
-                session_a = await sessions_for(state).create(kind, world_a.tenant_id, subject)
-                as_a = await call({}, {WebSessions.cookie_name(kind): session_a})
-                assert as_a.status_code == 200, f"{label}: {as_a.status_code}"
-            else:
-                assert as_b.status_code == 200, label
-                assert "Alpha Spaces" not in as_b.text, label
+            await _web_route(probe, call, label, with_ids, "console" if template.startswith("/console") else "portal")
         else:
             pytest.fail(f"{label} is in no known area: classify it in this test")
     assert checked >= 20

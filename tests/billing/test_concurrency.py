@@ -25,7 +25,7 @@ from app.membership.service import create_membership
 from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
-from tests.conftest import make_billing, new_tenant
+from tests.conftest import make_billing, new_location, new_tenant
 
 COMPANIES = 12
 PERIOD = date(2027, 2, 1)
@@ -45,17 +45,7 @@ async def _setup(state: AppState) -> tuple[Operator, uuid.UUID]:
             session, state.passwords, new_tenant(f"c{uuid.uuid4().hex[:10]}"), state.clock.now()
         )
         operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
-        location = Location(
-            tenant_id=tenant.id,
-            name="Main",
-            code="MAIN",
-            time_zone="Europe/London",
-            country="GB",
-            currency="GBP",
-            tax_mode="exclusive",
-            invoice_number_template="MAIN-{number:06}",
-            credit_note_number_template="MAIN-CN-{number:06}",
-        )
+        location = new_location(tenant.id)
         session.add(location)
         await session.flush()
         _, plan, _, _, _, _, _ = await make_billing(session, state, operator, location)

@@ -18,14 +18,13 @@ from app.db import system
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.clock import FrozenClock
-from app.location.models import Location
 from app.main import build_state
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
-from tests.conftest import make_billing, new_tenant
+from tests.conftest import make_billing, new_location, new_tenant
 from workers.main import billing_job_id, billing_run, billing_schedule, make_worker
 
 MARCH = date(2027, 3, 1)
@@ -47,17 +46,7 @@ async def _tokyo(state: AppState) -> tuple[uuid.UUID, uuid.UUID]:
             session, state.passwords, new_tenant(f"t{uuid.uuid4().hex[:10]}"), state.clock.now()
         )
         operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
-        location = Location(
-            tenant_id=tenant.id,
-            name="Shibuya",
-            code="TYO",
-            time_zone="Asia/Tokyo",
-            country="JP",
-            currency="GBP",
-            tax_mode="exclusive",
-            invoice_number_template="TYO-{number:06}",
-            credit_note_number_template="TYO-CN-{number:06}",
-        )
+        location = new_location(tenant.id, "TYO", name="Shibuya", time_zone="Asia/Tokyo", country="JP")
         session.add(location)
         await session.flush()
         _, plan, _, _, _, _, _ = await make_billing(session, state, operator, location)
