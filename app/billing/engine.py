@@ -31,7 +31,7 @@ from app.invoice.service import issue
 from app.invoice.totals import totals
 from app.kit.clock import Clock
 from app.kit.ids import new_id
-from app.kit.money import format_amount, line_amount, line_tax, percent_of, prorate
+from app.kit.money import format_amount, line_amount, line_tax, percent_of, plain_decimal, prorate
 from app.location.models import Location
 from app.membership.models import Membership
 
@@ -95,7 +95,7 @@ def _membership_charges(
         "unit_amount": unit,
         "quantity": membership.quantity,
         "tax_rate": tax.name,
-        "tax_percent": str((tax.rate * 100).normalize()),
+        "tax_percent": plain_decimal(tax.rate * 100),
         "tax_inclusive": inclusive,
     }
     charges = [
@@ -116,7 +116,7 @@ def _membership_charges(
         if discount.kind == "percent":
             assert discount.percent is not None
             off = percent_of(amount, discount.percent)
-            label = f"{discount.percent.normalize()}%"
+            label = f"{plain_decimal(discount.percent)}%"
         else:
             assert discount.amount is not None
             fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else discount.amount
@@ -174,6 +174,8 @@ async def _billable(
             (Membership.end_date.is_(None)) | (billed.c.through.is_(None)) | (Membership.end_date >= billed.c.through),
         )
         .order_by(Company.legal_name, Company.id, Plan.name, Membership.id)
+        # A membership being billed cannot have its dates changed until the run commits.
+        .with_for_update(read=True, of=Membership)
     )
     return [tuple(row) for row in (await session.execute(statement)).all()]
 

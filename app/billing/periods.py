@@ -78,6 +78,10 @@ def membership_cycles(
         begin = add_months(anchor, months // interval_months * interval_months)
         while begin < after:
             begin = add_months(begin, interval_months)
+        if begin > after and after < limit:
+            # Billing stopped inside a cycle (an end date that was later moved or removed): the
+            # rest of that cycle is a partial one, so no day goes unbilled.
+            cycles.append(Cycle(after, cut(begin), add_months(begin, -interval_months), begin))
     while begin < limit:
         end = add_months(begin, interval_months)
         cycles.append(Cycle(begin, cut(end), begin, end))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import msgspec
 from litestar import Controller, get, patch, post, put
@@ -27,7 +28,7 @@ from app.catalog.schemas import (
     TaxRateUpdate,
 )
 from app.dependencies import Actor, Db
-from app.kit.money import TaxComponent, effective_rate
+from app.kit.money import TaxComponent, effective_rate, plain_decimal
 from app.kit.pagination import Page, page_request, paginate
 
 READ, WRITE = requires("catalog:read"), requires("catalog:write")
@@ -40,7 +41,7 @@ def tax_rate_out(rate: TaxRate, components: list[TaxRateComponent]) -> TaxRateOu
         name=rate.name,
         status=rate.status,
         components=[TaxComponentOut(c.name, c.percent, c.compound) for c in components],
-        effective_percent=(effective_rate(parts) * 100).normalize(),
+        effective_percent=Decimal(plain_decimal(effective_rate(parts) * 100)),
         created_at=rate.created_at,
     )
 

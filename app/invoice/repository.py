@@ -32,6 +32,10 @@ class InvoiceRepository(TenantRepository[Invoice]):
             statement = statement.where(Invoice.billing_run_id == billing_run_id)
         return statement
 
+    async def any_at(self, location_id: uuid.UUID) -> bool:
+        statement = self.select().where(Invoice.location_id == location_id).limit(1)
+        return (await self.session.execute(statement)).first() is not None
+
     async def lines(self, invoice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[InvoiceLine]]:
         found: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
         if not invoice_ids:

@@ -73,6 +73,9 @@ async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, c
     await session.flush()
     # Credit the customer already holds pays the new invoice straight away.
     await apply_credit(session, tenant_id, invoice.company_id, [invoice], invoice.issue_date)
+    if invoice.total == 0:
+        invoice.status = "paid"  # nothing to pay, as Xero shows it
+        await session.flush()
     return invoice
 
 
@@ -90,8 +93,9 @@ async def void_invoice(
     invoice = await get_invoice(session, operator, invoice_id, for_update=True)
     if invoice.status not in {"draft", "issued"}:
         raise Conflict(f"An invoice that is {invoice.status.replace('_', ' ')} cannot be voided; credit it instead.")
-    if await LedgerRepository(session, invoice.tenant_id).allocations_of_invoice(invoice.id):
-        raise Conflict("Payments or credit are applied to this invoice; credit it instead of voiding it.")
+    ledger = LedgerRepository(session, invoice.tenant_id)
+    if await ledger.allocations_of_invoice(invoice.id) or await ledger.credited_total(invoice.id):
+        raise Conflict("Payments or credit notes are tied to this invoice; credit it instead of voiding it.")
     line_ids = select(InvoiceLine.id).where(
         InvoiceLine.tenant_id == invoice.tenant_id, InvoiceLine.invoice_id == invoice.id
     )

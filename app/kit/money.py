@@ -100,3 +100,8 @@ def format_amount(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     units, minor = divmod(abs(amount), 10**places) if places else (abs(amount), 0)
     return f"{sign}{units:,}" + (f".{minor:0{places}d}" if places else "")
+
+
+def plain_decimal(value: Decimal) -> str:
+    """``Decimal("10.00")`` -> ``"10"``, ``Decimal("12.50")`` -> ``"12.5"``: never ``1E+1``."""
+    return format(value.normalize(), "f")

@@ -4,6 +4,7 @@ the field, since msgspec reports it against the whole body)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from email import errors, headerregistry
 from typing import Annotated, Any
@@ -54,12 +55,23 @@ def check_time_zone(name: Any, field: str) -> None:
 
 def check_percent(value: Decimal, field: str, *, allow_zero: bool) -> None:
     """A percentage with at most 4 decimal places, above 0 (or from 0) up to 100."""
+    if not value.is_finite():
+        raise ValueError(f"{field}: {value} is not a number")
     low_ok = value >= 0 if allow_zero else value > 0
-    if not value.is_finite() or not low_ok or value > 100:
+    if not low_ok or value > 100:
         raise ValueError(f"{field}: {value} is not a percentage {'from 0' if allow_zero else 'above 0'} up to 100")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -4:
         raise ValueError(f"{field}: at most 4 decimal places")
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def check_date(value: Any, field: str) -> None:
+    """Dates a business can mean: this century."""
+    if isinstance(value, date) and not EARLIEST <= value <= LATEST:
+        raise ValueError(f"{field}: {value} is outside {EARLIEST} to {LATEST}")
 
 
 def normalize_email(email: str) -> str:

@@ -24,9 +24,12 @@ async def lock_for_allocation(
     for model, ids in ((Invoice, invoices), (Payment, payments), (CreditNote, credit_notes)):
         wanted = sorted(set(ids))
         if wanted:
+            # populate_existing: rows already loaded are refreshed to what the lock guards, so a
+            # status read before the lock (say, an invoice voided meanwhile) is not trusted.
             await session.execute(
-                select(model.id)
+                select(model)
                 .where(model.tenant_id == tenant_id, model.id.in_(wanted))
                 .order_by(model.id)
                 .with_for_update()
+                .execution_options(populate_existing=True)
             )

@@ -91,6 +91,19 @@ class LedgerRepository:
         due = await self.amounts_due(await self.open_invoices(company_id))
         return sum(due.values()), sum(credit.remaining for credit in await self.credits(company_id))
 
+    async def written_off(self, invoice_id: uuid.UUID) -> int:
+        statement = select(func.coalesce(func.sum(WriteOff.amount), 0)).where(
+            WriteOff.tenant_id == self.tenant_id, WriteOff.invoice_id == invoice_id
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def credited_total(self, invoice_id: uuid.UUID) -> int:
+        """What issued credit notes against the invoice add up to."""
+        statement = select(func.coalesce(func.sum(CreditNote.total), 0)).where(
+            CreditNote.tenant_id == self.tenant_id, CreditNote.invoice_id == invoice_id, CreditNote.status == "issued"
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
     async def allocations_of_invoice(self, invoice_id: uuid.UUID) -> Sequence[Allocation]:
         statement = (
             select(Allocation)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency
+from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency, check_date
 
 Amount = Annotated[int, Meta(gt=0, le=10**13, description="minor units of the currency")]
 Method = Literal["bank_transfer", "cash", "cheque", "card_terminal"]
@@ -35,6 +35,7 @@ class PaymentCreate(Input):
 
     def __post_init__(self) -> None:
         check_currency(self.currency, "currency")
+        check_date(self.paid_on, "paid_on")
 
 
 class AllocationOut(msgspec.Struct):
@@ -119,6 +120,7 @@ class RefundCreate(Input):
 
     def __post_init__(self) -> None:
         check_currency(self.currency, "currency")
+        check_date(self.refunded_on, "refunded_on")
 
 
 class RefundOut(msgspec.Struct):

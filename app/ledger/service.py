@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
+from app.catalog.tax import TaxBook
 from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.company.service import get_company
@@ -21,7 +22,7 @@ from app.invoice.repository import InvoiceRepository
 from app.invoice.totals import totals
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.ids import new_id
-from app.kit.money import prorate
+from app.kit.money import line_tax
 from app.ledger.allocation import allocate_to_invoice, apply_credit
 from app.ledger.locks import lock_for_allocation
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
@@ -142,19 +143,15 @@ def _credit_line(
     )
 
 
-async def credit_invoice(
-    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, data: CreditNoteCreate, today: date
-) -> CreditNote:
-    """A credit note against an issued invoice: whole, or parts of its lines. A part of a line
-    carries the same share of the line's tax; what is left of a line is credited exactly."""
-    await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
-    invoice = await find_invoice(session, operator, invoice_id)
-    if invoice.status not in {*OPEN, "paid"}:
-        raise InvalidInput(f"A {invoice.status} invoice cannot be credited.")
-    lines = (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
-    ledger = LedgerRepository(session, operator.tenant_id)
-    credited = await ledger.credited_per_line([line.id for line in lines])
-    credit_id = new_id()
+async def _plan_credit_lines(
+    session: AsyncSession,
+    operator: Operator,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    credited: dict[uuid.UUID, tuple[int, int]],
+    data: CreditNoteCreate,
+    credit_id: uuid.UUID,
+) -> list[CreditNoteLine]:
     planned: list[CreditNoteLine] = []
     by_id = {line.id: line for line in lines}
     if data.lines is None:
@@ -166,6 +163,9 @@ async def credit_invoice(
             if amount != 0:
                 planned.append(_credit_line(line, amount, tax, len(planned) + 1, credit_id, whole=True))
     else:
+        if len({entry.invoice_line_id for entry in data.lines}) != len(data.lines):
+            raise InvalidInput("Each invoice line may appear once in a credit note; give one amount per line.")
+        book = await TaxBook.load(session, operator.tenant_id)
         for entry in data.lines:
             found = by_id.get(entry.invoice_line_id)
             if found is None:
@@ -178,13 +178,41 @@ async def credit_invoice(
             if line.line_amount <= 0 or entry.amount > left:
                 raise InvalidInput(f"At most {max(left, 0)} of '{line.description}' can still be credited.")
             whole = entry.amount == left
-            tax = tax_left if whole else prorate(line.tax_amount, entry.amount, line.line_amount)
+            rate = book.rates[line.tax_rate_id].rate
+            own = line_tax(entry.amount, rate, inclusive=invoice.tax_mode == "inclusive")
+            tax = tax_left if whole else min(own, tax_left)
             planned.append(_credit_line(line, entry.amount, tax, len(planned) + 1, credit_id, whole=whole))
+    return planned
+
+
+async def credit_invoice(
+    session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, data: CreditNoteCreate, today: date
+) -> CreditNote:
+    """A credit note against an issued invoice: whole, or parts of its lines. A part of a line is
+    taxed on its own at the line's rate (as Xero taxes every line), never more than the line's
+    tax left; what is left of a line is credited exactly. Nothing written off can be credited
+    (it was never paid, so it cannot become credit)."""
+    await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
+    invoice = await find_invoice(session, operator, invoice_id)
+    if invoice.status not in {*OPEN, "paid"}:
+        raise InvalidInput(f"A {invoice.status} invoice cannot be credited.")
+    lines = (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
+    ledger = LedgerRepository(session, operator.tenant_id)
+    credited = await ledger.credited_per_line([line.id for line in lines])
+    credit_id = new_id()
+    planned = await _plan_credit_lines(session, operator, invoice, lines, credited, data, credit_id)
     summed = totals(
         ((line.line_amount, line.tax_amount) for line in planned), inclusive=invoice.tax_mode == "inclusive"
     )
     if summed.total <= 0:
         raise InvalidInput("Nothing is left to credit on this invoice.")
+    written_off = await ledger.written_off(invoice.id)
+    creditable = invoice.total - await ledger.credited_total(invoice.id) - written_off
+    if summed.total > creditable:
+        raise InvalidInput(
+            f"At most {max(creditable, 0)} of this invoice can be credited"
+            + (f": {written_off} of it was written off, never paid." if written_off else ".")
+        )
     location = await LocationRepository(session, operator.tenant_id).get(invoice.location_id)
     assert location is not None
     number = render(

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 
 import msgspec
+from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
 from app.db.integrity import flush_unique
+from app.invoice.repository import InvoiceRepository
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
@@ -72,6 +74,16 @@ async def update_location(
     data: LocationUpdate,
 ) -> Location:
     location = await get_location(session, operator, location_id, for_update=True)
+    frozen = [
+        field
+        for field in ("currency", "tax_mode", "billing_day")
+        if not isinstance(getattr(data, field), UnsetType) and getattr(data, field) != getattr(location, field)
+    ]
+    if frozen and await InvoiceRepository(session, operator.tenant_id).any_at(location.id):
+        raise Conflict(
+            f"{location.name} has invoices: its {', '.join(frozen)} cannot change (billed periods and amounts "
+            "would no longer add up). Open a new location instead."
+        )
     apply_patch(location, data)
     await flush_unique(session, _UNIQUE)
     await _template_unused_elsewhere(session, operator, location)

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.kit.schema import LINES, Input
+from app.kit.schema import LINES, Input, check_date
 
 Quantity = Annotated[int, Meta(ge=1, le=10_000)]
 Price = Annotated[int, Meta(ge=0, le=10**13, description="minor units per interval, instead of the plan's price")]
@@ -27,6 +27,8 @@ class MembershipCreate(Input):
     notes: Notes | None = None
 
     def __post_init__(self) -> None:
+        check_date(self.start_date, "start_date")
+        check_date(self.end_date, "end_date")
         if self.end_date is not None and self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
 
@@ -40,6 +42,9 @@ class MembershipUpdate(Input):
     price_override: Price | UnsetType | None = UNSET
     discount_id: uuid.UUID | UnsetType | None = UNSET
     notes: Notes | UnsetType | None = UNSET
+
+    def __post_init__(self) -> None:
+        check_date(self.end_date, "end_date")
 
 
 class MembershipOut(msgspec.Struct):

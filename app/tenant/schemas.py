@@ -18,6 +18,7 @@ from app.kit.schema import (
     TimeZone,
     check_country,
     check_currency,
+    check_date,
     check_time_zone,
 )
 
@@ -35,6 +36,7 @@ class TenantUpdate(Input):
         check_currency(self.default_currency, "default_currency")
         check_country(self.default_country, "default_country")
         check_time_zone(self.default_time_zone, "default_time_zone")
+        check_date(self.lock_date, "lock_date")
 
 
 class TenantOut(msgspec.Struct):

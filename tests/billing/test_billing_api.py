@@ -216,3 +216,80 @@ async def test_inverted_membership_dates_are_refused(client: httpx.AsyncClient, 
     )
     assert refused.status_code == 400
     assert "before start_date" in refused.text
+
+
+async def test_removing_an_end_date_bills_the_rest_of_the_cut_period(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    membership = f"/api/v1/memberships/{world_a.membership.id}"
+    ok(await client.patch(membership, json={"end_date": "2026-12-10"}, headers=headers))
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    ok(await client.patch(membership, json={"end_date": None}, headers=headers))
+    preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
+    [invoice] = ok(await client.post(preview, json={"period_start": "2027-01-01"}, headers=headers))["invoices"]
+    assert [line["description"] for line in invoice["lines"] if "off" not in line["description"]] == [
+        "Hot desk, 11 Dec 2026 to 31 Dec 2026 (21 of 31 days)",
+        "Hot desk, 1 Jan 2027 to 31 Jan 2027",
+    ]
+
+
+async def test_a_billed_locations_currency_and_billing_day_are_fixed(client: httpx.AsyncClient, world_a: World) -> None:
+    url = f"/api/v1/locations/{world_a.location.id}"
+    for change in ({"currency": "EUR"}, {"billing_day": 15}, {"tax_mode": "inclusive"}):
+        refused = await client.patch(url, json=change, headers=world_a.headers())
+        assert refused.status_code == 409, change
+    assert (await client.patch(url, json={"name": "Renamed"}, headers=world_a.headers())).status_code == 200
+
+
+async def test_a_free_membership_makes_a_paid_invoice(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    body = {
+        "company_id": str(world_a.company.id),
+        "plan_id": str(world_a.plan.id),
+        "location_id": str(world_a.location.id),
+        "start_date": "2026-12-01",
+        "price_override": 0,
+    }
+    ok(
+        await client.patch(
+            f"/api/v1/memberships/{world_a.membership.id}", json={"end_date": "2026-11-30"}, headers=headers
+        )
+    )
+    ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    [free] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
+    issued = ok(await client.post(f"/api/v1/invoices/{free['id']}/issue", headers=headers))
+    assert (issued["total"], issued["status"]) == (0, "paid")
+
+
+async def test_percentages_read_as_people_write_them(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    ten = ok(
+        await client.post(
+            "/api/v1/discounts", json={"name": "Ten", "kind": "percent", "percent": "10"}, headers=headers
+        ),
+        201,
+    )
+    ok(
+        await client.patch(
+            f"/api/v1/memberships/{world_a.membership.id}", json={"discount_id": ten["id"]}, headers=headers
+        )
+    )
+    preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
+    [invoice] = ok(await client.post(preview, json={"period_start": "2026-12-01"}, headers=headers))["invoices"]
+    assert invoice["lines"][1]["description"] == "Ten: 10% off Hot desk"
+    assert invoice["lines"][0]["explanation"]["tax_percent"] == "20"
+
+
+async def test_dates_and_numbers_out_of_reason_are_refused(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    far = await client.patch(
+        f"/api/v1/memberships/{world_a.membership.id}", json={"end_date": "9999-12-31"}, headers=headers
+    )
+    assert far.status_code == 400
+    nan = await client.post(
+        "/api/v1/discounts", json={"name": "N", "kind": "percent", "percent": "NaN"}, headers=headers
+    )
+    assert nan.status_code == 400
+    preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
+    assert (await client.post(preview, json={"period_start": "9999-12-01"}, headers=headers)).status_code == 400

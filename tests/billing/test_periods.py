@@ -103,3 +103,12 @@ def test_cycles_tile_the_membership_without_gaps_or_overlaps(start: date, length
         assert membership_cycles(start, last_day, day, interval, after=cycle.start, before=before) == [
             c for c in cycles if c.start >= cycle.start
         ]
+
+
+def test_billing_resumes_mid_cycle_where_it_stopped() -> None:
+    """An end date that was billed and then removed leaves a cut cycle: the rest is billed."""
+    [rest, january] = membership_cycles(
+        date(2026, 10, 15), None, 1, 1, after=date(2026, 12, 11), before=date(2027, 2, 1)
+    )
+    assert (rest.start, rest.end, rest.days, rest.full_days) == (date(2026, 12, 11), date(2027, 1, 1), 21, 31)
+    assert (january.start, january.end, january.partial) == (date(2027, 1, 1), date(2027, 2, 1), False)

@@ -4,6 +4,7 @@ The world's draft invoice (Acme, 406.45 = 338.71 + 67.74 VAT) is issued first in
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -194,3 +195,52 @@ async def test_money_dated_in_a_locked_period_is_refused(client: httpx.AsyncClie
     refused = await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=world_a.headers())
     assert refused.status_code == 409
     assert refused.json()["code"] == "period_locked"
+
+
+# --- found in review -----------------------------------------------------------------------------
+
+
+async def test_a_line_cannot_be_credited_twice_in_one_note(client: httpx.AsyncClient, world_a: World) -> None:
+    november = (await issue(client, world_a))["lines"][2]
+    entry = {"invoice_line_id": november["id"], "amount": 25000}
+    url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
+    refused = await client.post(url, json={"lines": [entry, entry, entry]}, headers=world_a.headers())
+    assert refused.status_code == 422
+    assert "once" in refused.json()["detail"]
+    assert await balance(client, world_a) == (TOTAL, 0)
+
+
+async def test_what_was_written_off_cannot_become_credit(client: httpx.AsyncClient, world_a: World) -> None:
+    await issue(client, world_a)
+    url = f"/api/v1/invoices/{world_a.invoice.id}"
+    ok(await client.post(f"{url}/write-off", json={}, headers=world_a.headers()), 201)
+    refused = await client.post(f"{url}/credit-notes", json={}, headers=world_a.headers())
+    assert refused.status_code == 422
+    assert "written off" in refused.json()["detail"]
+    assert await balance(client, world_a) == (0, 0)
+
+
+async def test_an_invoice_with_a_credit_note_cannot_be_voided(client: httpx.AsyncClient, world_a: World) -> None:
+    await issue(client, world_a)
+    url = f"/api/v1/invoices/{world_a.invoice.id}"
+    ok(await client.post(f"{url}/credit-notes", json={"allocate": False}, headers=world_a.headers()), 201)
+    refused = await client.post(f"{url}/void", json={}, headers=world_a.headers())
+    assert refused.status_code == 409
+
+
+async def test_an_invoice_from_a_locked_period_can_still_be_paid(client: httpx.AsyncClient, world_a: World) -> None:
+    day = date.fromisoformat((await issue(client, world_a))["issue_date"])
+    ok(await client.patch("/api/v1/tenant", json={"lock_date": day.isoformat()}, headers=world_a.headers()))
+    later = (day + timedelta(days=1)).isoformat()
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 1000, later), headers=world_a.headers()), 201)
+    assert (await invoice(client, world_a))["status"] == "partially_paid"
+    refused = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=world_a.headers())
+    assert refused.status_code == 409
+
+
+async def test_part_of_a_line_is_taxed_as_its_own_line(client: httpx.AsyncClient, world_a: World) -> None:
+    november = (await issue(client, world_a))["lines"][2]
+    url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
+    body = {"lines": [{"invoice_line_id": november["id"], "amount": 502}], "allocate": False}
+    note = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
+    assert note["tax_total"] == 100  # 20% of 5.02 is 1.004, rounded on the line as Xero does
