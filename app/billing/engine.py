@@ -155,9 +155,15 @@ async def _billable(
 ) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
     """Memberships at the location that may owe something before ``before``, each with the end of
     its last billed cycle (None when nothing is billed yet)."""
+    # Only this location's memberships: the run's cost follows the location, not the tenant's history.
+    here = select(Membership.id).where(Membership.tenant_id == tenant_id, Membership.location_id == location_id)
     billed = (
         select(BillingItem.source_id, func.max(BillingItem.period_end).label("through"))
-        .where(BillingItem.tenant_id == tenant_id, BillingItem.source_type == "membership")
+        .where(
+            BillingItem.tenant_id == tenant_id,
+            BillingItem.source_type == "membership",
+            BillingItem.source_id.in_(here),
+        )
         .group_by(BillingItem.source_id)
         .subquery()
     )
