@@ -39,6 +39,7 @@ from app.dependencies import (
     provide_operator,
     provide_throttle,
 )
+from app.fee.controller import FeeController
 from app.health.controller import HealthController
 from app.invoice.controller import InvoiceController
 from app.kit.clock import Clock
@@ -121,6 +122,7 @@ def api_router() -> Router:
             PaymentController,
             RefundController,
             CreditNoteController,
+            FeeController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},

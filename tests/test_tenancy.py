@@ -201,7 +201,18 @@ async def _money_of(client: httpx.AsyncClient, world: World) -> dict[str, uuid.U
             "refunded_on": today,
         },
     )
+    fee = await post(
+        "/api/v1/fees",
+        {
+            "company_id": str(world.company.id),
+            "location_id": str(world.location.id),
+            "description": "Key card",
+            "unit_amount": 500,
+            "charge_date": today,
+        },
+    )
     return {
+        "fee_id": uuid.UUID(str(fee["id"])),
         "credit_note_id": uuid.UUID(str(note["id"])),
         "payment_id": uuid.UUID(str(payment["id"])),
         "refund_id": uuid.UUID(str(refund["id"])),

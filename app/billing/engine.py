@@ -1,6 +1,7 @@
 """The billing engine: turns a location's memberships into invoices for one billing period.
 
-Recurring fees are billed in advance: a run for the period opening on billing date B bills every
+Recurring fees are billed in advance, one-off fees in arrears (a fee dated before the period
+opens is billed by its run): a run for the period opening on billing date B bills every
 membership cycle that starts before the next billing date and has not been billed yet (so a
 membership added late, or backdated, is caught up by the next run). Partial cycles are prorated by
 actual days. Each billed cycle is claimed in ``billing_items`` (unique per membership and cycle
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,6 +28,8 @@ from app.billing.periods import Cycle, add_months, describe, membership_cycles
 from app.catalog.models import Discount, Plan
 from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
+from app.fee.models import Fee
+from app.fee.repository import FeeRepository
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.service import issue
 from app.invoice.totals import totals
@@ -43,8 +47,8 @@ class Charge:
     """A line the run intends to write, before it has claimed its period."""
 
     company: Company
-    membership_id: uuid.UUID
-    cycle: Cycle
+    source_id: uuid.UUID  # the membership or the fee
+    cycle: Cycle  # for a fee: its date, as a one-day period
     description: str
     quantity: Decimal
     unit_amount: int
@@ -52,7 +56,13 @@ class Charge:
     tax: AppliedTax
     revenue_account_id: uuid.UUID
     explanation: dict[str, Any]
+    source_type: str = "membership"
     line_id: uuid.UUID = field(default_factory=new_id)
+
+    @property
+    def key(self) -> tuple[str, uuid.UUID, date]:
+        """What is billed once: this source for this period."""
+        return self.source_type, self.source_id, self.cycle.start
 
 
 @dataclass(slots=True)
@@ -150,6 +160,39 @@ def _membership_charges(
     return charges
 
 
+def _fee_charge(fee: Fee, company: Company, tax: AppliedTax, inclusive: bool) -> Charge:
+    day = Cycle(
+        fee.charge_date, fee.charge_date + timedelta(days=1), fee.charge_date, fee.charge_date + timedelta(days=1)
+    )
+    return Charge(
+        company,
+        fee.id,
+        day,
+        f"{fee.description} ({fee.charge_date.day} {fee.charge_date:%b %Y})",
+        fee.quantity,
+        fee.unit_amount,
+        line_amount(fee.quantity, fee.unit_amount),
+        tax,
+        fee.revenue_account_id,
+        {
+            "kind": "fee",
+            "fee_id": str(fee.id),
+            "charged_on": fee.charge_date.isoformat(),
+            "tax_rate": tax.name,
+            "tax_percent": plain_decimal(tax.rate * 100),
+            "tax_inclusive": inclusive,
+        },
+        source_type="fee",
+    )
+
+
+async def _companies(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.UUID, Company]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Company).where(Company.tenant_id == tenant_id, Company.id.in_(ids)))
+    return {company.id: company for company in rows.scalars()}
+
+
 async def _billable(
     session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, before: date
 ) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
@@ -188,31 +231,74 @@ async def _billable(
 
 async def _claim(
     session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, charges: list[Charge]
-) -> set[tuple[uuid.UUID, date]]:
-    """Claim each (membership, cycle) once; returns the ones this run won."""
-    firsts = {(c.membership_id, c.cycle.start): c for c in reversed(charges)}  # the plan line names the item
+) -> set[tuple[str, uuid.UUID, date]]:
+    """Claim each item (membership cycle, fee) once; returns the keys this run won."""
+    firsts = {c.key: c for c in reversed(charges)}  # the first line of an item names it
     rows = [
         {
             "tenant_id": tenant_id,
-            "source_type": "membership",
-            "source_id": membership_id,
+            "source_type": source_type,
+            "source_id": source_id,
             "period_start": start,
             "period_end": charge.cycle.end,
             "billing_run_id": run_id,
             "invoice_line_id": charge.line_id,
         }
-        for (membership_id, start), charge in firsts.items()
+        for (source_type, source_id, start), charge in firsts.items()
     ]
-    won: set[tuple[uuid.UUID, date]] = set()
+    won: set[tuple[str, uuid.UUID, date]] = set()
     for offset in range(0, len(rows), CLAIM_BATCH):
         statement = (
             insert(BillingItem)
             .values(rows[offset : offset + CLAIM_BATCH])
             .on_conflict_do_nothing()
-            .returning(BillingItem.source_id, BillingItem.period_start)
+            .returning(BillingItem.source_type, BillingItem.source_id, BillingItem.period_start)
         )
-        won.update((row.source_id, row.period_start) for row in await session.execute(statement))
+        won.update((row.source_type, row.source_id, row.period_start) for row in await session.execute(statement))
     return won
+
+
+async def _plan(
+    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, period_end: date
+) -> tuple[list[Charge], list[str], Sequence[Fee]]:
+    """Every charge the period owes: memberships in advance, fees in arrears; and what cannot be
+    billed yet (a missing tax rate), in words."""
+    book = await TaxBook.load(session, tenant_id)
+    inclusive = location.tax_mode == "inclusive"
+    charges: list[Charge] = []
+    problems: list[str] = []
+    for membership, plan, company, discount, through in await _billable(session, tenant_id, location.id, period_end):
+        cycles = membership_cycles(
+            membership.start_date,
+            membership.end_date,
+            location.billing_day,
+            plan.interval_months,
+            after=through,
+            before=period_end,
+        )
+        if not cycles:
+            continue
+        try:
+            tax = book.for_line(plan.revenue_account_id, location.id, company.tax_rate_id)
+        except MissingTaxRate as exc:
+            problems.append(
+                f"{company.legal_name}, {plan.name}: {exc.detail} This membership is not billed until that is fixed."
+            )
+            continue
+        for cycle in cycles:
+            charges.extend(_membership_charges(membership, plan, discount, company, cycle, tax, inclusive))
+    fees = await FeeRepository(session, tenant_id).due_at(location.id, period_start)
+    companies = await _companies(session, tenant_id, {fee.company_id for fee in fees})
+    for fee in fees:
+        company = companies[fee.company_id]
+        try:
+            tax = book.for_line(fee.revenue_account_id, location.id, company.tax_rate_id)
+        except MissingTaxRate as exc:
+            problems.append(f"{company.legal_name}, {fee.description}: {exc.detail} This fee is not billed until then.")
+            continue
+        charges.append(_fee_charge(fee, company, tax, inclusive))
+
+    return charges, problems, fees
 
 
 async def bill_location(
@@ -244,36 +330,16 @@ async def bill_location(
     session.add(run)
     await session.flush()
 
-    book = await TaxBook.load(session, tenant_id)
     inclusive = location.tax_mode == "inclusive"
-    charges: list[Charge] = []
-    problems: list[str] = []
-    for membership, plan, company, discount, through in await _billable(session, tenant_id, location.id, period_end):
-        cycles = membership_cycles(
-            membership.start_date,
-            membership.end_date,
-            location.billing_day,
-            plan.interval_months,
-            after=through,
-            before=period_end,
-        )
-        if not cycles:
-            continue
-        try:
-            tax = book.for_line(plan.revenue_account_id, location.id, company.tax_rate_id)
-        except MissingTaxRate as exc:
-            problems.append(
-                f"{company.legal_name}, {plan.name}: {exc.detail} This membership is not billed until that is fixed."
-            )
-            continue
-        for cycle in cycles:
-            charges.extend(_membership_charges(membership, plan, discount, company, cycle, tax, inclusive))
-
+    charges, problems, fees = await _plan(session, tenant_id, location, period_start, period_end)
     won = await _claim(session, tenant_id, run.id, charges)
     by_company: dict[uuid.UUID, list[Charge]] = defaultdict(list)
+    billed_fees: dict[uuid.UUID, uuid.UUID] = {}
     for charge in charges:
-        if (charge.membership_id, charge.cycle.start) in won:
+        if charge.key in won:
             by_company[charge.company.id].append(charge)
+            if charge.source_type == "fee":
+                billed_fees[charge.source_id] = charge.line_id
 
     invoices: list[Invoice] = []
     lines: dict[uuid.UUID, list[InvoiceLine]] = {}
@@ -303,7 +369,7 @@ async def bill_location(
                 tax_rate_id=charge.tax.tax_rate_id,
                 tax_amount=line_tax(charge.amount, charge.tax.rate, inclusive=inclusive),
                 revenue_account_id=charge.revenue_account_id,
-                membership_id=charge.membership_id,
+                membership_id=charge.source_id if charge.source_type == "membership" else None,
                 period_start=charge.cycle.start,
                 period_end=charge.cycle.end - timedelta(days=1),
                 explanation=charge.explanation,
@@ -317,6 +383,12 @@ async def bill_location(
     session.add_all(invoices)
     await session.flush()
     session.add_all(line for invoice_lines in lines.values() for line in invoice_lines)
+    await session.flush()
+
+    for fee in fees:
+        line_id = billed_fees.get(fee.id)
+        if line_id is not None:
+            fee.status, fee.invoice_line_id = "billed", line_id
     await session.flush()
 
     if issue_invoices:

@@ -7,6 +7,7 @@ from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount
 from app.company.models import Company
 from app.db.base import Base
 from app.email.models import Email
+from app.fee.models import Fee
 from app.idempotency.models import IdempotencyKey
 from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
@@ -28,6 +29,7 @@ __all__ = [
     "CreditNoteLine",
     "Discount",
     "Email",
+    "Fee",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",

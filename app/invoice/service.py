@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.capture import set_actor
 from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
 from app.company.repository import CompanyRepository
+from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
@@ -122,6 +123,12 @@ async def void_invoice(
             )
     await session.execute(
         delete(BillingItem).where(BillingItem.tenant_id == invoice.tenant_id, BillingItem.invoice_line_id.in_(line_ids))
+    )
+    # One-off fees on the invoice wait for the next run again.
+    await session.execute(
+        update(Fee)
+        .where(Fee.tenant_id == invoice.tenant_id, Fee.invoice_line_id.in_(line_ids))
+        .values(status="pending", invoice_line_id=None)
     )
     set_actor(session.sync_session, actor_label(operator), reason)
     invoice.status = "void"

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from app.kit.schema import LINE, LINES, Input, check_date
+
+Description = Annotated[str, Meta(min_length=1, max_length=500, pattern=LINE)]
+
+
+class FeeCreate(Input):
+    company_id: uuid.UUID
+    location_id: uuid.UUID
+    description: Description
+    unit_amount: Annotated[int, Meta(ge=0, le=10**13, description="minor units, in the location's currency")]
+    charge_date: date
+    quantity: Annotated[int, Meta(ge=1, le=100_000)] = 1
+    revenue_account_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        check_date(self.charge_date, "charge_date")
+
+
+class FeeWaive(Input):
+    reason: Annotated[str, Meta(max_length=500, pattern=LINES)] | None = None
+
+
+class FeeOut(msgspec.Struct):
+    id: uuid.UUID
+    company_id: uuid.UUID
+    location_id: uuid.UUID
+    description: str
+    quantity: Decimal
+    unit_amount: int
+    revenue_account_id: uuid.UUID
+    charge_date: date
+    status: str
+    waived_reason: str | None
+    invoice_line_id: uuid.UUID | None
+    created_at: datetime

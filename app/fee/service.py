@@ -1,0 +1,77 @@
+"""One-off fees: recorded against a company at a location, billed by the next run, or waived."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.catalog.repository import RevenueAccountRepository
+from app.company.repository import CompanyRepository
+from app.fee.models import Fee
+from app.fee.repository import FeeRepository
+from app.fee.schemas import FeeCreate
+from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.pagination import PageRequest
+from app.location.repository import LocationRepository
+
+
+async def record_fee(session: AsyncSession, operator: Operator, data: FeeCreate) -> Fee:
+    company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
+    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
+    if company is None or not company.active:
+        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
+    if location is None or not operator.sees_location(location.id):
+        raise InvalidInput(f"Location {data.location_id} does not exist.")
+    if company.currency != location.currency:
+        raise InvalidInput(
+            f"Mismatched currencies: {location.name} bills in {location.currency}, "
+            f"{company.legal_name} is billed in {company.currency}."
+        )
+    accounts = RevenueAccountRepository(session, operator.tenant_id)
+    account_id = data.revenue_account_id or (await accounts.builtin("one_off_fees")).id
+    account = await accounts.get(account_id)
+    if account is None or not account.active:
+        raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
+    fee = FeeRepository(session, operator.tenant_id).add(
+        Fee(
+            company_id=company.id,
+            location_id=location.id,
+            description=data.description,
+            quantity=Decimal(data.quantity),
+            unit_amount=data.unit_amount,
+            revenue_account_id=account_id,
+            charge_date=data.charge_date,
+            status="pending",
+        )
+    )
+    await session.flush()
+    return fee
+
+
+async def list_fees(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Fee]:
+    repo = FeeRepository(session, operator.tenant_id)
+    statement = repo.select()
+    if operator.location_ids is not None:
+        statement = statement.where(Fee.location_id.in_(operator.location_ids))
+    return await repo.page(page, statement)
+
+
+async def get_fee(session: AsyncSession, operator: Operator, fee_id: uuid.UUID, *, for_update: bool = False) -> Fee:
+    fee = await FeeRepository(session, operator.tenant_id).get(fee_id, for_update=for_update)
+    if fee is None or not operator.sees_location(fee.location_id):
+        raise NotFound("No such fee.")
+    return fee
+
+
+async def waive_fee(session: AsyncSession, operator: Operator, fee_id: uuid.UUID, reason: str | None) -> Fee:
+    fee = await get_fee(session, operator, fee_id, for_update=True)
+    if fee.status != "pending":
+        raise Conflict(f"Only a pending fee can be waived; this one is {fee.status} (credit its invoice instead).")
+    fee.status = "waived"
+    fee.waived_reason = reason
+    await session.flush()
+    return fee
