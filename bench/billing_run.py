@@ -14,7 +14,7 @@ Per size (10,000 and 100,000 memberships by default):
 Figures go to ``bench/results/billing_run.json``. ``--profile`` instead profiles a sample of
 locations with cProfile and writes ``bench/results/billing_run_profile.txt``.
 
-    cd /work/main && DATABASE_URL=postgresql://postgres@127.0.0.1/postgres \\
+    DATABASE_URL=postgresql://postgres@127.0.0.1/postgres \\
         .venv/bin/python -m bench.billing_run
 """
 
