@@ -121,3 +121,23 @@ async def test_tenant_creation_is_recorded_as_the_platform(client: httpx.AsyncCl
     key = {"Authorization": f"Bearer {created['owner_api_key']['key']}"}
     page = ok(await client.get(f"/api/v1/audit-events?object_id={created['tenant']['id']}", headers=key))
     assert [(e["action"], e["actor"]) for e in page["data"]] == [("create", "platform")]
+
+
+async def test_only_an_owner_reopens_closed_books(client: httpx.AsyncClient, state: AppState, world_a: World) -> None:
+    today = local_today(state.clock, "Europe/London").isoformat()
+    ok(await client.patch("/api/v1/tenant", json={"lock_date": today}, headers=world_a.headers()))
+    created = await client.post(
+        "/api/v1/api-keys",
+        json={"name": "admin-like", "scopes": ["settings:read", "settings:write"]},
+        headers=world_a.headers(),
+    )
+    not_owner = {"Authorization": f"Bearer {created.json()['key']}"}
+    for reopen in ({"lock_date": None}, {"lock_date": "2026-01-01"}):
+        refused = await client.patch("/api/v1/tenant", json=reopen, headers=not_owner)
+        assert refused.status_code == 403, reopen
+    # Moving it forward is any settings:write holder's to do; an owner's key may reopen.
+    assert (await client.patch("/api/v1/tenant", json={"lock_date": today}, headers=not_owner)).status_code == 200
+    assert (
+        ok(await client.patch("/api/v1/tenant", json={"lock_date": None}, headers=world_a.headers()))["lock_date"]
+        is None
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
@@ -15,7 +16,7 @@ from app.catalog.models import BUILTIN_ACCOUNTS, RevenueAccount
 from app.db.engine import bind_tenant
 from app.db.integrity import flush_unique
 from app.db.system import tenant_by_slug
-from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.schema import apply_patch, valid_email
 from app.kit.security import Passwords
@@ -37,6 +38,13 @@ async def update_tenant(session: AsyncSession, operator: Operator, data: TenantU
     tenant = await get_tenant(session, operator.tenant_id)
     if isinstance(data.lock_date, date) and data.lock_date > today:
         raise InvalidInput(f"lock_date {data.lock_date} is in the future; lock only days that have passed.")
+    reopens = (
+        not isinstance(data.lock_date, UnsetType)
+        and tenant.lock_date is not None
+        and (data.lock_date is None or data.lock_date < tenant.lock_date)
+    )
+    if reopens and operator.role != "owner":
+        raise Forbidden("Only an owner may move the lock date back or clear it: that reopens closed books.")
     apply_patch(tenant, data)
     await session.flush()
     return tenant
