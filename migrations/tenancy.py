@@ -53,8 +53,13 @@ def protect(
     )
     op.execute(f"GRANT {grants} ON {table} TO {APP_ROLE}")
     if system_reads:
-        op.execute(f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)")
-        op.execute(f"GRANT SELECT ON {table} TO {SYSTEM_ROLE}")
+        allow_system_reads(table)
+
+
+def allow_system_reads(table: str) -> None:
+    """Let the system role (the owner of the sys_* look-ups) read every tenant's rows of ``table``."""
+    op.execute(f"CREATE POLICY system_read ON {table} FOR SELECT TO {SYSTEM_ROLE} USING (true)")
+    op.execute(f"GRANT SELECT ON {table} TO {SYSTEM_ROLE}")
 
 
 def unprotect(table: str) -> None:

@@ -21,11 +21,11 @@ from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.dependencies import Db, State, Throttle, provide_operator
 from app.invoice.controller import pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename
+from app.invoice.service import amounts_due
 from app.kit.errors import TooManyRequests, Unauthenticated
 from app.kit.money import format_amount
 from app.kit.pagination import PageRequest
 from app.kit.request_context import client_address
-from app.ledger.repository import LedgerRepository
 from app.location.service import list_locations
 from app.member import documents
 from app.member.repository import MemberRepository
@@ -170,7 +170,7 @@ class PortalPages(SignInPages):
         assert isinstance(member, MemberPrincipal)
         tenant = await get_tenant(db, member.tenant_id)
         invoices = await documents.my_invoices(db, member, PageRequest(after=None, limit=50))
-        due = await LedgerRepository(db, member.tenant_id).amounts_due([invoice.id for invoice in invoices])
+        due = await amounts_due(db, member.tenant_id, invoices)
         outstanding, credit = await documents.my_balance(db, member)
         return Template(
             template_name="portal/dashboard.html",
@@ -179,7 +179,7 @@ class PortalPages(SignInPages):
                 "member": await get_self(db, member),
                 "area": "portal",
                 "invoices": sorted(invoices, key=lambda invoice: invoice.number or "", reverse=True),
-                "due": {i.id: 0 if i.status == "void" else due[i.id] for i in invoices},
+                "due": due,
                 "outstanding": outstanding,
                 "credit": credit,
                 "money": format_amount,

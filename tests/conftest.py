@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
@@ -243,6 +244,12 @@ class World:
     @property
     def operator(self) -> Operator:
         return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The answer's JSON, once its status is the one expected (the body explains a failure)."""
+    assert response.status_code == status, response.text
+    return response.json()
 
 
 def new_location(

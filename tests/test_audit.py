@@ -15,12 +15,7 @@ from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.clock import local_today
 from app.state import AppState
-from tests.conftest import World
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.conftest import World, ok
 
 
 async def history(client: httpx.AsyncClient, world: World, object_id: str) -> list[dict[str, Any]]:

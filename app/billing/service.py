@@ -39,6 +39,21 @@ def resolve_period(location: Location, requested: date | None, clock: Clock) -> 
     return requested
 
 
+async def _bill(
+    session: AsyncSession, operator: Operator, location: Location, period: date, clock: Clock
+) -> RunOutcome:
+    tenant = await get_tenant(session, operator.tenant_id)
+    return await bill_location(
+        session,
+        operator.tenant_id,
+        location,
+        period,
+        started_by=actor_label(operator),
+        issue_invoices=tenant.issue_on_run,
+        clock=clock,
+    )
+
+
 async def run_billing(
     session: AsyncSession, operator: Operator, location_id: uuid.UUID, requested: date | None, clock: Clock
 ) -> RunOutcome:
@@ -50,16 +65,7 @@ async def run_billing(
             f"{period.isoformat()} is more than one period ahead; bill it from {latest.isoformat()} on "
             "(a preview can look further)."
         )
-    tenant = await get_tenant(session, operator.tenant_id)
-    return await bill_location(
-        session,
-        operator.tenant_id,
-        location,
-        period,
-        started_by=actor_label(operator),
-        issue_invoices=tenant.issue_on_run,
-        clock=clock,
-    )
+    return await _bill(session, operator, location, period, clock)
 
 
 async def preview_billing(
@@ -73,19 +79,9 @@ async def preview_billing(
     """Run the very same billing inside a savepoint, describe it with ``present``, roll it back."""
     location = await get_location(session, operator, location_id)
     period = resolve_period(location, requested, clock)
-    tenant = await get_tenant(session, operator.tenant_id)
     savepoint = await session.begin_nested()
     try:
-        outcome = await bill_location(
-            session,
-            operator.tenant_id,
-            location,
-            period,
-            started_by=actor_label(operator),
-            issue_invoices=tenant.issue_on_run,
-            clock=clock,
-        )
-        return present(outcome)
+        return present(await _bill(session, operator, location, period, clock))
     finally:
         await savepoint.rollback()
 

@@ -22,15 +22,14 @@ log = structlog.get_logger()
 async def provide_db(
     request: Request[Any, Any, Any], app_state: NamedDependency[AppState]
 ) -> AsyncGenerator[AsyncSession]:
-    principal = request.scope.get("user")
-    tenant_id = principal.tenant_id if isinstance(principal, Operator | MemberPrincipal) else None
+    found = request.scope.get("user")
+    principal = found if isinstance(found, Operator | MemberPrincipal) else None
+    tenant_id = principal.tenant_id if principal else None
     if tenant_id is not None:
         structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
     async with app_state.sessionmaker() as session:
         await bind_tenant(session, tenant_id)
-        set_actor(
-            session.sync_session, actor_label(principal if isinstance(principal, Operator | MemberPrincipal) else None)
-        )
+        set_actor(session.sync_session, actor_label(principal))
         try:
             yield session
         except BaseException:

@@ -28,7 +28,7 @@ def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None, amount_due:
 
 
 async def _full(db: Db, operator: Actor, invoice: Invoice) -> InvoiceOut:
-    due = await service.amounts_due(db, operator, [invoice])
+    due = await service.amounts_due(db, operator.tenant_id, [invoice])
     return to_out(invoice, await service.invoice_lines(db, operator, invoice), due[invoice.id])
 
 
@@ -57,7 +57,7 @@ class InvoiceController(Controller):
         rows = await service.list_invoices(
             db, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
         )
-        due = await service.amounts_due(db, operator, rows)
+        due = await service.amounts_due(db, operator.tenant_id, rows)
         return paginate(rows, page, lambda invoice: to_out(invoice, amount_due=due[invoice.id]))
 
     @get("/{invoice_id:uuid}", operation_id="getInvoice", guards=[READ])

@@ -32,6 +32,14 @@ class InvoiceRepository(TenantRepository[Invoice]):
             statement = statement.where(Invoice.billing_run_id == billing_run_id)
         return statement
 
+    async def get_many(self, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
+        """The invoices with these ids, in the order given (missing ones left out)."""
+        if not invoice_ids:
+            return []
+        rows = await self.session.execute(self.select().where(Invoice.id.in_(invoice_ids)))
+        found = {invoice.id: invoice for invoice in rows.scalars()}
+        return [found[invoice_id] for invoice_id in invoice_ids if invoice_id in found]
+
     async def any_at(self, location_id: uuid.UUID) -> bool:
         statement = self.select().where(Invoice.location_id == location_id).limit(1)
         return (await self.session.execute(statement)).first() is not None

@@ -48,9 +48,9 @@ async def get_invoice(
     return invoice
 
 
-async def amounts_due(session: AsyncSession, operator: Operator, invoices: Sequence[Invoice]) -> dict[uuid.UUID, int]:
+async def amounts_due(session: AsyncSession, tenant_id: uuid.UUID, invoices: Sequence[Invoice]) -> dict[uuid.UUID, int]:
     """What is still owed on each invoice (nothing on a voided one)."""
-    due = await LedgerRepository(session, operator.tenant_id).amounts_due([invoice.id for invoice in invoices])
+    due = await LedgerRepository(session, tenant_id).amounts_due([invoice.id for invoice in invoices])
     return {invoice.id: 0 if invoice.status == "void" else due[invoice.id] for invoice in invoices}
 
 

@@ -91,7 +91,7 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
     if data.allocations is None:
         open_ids = await LedgerRepository(session, operator.tenant_id).open_invoices(company.id)
         await lock_for_allocation(session, operator.tenant_id, invoices=open_ids, payments=[payment.id])
-        invoices = [invoice for invoice_id in open_ids if (invoice := await repo.get(invoice_id)) is not None]
+        invoices = await repo.get_many(open_ids)
         await apply_credit(session, operator.tenant_id, company.id, invoices, data.paid_on)
         return payment
     if sum(entry.amount for entry in data.allocations) > data.amount:
@@ -340,7 +340,6 @@ async def company_balance(session: AsyncSession, operator: Operator, company_id:
 
 async def apply_company_credit(session: AsyncSession, operator: Operator, company_id: uuid.UUID, today: date) -> int:
     company = await get_company(session, operator, company_id)
-    ledger = LedgerRepository(session, operator.tenant_id)
-    repo = InvoiceRepository(session, operator.tenant_id)
-    invoices = [invoice for i in await ledger.open_invoices(company.id) if (invoice := await repo.get(i)) is not None]
+    open_ids = await LedgerRepository(session, operator.tenant_id).open_invoices(company.id)
+    invoices = await InvoiceRepository(session, operator.tenant_id).get_many(open_ids)
     return await apply_credit(session, operator.tenant_id, company.id, invoices, today)

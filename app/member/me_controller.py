@@ -15,10 +15,10 @@ from app.invoice.controller import to_out as invoice_out
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.repository import InvoiceRepository
 from app.invoice.schemas import InvoiceOut
+from app.invoice.service import amounts_due
 from app.kit.pagination import Page, page_request, paginate
 from app.kit.request_context import client_address
 from app.ledger.controller import credit_note_out
-from app.ledger.repository import LedgerRepository
 from app.ledger.schemas import CreditNoteOut
 from app.member import documents, service
 from app.member.controller import to_out
@@ -50,15 +50,15 @@ class MeController(Controller):
     ) -> Page[InvoiceOut]:
         page = page_request(cursor, limit)
         rows = await documents.my_invoices(db, member, page)
-        due = await LedgerRepository(db, member.tenant_id).amounts_due([row.id for row in rows])
-        return paginate(rows, page, lambda row: invoice_out(row, amount_due=0 if row.status == "void" else due[row.id]))
+        due = await amounts_due(db, member.tenant_id, rows)
+        return paginate(rows, page, lambda row: invoice_out(row, amount_due=due[row.id]))
 
     @get("/invoices/{invoice_id:uuid}", operation_id="getMyInvoice")
     async def my_invoice(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
         invoice = await documents.my_invoice(db, member, invoice_id)
         lines = (await InvoiceRepository(db, member.tenant_id).lines([invoice.id])).get(invoice.id, [])
-        due = (await LedgerRepository(db, member.tenant_id).amounts_due([invoice.id]))[invoice.id]
-        return invoice_out(invoice, lines, 0 if invoice.status == "void" else due)
+        due = await amounts_due(db, member.tenant_id, [invoice])
+        return invoice_out(invoice, lines, due[invoice.id])
 
     @get("/invoices/{invoice_id:uuid}/pdf", operation_id="getMyInvoicePdf", media_type="application/pdf")
     async def my_invoice_pdf(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:

@@ -47,8 +47,7 @@ LIMIT p_limit
 
 def upgrade() -> None:
     for table in READ_BY_SYSTEM:
-        op.execute(f"CREATE POLICY system_read ON {table} FOR SELECT TO {tenancy.SYSTEM_ROLE} USING (true)")
-        op.execute(f"GRANT SELECT ON {table} TO {tenancy.SYSTEM_ROLE}")
+        tenancy.allow_system_reads(table)
     tenancy.system_function(
         "sys_due_billing(p_now timestamptz, p_hour integer, p_limit integer)",
         "TABLE(tenant_id uuid, location_id uuid, period_start date)",

@@ -6,7 +6,6 @@ started on 15 Oct 2026 and was billed by a run for the period opening 1 Nov 2026
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -15,12 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from tests.conftest import World
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.conftest import World, ok
 
 
 async def _count(db: AsyncSession, world: World, model: type[Invoice] | type[BillingItem]) -> int:

@@ -6,12 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import World
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.conftest import World, ok
 
 
 async def _taxed_fees(client: httpx.AsyncClient, world: World) -> None:

@@ -13,14 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
 from app.ledger.models import Allocation, Payment
-from tests.conftest import World
+from tests.conftest import World, ok
 
 TOTAL = 40645
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def issue(client: httpx.AsyncClient, world: World) -> dict[str, Any]:

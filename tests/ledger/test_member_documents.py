@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import PASSWORD, World
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.conftest import PASSWORD, World, ok
 
 
 async def member_headers(client: httpx.AsyncClient, world: World) -> dict[str, str]:
