@@ -22,6 +22,7 @@ from app.api_key.controller import ApiKeyController
 from app.audit.controller import AuditController
 from app.auth.middleware import ApiKeyAuthMiddleware, MemberTokenAuthMiddleware
 from app.billing.controller import BillingController, BillingRunController
+from app.booking.controller import BookingController, ResourceController
 from app.catalog.controller import (
     DiscountController,
     PlanController,
@@ -114,6 +115,8 @@ def api_router() -> Router:
             PlanController,
             DiscountController,
             CompanyController,
+            ResourceController,
+            BookingController,
             MembershipController,
             BillingController,
             BillingRunController,

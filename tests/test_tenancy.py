@@ -20,7 +20,7 @@ from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.db.engine import bind_tenant
 from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
 from app.state import AppState
-from tests.conftest import World
+from tests.conftest import World, ok
 
 TENANT_TABLES = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiKey, Email]
 
@@ -165,7 +165,8 @@ def _fill(path: str, ids: dict[str, uuid.UUID]) -> str:
 
 
 async def _money_of(client: httpx.AsyncClient, world: World) -> dict[str, uuid.UUID]:
-    """A credit note, a payment and a refund of the tenant, made through the API."""
+    """A credit note, a payment, a refund, a fee, a resource and a booking of the tenant, made
+    through the API."""
     headers = world.headers()
 
     async def post(path: str, body: dict[str, object]) -> dict[str, object]:
@@ -211,7 +212,21 @@ async def _money_of(client: httpx.AsyncClient, world: World) -> dict[str, uuid.U
             "charge_date": today,
         },
     )
+    resource = await post(
+        "/api/v1/resources", {"location_id": str(world.location.id), "name": "Boardroom", "hourly_rate": 4000}
+    )
+    booking = await post(
+        "/api/v1/bookings",
+        {
+            "resource_id": resource["id"],
+            "company_id": str(world.company.id),
+            "starts_at": f"{today}T10:00:00",
+            "ends_at": f"{today}T11:00:00",
+        },
+    )
     return {
+        "resource_id": uuid.UUID(str(resource["id"])),
+        "booking_id": uuid.UUID(str(booking["id"])),
         "fee_id": uuid.UUID(str(fee["id"])),
         "credit_note_id": uuid.UUID(str(note["id"])),
         "payment_id": uuid.UUID(str(payment["id"])),
@@ -362,6 +377,14 @@ async def test_bodies_naming_another_tenants_ids_are_refused(
 ) -> None:
     """Writes by tenant B that point at tenant A's rows fail, and nothing is written anywhere."""
     a = world_a
+    b_room = ok(
+        await client.post(
+            "/api/v1/resources",
+            json={"location_id": str(world_b.location.id), "name": "Room", "hourly_rate": 100},
+            headers=world_b.headers(),
+        ),
+        201,
+    )
     attempts = [
         ("/api/v1/members", {"email": "x@bravo.test", "name": "X", "location_id": str(a.location.id)}),
         (
@@ -407,6 +430,35 @@ async def test_bodies_naming_another_tenants_ids_are_refused(
             },
         ),
         ("/api/v1/revenue-accounts", {"name": "Sneaky", "code": "SNK", "tax_rate_id": str(a.tax_rate.id)}),
+        ("/api/v1/resources", {"location_id": str(a.location.id), "name": "Sneaky", "hourly_rate": 1}),
+        (
+            "/api/v1/resources",
+            {
+                "location_id": str(world_b.location.id),
+                "name": "Sneaky",
+                "hourly_rate": 1,
+                "revenue_account_id": str(a.plan.revenue_account_id),
+            },
+        ),
+        (
+            "/api/v1/bookings",
+            {
+                "resource_id": str(b_room["id"]),
+                "company_id": str(a.company.id),
+                "starts_at": "2026-12-01T10:00:00",
+                "ends_at": "2026-12-01T11:00:00",
+            },
+        ),
+        (
+            "/api/v1/bookings",
+            {
+                "resource_id": str(b_room["id"]),
+                "company_id": str(world_b.company.id),
+                "starts_at": "2026-12-01T10:00:00",
+                "ends_at": "2026-12-01T11:00:00",
+                "discount_id": str(a.discount.id),
+            },
+        ),
         (
             "/api/v1/plans",
             {"name": "Sneaky", "currency": "GBP", "price": 1, "revenue_account_id": str(a.plan.revenue_account_id)},

@@ -27,6 +27,8 @@ SCOPES = frozenset(
         "companies:write",
         "billing:read",
         "billing:write",
+        "bookings:read",
+        "bookings:write",
         "audit:read",
     }
 )
@@ -47,11 +49,22 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "companies:write",
             "billing:read",
             "billing:write",
+            "bookings:read",
+            "bookings:write",
             "audit:read",
         }
     ),
     "location_manager": frozenset(
-        {"settings:read", "locations:read", "members:read", "members:write", "catalog:read", "companies:read"}
+        {
+            "settings:read",
+            "locations:read",
+            "members:read",
+            "members:write",
+            "catalog:read",
+            "companies:read",
+            "bookings:read",
+            "bookings:write",
+        }
     ),
 }
 

@@ -1,7 +1,12 @@
-"""The billing engine: turns a location's memberships into invoices for one billing period.
+"""The billing engine: turns a location's memberships, fees and bookings into invoices for one
+billing period.
 
-Recurring fees are billed in advance, one-off fees in arrears (a fee dated before the period
-opens is billed by its run): a run for the period opening on billing date B bills every
+Recurring fees (and a plan's deposit, with the first one) are billed in advance; one-off fees and
+bookings in arrears (anything dated before the period opens is billed by its run). A booking is
+priced in the order discount, then included credits, then fee: the credit of the company's plans
+at that location for the period of the meeting pays what it can, in the order the meetings took
+place, and only the rest is invoiced as a booking fee. A run for the period opening on billing
+date B bills every
 membership cycle that starts before the next billing date and has not been billed yet (so a
 membership added late, or backdated, is caught up by the next run). Partial cycles are prorated by
 actual days. Each billed cycle is claimed in ``billing_items`` (unique per membership and cycle
@@ -17,17 +22,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.billing.models import BillingItem, BillingRun
-from app.billing.periods import Cycle, add_months, describe, membership_cycles
+from app.billing.periods import Cycle, add_months, describe, membership_cycles, period_starting_on_or_before
+from app.booking.models import Booking, Resource
+from app.booking.repository import BookingRepository
 from app.catalog.models import Discount, Plan
+from app.catalog.repository import RevenueAccountRepository
 from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
+from app.db.base import TenantOwned
 from app.fee.models import Fee
 from app.fee.repository import FeeRepository
 from app.invoice.models import Invoice, InvoiceLine
@@ -37,9 +47,11 @@ from app.kit.clock import Clock
 from app.kit.ids import new_id
 from app.kit.money import format_amount, line_amount, line_tax, percent_of, plain_decimal, prorate
 from app.location.models import Location
+from app.location.repository import LocationRepository
 from app.membership.models import Membership
 
 CLAIM_BATCH = 1000
+Owned = TypeVar("Owned", bound=TenantOwned)
 
 
 @dataclass(slots=True)
@@ -57,7 +69,14 @@ class Charge:
     revenue_account_id: uuid.UUID
     explanation: dict[str, Any]
     source_type: str = "membership"
+    location_id: uuid.UUID | None = None  # where it was supplied, when not the run's location
+    writes_line: bool = True  # a booking paid in full by included credit is claimed, not invoiced
     line_id: uuid.UUID = field(default_factory=new_id)
+
+    @property
+    def group(self) -> str:
+        """Which invoice it goes on when a tenant splits memberships from everything else."""
+        return "recurring" if self.source_type in {"membership", "deposit"} else "usage"
 
     @property
     def key(self) -> tuple[str, uuid.UUID, date]:
@@ -84,6 +103,24 @@ def _membership_charges(
 ) -> list[Charge]:
     """The plan's line for one cycle, and its discount line if it has one."""
     list_price = membership.price_override if membership.price_override is not None else plan.price
+    if cycle.partial and not plan.prorate and cycle.start > cycle.full_start and cycle.start != membership.start_date:
+        # The rest of a cycle that was charged in full (the end date moved on): nothing more is
+        # owed, but the days are claimed so billing carries on from the cycle's end.
+        return [
+            Charge(
+                company,
+                membership.id,
+                cycle,
+                f"{plan.name}, {describe(cycle)} (already charged in full)",
+                Decimal(1),
+                0,
+                0,
+                tax,
+                plan.revenue_account_id,
+                {"kind": "membership", "plan_id": str(plan.id), "already_charged": True},
+                writes_line=False,
+            )
+        ]
     prorated = cycle.partial and plan.prorate
     unit = prorate(list_price, cycle.days, cycle.full_days) if prorated else list_price
     quantity = Decimal(membership.quantity)
@@ -186,20 +223,157 @@ def _fee_charge(fee: Fee, company: Company, tax: AppliedTax, inclusive: bool) ->
     )
 
 
-async def _companies(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.UUID, Company]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Company).where(Company.tenant_id == tenant_id, Company.id.in_(ids)))
-    return {company.id: company for company in rows.scalars()}
+def _deposit_charge(
+    membership: Membership, plan: Plan, company: Company, account_id: uuid.UUID, tax: AppliedTax, inclusive: bool
+) -> Charge:
+    """A plan's deposit, billed once with the membership's first cycle and booked as a liability."""
+    day = Cycle(
+        membership.start_date,
+        membership.start_date + timedelta(days=1),
+        membership.start_date,
+        membership.start_date + timedelta(days=1),
+    )
+    quantity = Decimal(membership.quantity)
+    return Charge(
+        company,
+        membership.id,
+        day,
+        f"Deposit, {plan.name} (refundable)",
+        quantity,
+        plan.deposit,
+        line_amount(quantity, plan.deposit),
+        tax,
+        account_id,
+        {
+            "kind": "deposit",
+            "plan_id": str(plan.id),
+            "plan": plan.name,
+            "membership_start": membership.start_date.isoformat(),
+            "tax_rate": tax.name,
+            "tax_percent": plain_decimal(tax.rate * 100),
+            "tax_inclusive": inclusive,
+        },
+        source_type="deposit",
+        location_id=membership.location_id,
+    )
+
+
+def _booking_description(booking: Booking, resource: Resource, zone: ZoneInfo) -> str:
+    starts, ends = booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone)
+    until = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends.day} {ends:%b %Y %H:%M}"
+    hours = plain_decimal(Decimal(booking.minutes) / 60)
+    return f"{resource.name}, {starts.day} {starts:%b %Y %H:%M}-{until} ({hours} h)"
+
+
+@dataclass(slots=True)
+class BookingBill:
+    """A booking's part of the run: its charge, and the included credit it used."""
+
+    booking: Booking
+    charge: Charge
+    credit: int
+
+
+def _booking_bill(
+    booking: Booking,
+    resource: Resource,
+    company: Company,
+    discount: Discount | None,
+    credit_left: int,
+    credit_period: date,
+    zone: ZoneInfo,
+    tax: AppliedTax,
+    inclusive: bool,
+) -> BookingBill:
+    """Discount first, then included credit, and what remains is the booking fee."""
+    currency = booking.pricing["currency"]
+    off = 0
+    if discount is not None and booking.price > 0:
+        if discount.kind == "percent":
+            assert discount.percent is not None
+            off = percent_of(booking.price, discount.percent)
+        else:
+            assert discount.amount is not None
+            off = min(discount.amount, booking.price)
+    after_discount = booking.price - off
+    credit = min(credit_left, after_discount)
+    fee = after_discount - credit
+    description = _booking_description(booking, resource, zone)
+    notes = []
+    if off:
+        notes.append(f"{discount.name if discount else ''} -{format_amount(off, currency)}")
+    if credit:
+        notes.append(f"{format_amount(credit, currency)} paid by included credit")
+    if notes:
+        description += ": " + "; ".join(notes)
+    explanation: dict[str, Any] = {
+        "kind": "booking",
+        "booking_id": str(booking.id),
+        "resource": resource.name,
+        "starts_at": booking.starts_at.astimezone(zone).isoformat(timespec="minutes"),
+        "ends_at": booking.ends_at.astimezone(zone).isoformat(timespec="minutes"),
+        "minutes": booking.minutes,
+        "pricing": booking.pricing,
+        "price": booking.price,
+        "discount": None
+        if discount is None
+        else {
+            "discount_id": str(discount.id),
+            "name": discount.name,
+            "kind": discount.kind,
+            "percent": str(discount.percent) if discount.percent is not None else None,
+            "amount": discount.amount,
+        },
+        "discount_amount": off,
+        "credit_period_start": credit_period.isoformat(),
+        "credit_available": credit_left,
+        "credit_used": credit,
+        "fee": fee,
+        "tax_rate": tax.name,
+        "tax_percent": plain_decimal(tax.rate * 100),
+        "tax_inclusive": inclusive,
+    }
+    day = Cycle(
+        booking.meeting_date,
+        booking.meeting_date + timedelta(days=1),
+        booking.meeting_date,
+        booking.meeting_date + timedelta(days=1),
+    )
+    charge = Charge(
+        company,
+        booking.id,
+        day,
+        description,
+        Decimal(1),
+        fee,
+        fee,
+        tax,
+        resource.revenue_account_id,
+        explanation,
+        source_type="booking",
+        location_id=booking.location_id,
+        writes_line=fee > 0,
+    )
+    return BookingBill(booking, charge, credit)
+
+
+def _in_scope(location_id: uuid.UUID, home: bool, location_column: Any, company_column: Any) -> Any:
+    """Which items a location's run bills: those supplied there, or (home-location invoicing)
+    those of the companies whose home it is, wherever they were supplied."""
+    if not home:
+        return location_column == location_id
+    homed = select(Company.id).where(Company.home_location_id == location_id)
+    return company_column.in_(homed)
 
 
 async def _billable(
-    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, before: date
+    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, before: date, home: bool
 ) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
-    """Memberships at the location that may owe something before ``before``, each with the end of
+    """Memberships the run covers that may owe something before ``before``, each with the end of
     its last billed cycle (None when nothing is billed yet)."""
-    # Only this location's memberships: the run's cost follows the location, not the tenant's history.
-    here = select(Membership.id).where(Membership.tenant_id == tenant_id, Membership.location_id == location_id)
+    # Only the run's memberships: its cost follows the location, not the tenant's history.
+    scope = _in_scope(location_id, home, Membership.location_id, Membership.company_id)
+    here = select(Membership.id).where(Membership.tenant_id == tenant_id, scope)
     billed = (
         select(BillingItem.source_id, func.max(BillingItem.period_end).label("through"))
         .where(
@@ -218,7 +392,7 @@ async def _billable(
         .outerjoin(billed, billed.c.source_id == Membership.id)
         .where(
             Membership.tenant_id == tenant_id,
-            Membership.location_id == location_id,
+            scope,
             Membership.start_date < before,
             (Membership.end_date.is_(None)) | (billed.c.through.is_(None)) | (Membership.end_date >= billed.c.through),
         )
@@ -232,7 +406,7 @@ async def _billable(
 async def _claim(
     session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, charges: list[Charge]
 ) -> set[tuple[str, uuid.UUID, date]]:
-    """Claim each item (membership cycle, fee) once; returns the keys this run won."""
+    """Claim each item (membership cycle, deposit, fee, booking) once; returns the keys this run won."""
     firsts = {c.key: c for c in reversed(charges)}  # the first line of an item names it
     rows = [
         {
@@ -242,7 +416,7 @@ async def _claim(
             "period_start": start,
             "period_end": charge.cycle.end,
             "billing_run_id": run_id,
-            "invoice_line_id": charge.line_id,
+            "invoice_line_id": charge.line_id if charge.writes_line else None,
         }
         for (source_type, source_id, start), charge in firsts.items()
     ]
@@ -258,16 +432,151 @@ async def _claim(
     return won
 
 
-async def _plan(
-    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, period_end: date
-) -> tuple[list[Charge], list[str], Sequence[Fee]]:
-    """Every charge the period owes: memberships in advance, fees in arrears; and what cannot be
-    billed yet (a missing tax rate), in words."""
-    book = await TaxBook.load(session, tenant_id)
-    inclusive = location.tax_mode == "inclusive"
-    charges: list[Charge] = []
-    problems: list[str] = []
-    for membership, plan, company, discount, through in await _billable(session, tenant_id, location.id, period_end):
+@dataclass(slots=True)
+class Worklist:
+    """What a run found to bill, before claiming it, and what it could not bill, in words."""
+
+    location: Location  # the run's
+    places: dict[uuid.UUID, Location]  # where its items may have been supplied
+    book: TaxBook
+    charges: list[Charge] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    fees: Sequence[Fee] = ()
+    bookings: list[BookingBill] = field(default_factory=list)
+
+    @property
+    def inclusive(self) -> bool:
+        return self.location.tax_mode == "inclusive"
+
+    def supplied_at(self, location_id: uuid.UUID, what: str) -> Location | None:
+        """The place an item was supplied, if its lines can go on the run's invoices."""
+        place, run = self.places[location_id], self.location
+        if place.currency != run.currency or place.tax_mode != run.tax_mode:
+            self.problems.append(
+                f"{what}: supplied at {place.name} ({place.currency}, prices {place.tax_mode} of tax), which "
+                f"cannot go on an invoice of {run.name} ({run.currency}, {run.tax_mode}). "
+                "It is not billed until the company's home location matches."
+            )
+            return None
+        return place
+
+    def tax(self, what: str, account_id: uuid.UUID, location_id: uuid.UUID, company: Company) -> AppliedTax | None:
+        try:
+            return self.book.for_line(account_id, location_id, company.tax_rate_id)
+        except MissingTaxRate as exc:
+            self.problems.append(f"{what}: {exc.detail} It is not billed until that is fixed.")
+            return None
+
+
+def _period_of(day: date, billing_day: int) -> date:
+    """The opening date of the monthly billing period ``day`` falls in."""
+    return period_starting_on_or_before(day, billing_day)
+
+
+async def _credit_left(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    needed: set[tuple[uuid.UUID, uuid.UUID, date]],
+    billing_days: dict[uuid.UUID, int],
+) -> dict[tuple[uuid.UUID, uuid.UUID, date], int]:
+    """For each (company, location, period opening date): the included credit of the company's
+    plans at that location over that period (prorated by the days each membership was active),
+    less what bookings already billed used of it."""
+    if not needed:
+        return {}
+    companies = {company for company, _, _ in needed}
+    locations = {location for _, location, _ in needed}
+    earliest = min(start for _, _, start in needed)
+    latest = add_months(max(start for _, _, start in needed), 1)
+    left = dict.fromkeys(needed, 0)
+    granting = await session.execute(
+        select(Membership, Plan.included_credit)
+        .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
+        .where(
+            Membership.tenant_id == tenant_id,
+            Membership.company_id.in_(companies),
+            Membership.location_id.in_(locations),
+            Plan.included_credit > 0,
+            Membership.start_date < latest,
+            Membership.end_date.is_(None) | (Membership.end_date >= earliest),
+        )
+    )
+    for membership, included in granting.all():
+        for company, location, start in needed:
+            if company != membership.company_id or location != membership.location_id:
+                continue
+            end = add_months(start, 1)
+            first = max(start, membership.start_date)
+            last = end if membership.end_date is None else min(end, membership.end_date + timedelta(days=1))
+            if first < last:
+                full = included * membership.quantity
+                left[company, location, start] += prorate(full, (last - first).days, (end - start).days)
+    used = await session.execute(
+        select(Booking.company_id, Booking.location_id, Booking.meeting_date, func.sum(Booking.credit_used))
+        .where(
+            Booking.tenant_id == tenant_id,
+            Booking.company_id.in_(companies),
+            Booking.location_id.in_(locations),
+            Booking.status == "billed",
+            Booking.credit_used > 0,
+            Booking.meeting_date >= earliest,
+            Booking.meeting_date < latest,
+        )
+        .group_by(Booking.company_id, Booking.location_id, Booking.meeting_date)
+    )
+    for company, location, day, amount in used.all():
+        key = (company, location, _period_of(day, billing_days[location]))
+        if key in left:
+            left[key] -= int(amount)
+    return {key: max(value, 0) for key, value in left.items()}
+
+
+async def _gather(
+    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, home: bool
+) -> Worklist:
+    """Every charge the period owes: memberships (and deposits) in advance, fees and bookings in
+    arrears."""
+    places = {location.id: location}
+    if home:
+        rows = await session.execute(LocationRepository(session, tenant_id).select())
+        places = {place.id: place for place in rows.scalars()}
+    work = Worklist(location, places, await TaxBook.load(session, tenant_id))
+    await _add_memberships(session, tenant_id, work, add_months(period_start, 1), home)
+    work.fees = await FeeRepository(session, tenant_id).due(
+        _in_scope(location.id, home, Fee.location_id, Fee.company_id), period_start
+    )
+    bookings = await BookingRepository(session, tenant_id).unbilled(
+        _in_scope(location.id, home, Booking.location_id, Booking.company_id), period_start
+    )
+    companies = await _by_id(
+        session, Company, tenant_id, {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
+    )
+    for fee in work.fees:
+        company = companies[fee.company_id]
+        what = f"{company.legal_name}, {fee.description}"
+        if work.supplied_at(fee.location_id, what) is None:
+            continue
+        tax = work.tax(what, fee.revenue_account_id, fee.location_id, company)
+        if tax is not None:
+            charge = _fee_charge(fee, company, tax, work.inclusive)
+            charge.location_id = fee.location_id
+            work.charges.append(charge)
+    if bookings:
+        await _add_bookings(session, tenant_id, work, bookings, companies)
+    return work
+
+
+async def _add_memberships(
+    session: AsyncSession, tenant_id: uuid.UUID, work: Worklist, period_end: date, home: bool
+) -> None:
+    location = work.location
+    deposits_account: uuid.UUID | None = None
+    for membership, plan, company, discount, through in await _billable(
+        session, tenant_id, location.id, period_end, home
+    ):
+        what = f"{company.legal_name}, {plan.name}"
+        if work.supplied_at(membership.location_id, what) is None:
+            continue
         cycles = membership_cycles(
             membership.start_date,
             membership.end_date,
@@ -278,27 +587,70 @@ async def _plan(
         )
         if not cycles:
             continue
-        try:
-            tax = book.for_line(plan.revenue_account_id, location.id, company.tax_rate_id)
-        except MissingTaxRate as exc:
-            problems.append(
-                f"{company.legal_name}, {plan.name}: {exc.detail} This membership is not billed until that is fixed."
-            )
+        tax = work.tax(what, plan.revenue_account_id, membership.location_id, company)
+        deposit_tax = None
+        if plan.deposit > 0 and cycles[0].start == membership.start_date:
+            if deposits_account is None:
+                deposits_account = (await RevenueAccountRepository(session, tenant_id).builtin("deposits")).id
+            deposit_tax = work.tax(f"{what} deposit", deposits_account, membership.location_id, company)
+            if deposit_tax is None:
+                continue  # the deposit goes with the first cycle, or neither is billed
+        if tax is None:
             continue
         for cycle in cycles:
-            charges.extend(_membership_charges(membership, plan, discount, company, cycle, tax, inclusive))
-    fees = await FeeRepository(session, tenant_id).due_at(location.id, period_start)
-    companies = await _companies(session, tenant_id, {fee.company_id for fee in fees})
-    for fee in fees:
-        company = companies[fee.company_id]
-        try:
-            tax = book.for_line(fee.revenue_account_id, location.id, company.tax_rate_id)
-        except MissingTaxRate as exc:
-            problems.append(f"{company.legal_name}, {fee.description}: {exc.detail} This fee is not billed until then.")
-            continue
-        charges.append(_fee_charge(fee, company, tax, inclusive))
+            for charge in _membership_charges(membership, plan, discount, company, cycle, tax, work.inclusive):
+                charge.location_id = membership.location_id
+                work.charges.append(charge)
+        if deposit_tax is not None and deposits_account is not None:
+            work.charges.append(
+                _deposit_charge(membership, plan, company, deposits_account, deposit_tax, work.inclusive)
+            )
 
-    return charges, problems, fees
+
+async def _add_bookings(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    work: Worklist,
+    bookings: Sequence[Booking],
+    companies: dict[uuid.UUID, Company],
+) -> None:
+    """Price the bookings in the order they took place, each using what is left of its credit."""
+    resources = await _by_id(session, Resource, tenant_id, {b.resource_id for b in bookings})
+    discounts = await _by_id(session, Discount, tenant_id, {b.discount_id for b in bookings if b.discount_id})
+    billing_days = {place.id: place.billing_day for place in work.places.values()}
+
+    def pool(booking: Booking) -> tuple[uuid.UUID, uuid.UUID, date]:
+        return (
+            booking.company_id,
+            booking.location_id,
+            _period_of(booking.meeting_date, billing_days[booking.location_id]),
+        )
+
+    credit = await _credit_left(session, tenant_id, {pool(b) for b in bookings}, billing_days)
+    for booking in bookings:
+        company, resource = companies[booking.company_id], resources[booking.resource_id]
+        what = f"{company.legal_name}, {resource.name} on {booking.meeting_date.isoformat()}"
+        place = work.supplied_at(booking.location_id, what)
+        tax = None if place is None else work.tax(what, resource.revenue_account_id, booking.location_id, company)
+        if place is None or tax is None:
+            continue
+        key = pool(booking)
+        discount = discounts.get(booking.discount_id) if booking.discount_id else None
+        bill = _booking_bill(
+            booking, resource, company, discount, credit[key], key[2], ZoneInfo(place.time_zone), tax, work.inclusive
+        )
+        credit[key] -= bill.credit
+        work.bookings.append(bill)
+        work.charges.append(bill.charge)
+
+
+async def _by_id(
+    session: AsyncSession, model: type[Owned], tenant_id: uuid.UUID, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Owned]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(model).where(model.tenant_id == tenant_id, model.id.in_(ids)))
+    return {row.id: row for row in rows.scalars()}
 
 
 async def bill_location(
@@ -310,8 +662,12 @@ async def bill_location(
     started_by: str,
     issue_invoices: bool,
     clock: Clock,
+    grouping: str = "company",
+    invoice_location: str = "location",
 ) -> RunOutcome:
-    """Bill one location for the period opening on ``period_start`` (a billing date)."""
+    """Bill one location for the period opening on ``period_start`` (a billing date).
+
+    ``grouping`` and ``invoice_location`` are the tenant's choices (see ``Tenant``)."""
     # One run per location at a time; the claims would keep a second one honest anyway, but it
     # would only wait on the first one's locks to find everything taken.
     await session.execute(
@@ -331,19 +687,17 @@ async def bill_location(
     await session.flush()
 
     inclusive = location.tax_mode == "inclusive"
-    charges, problems, fees = await _plan(session, tenant_id, location, period_start, period_end)
-    won = await _claim(session, tenant_id, run.id, charges)
-    by_company: dict[uuid.UUID, list[Charge]] = defaultdict(list)
-    billed_fees: dict[uuid.UUID, uuid.UUID] = {}
-    for charge in charges:
-        if charge.key in won:
-            by_company[charge.company.id].append(charge)
-            if charge.source_type == "fee":
-                billed_fees[charge.source_id] = charge.line_id
+    work = await _gather(session, tenant_id, location, period_start, invoice_location == "home")
+    won = await _claim(session, tenant_id, run.id, work.charges)
+    # One invoice per company, or (split) one for its memberships and one for everything else.
+    grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)
+    for charge in work.charges:
+        if charge.key in won and charge.writes_line:
+            grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
     invoices: list[Invoice] = []
     lines: dict[uuid.UUID, list[InvoiceLine]] = {}
-    for company_charges in by_company.values():
+    for company_charges in grouped.values():
         company = company_charges[0].company
         invoice = Invoice(
             tenant_id=tenant_id,
@@ -369,7 +723,7 @@ async def bill_location(
                 tax_rate_id=charge.tax.tax_rate_id,
                 tax_amount=line_tax(charge.amount, charge.tax.rate, inclusive=inclusive),
                 revenue_account_id=charge.revenue_account_id,
-                membership_id=charge.source_id if charge.source_type == "membership" else None,
+                membership_id=charge.source_id if charge.group == "recurring" else None,
                 period_start=charge.cycle.start,
                 period_end=charge.cycle.end - timedelta(days=1),
                 explanation=charge.explanation,
@@ -385,10 +739,14 @@ async def bill_location(
     session.add_all(line for invoice_lines in lines.values() for line in invoice_lines)
     await session.flush()
 
-    for fee in fees:
-        line_id = billed_fees.get(fee.id)
-        if line_id is not None:
-            fee.status, fee.invoice_line_id = "billed", line_id
+    line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
+    for fee in work.fees:
+        if fee.id in line_of:
+            fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
+    for bill in work.bookings:
+        if bill.charge.key in won:
+            bill.booking.status, bill.booking.credit_used = "billed", bill.credit
+            bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
 
     if issue_invoices:
@@ -399,6 +757,6 @@ async def bill_location(
     run.invoices_created = len(invoices)
     run.lines_created = sum(len(invoice_lines) for invoice_lines in lines.values())
     run.finished_at = clock.now()
-    run.error = "\n".join(problems) or None
+    run.error = "\n".join(work.problems) or None
     await session.flush()
-    return RunOutcome(run, invoices, lines, problems)
+    return RunOutcome(run, invoices, lines, work.problems)

@@ -41,7 +41,7 @@ class BillingItem(Base):
 
     __tablename__ = "billing_items"
     __table_args__ = (
-        CheckConstraint("source_type IN ('membership', 'fee')", name="source_type"),
+        CheckConstraint("source_type IN ('membership', 'fee', 'booking', 'deposit')", name="source_type"),
         # Deferred: a run claims its periods (naming the lines it will write) before writing them.
         ForeignKeyConstraint(
             ["tenant_id", "invoice_line_id"],

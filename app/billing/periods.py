@@ -69,8 +69,12 @@ def membership_cycles(
 
     anchor = billing_date_on_or_after(start, billing_day)
     cycles = []
-    if anchor > start and start < limit and (after is None or start >= after):
-        cycles.append(Cycle(start, cut(anchor), add_months(anchor, -interval_months), anchor))
+    if anchor > start and (after is None or after < anchor):
+        # The part cycle up to the first billing day, or what is left of it when billing stopped
+        # inside it (an end date that was later moved or removed).
+        first = start if after is None else max(start, after)
+        if first < limit:
+            cycles.append(Cycle(first, cut(anchor), add_months(anchor, -interval_months), anchor))
     begin = anchor
     if after is not None and after > anchor:
         # Jump to the first aligned cycle on or after ``after`` instead of walking from the start.

@@ -51,6 +51,8 @@ async def _bill(
         started_by=actor_label(operator),
         issue_invoices=tenant.issue_on_run,
         clock=clock,
+        grouping=tenant.invoice_grouping,
+        invoice_location=tenant.invoice_location,
     )
 
 
@@ -113,5 +115,13 @@ async def run_scheduled(
     if location is None or tenant is None or not location.active or tenant.status != "active":
         return None
     return await bill_location(
-        session, tenant_id, location, period, started_by=SCHEDULER, issue_invoices=tenant.issue_on_run, clock=clock
+        session,
+        tenant_id,
+        location,
+        period,
+        started_by=SCHEDULER,
+        issue_invoices=tenant.issue_on_run,
+        clock=clock,
+        grouping=tenant.invoice_grouping,
+        invoice_location=tenant.invoice_location,
     )

@@ -3,6 +3,7 @@
 from app.api_key.models import ApiKey
 from app.audit.models import AuditEvent
 from app.billing.models import BillingItem, BillingRun
+from app.booking.models import Booking, Resource
 from app.catalog.models import Discount, LocationTaxPolicy, Plan, RevenueAccount, TaxRate, TaxRateComponent
 from app.company.models import Company
 from app.db.base import Base
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "BillingItem",
     "BillingRun",
+    "Booking",
     "Company",
     "CreditNote",
     "CreditNoteLine",
@@ -42,6 +44,7 @@ __all__ = [
     "Payment",
     "Plan",
     "Refund",
+    "Resource",
     "RevenueAccount",
     "TaxRate",
     "TaxRateComponent",

@@ -163,6 +163,8 @@ def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 # Raised by the lock-date trigger (see the audit-and-lock-date migration).
 PERIOD_LOCKED = "FLLCK"
+# Raised by the bookings trigger when a resource is already taken (see the bookings migration).
+DOUBLE_BOOKED = "FLOVL"
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
@@ -171,6 +173,9 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
     if sqlstate == PERIOD_LOCKED:
         message = getattr(cause, "message", None) or "The books are locked for that date."
         return problem(409, "period_locked", "Period locked", message, request)
+    if sqlstate == DOUBLE_BOOKED:
+        message = getattr(cause, "message", None) or "The resource is already booked then."
+        return problem(409, "double_booked", "Already booked", message, request)
     if sqlstate in _UNSTORABLE_TEXT:
         return problem(
             400, "invalid_text", "Invalid text", "The request contains characters that cannot be stored.", request

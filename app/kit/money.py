@@ -63,6 +63,11 @@ def prorate(amount: int, days: int, period_days: int) -> int:
     return round_minor(Decimal(amount) * days / period_days)
 
 
+def per_hour(rate: int, minutes: int) -> int:
+    """What ``minutes`` cost at ``rate`` per hour."""
+    return round_minor(Decimal(rate) * minutes / 60)
+
+
 def percent_of(amount: int, percent: Decimal) -> int:
     """``percent`` % of ``amount`` (fractional percentages allowed, e.g. 12.5)."""
     return round_minor(Decimal(amount) * percent / 100)

@@ -19,6 +19,8 @@ class Tenant(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("slug ~ '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$'", name="slug_format"),
         CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        CheckConstraint("invoice_grouping IN ('company', 'split')", name="invoice_grouping"),
+        CheckConstraint("invoice_location IN ('location', 'home')", name="invoice_location"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -31,5 +33,9 @@ class Tenant(Timestamps, Base):
     default_time_zone: Mapped[str] = mapped_column(String(64))
     # Billing runs leave drafts for review, or issue the invoices straight away.
     issue_on_run: Mapped[bool] = mapped_column(default=False)
+    # One invoice per company and run, or one for memberships (and deposits) and one for the rest.
+    invoice_grouping: Mapped[str] = mapped_column(String(10), default="company")
+    # Each location invoices what was used there, or a company's home location invoices all of it.
+    invoice_location: Mapped[str] = mapped_column(String(10), default="location")
     # Nothing dated on or before this day can be created or changed (enforced in the database).
     lock_date: Mapped[date | None]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
 from app.api_key.schemas import ApiKeyCreated
 from app.kit.schema import (
@@ -31,6 +32,8 @@ class TenantUpdate(Input):
     default_time_zone: TimeZone | UnsetType = UNSET
     lock_date: date | UnsetType | None = UNSET
     issue_on_run: bool | UnsetType = UNSET
+    invoice_grouping: Annotated[str, Meta(pattern="^(company|split)$")] | UnsetType = UNSET
+    invoice_location: Annotated[str, Meta(pattern="^(location|home)$")] | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         check_currency(self.default_currency, "default_currency")
@@ -50,6 +53,8 @@ class TenantOut(msgspec.Struct):
     default_time_zone: str
     lock_date: date | None
     issue_on_run: bool
+    invoice_grouping: str
+    invoice_location: str
     created_at: datetime
     updated_at: datetime
 

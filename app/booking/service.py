@@ -1,0 +1,248 @@
+"""Resources and bookings: times are taken in the location's time zone, a resource is never
+booked twice at once, and the price is fixed when the booking is made."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from msgspec import UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Operator
+from app.booking.models import Booking, Resource
+from app.booking.pricing import price_booking, pricing_record
+from app.booking.repository import BookingRepository, ResourceRepository
+from app.booking.schemas import BookingCreate, ResourceCreate, ResourceUpdate
+from app.catalog.models import Discount
+from app.catalog.repository import DiscountRepository, RevenueAccountRepository
+from app.company.repository import CompanyRepository
+from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.ids import new_id
+from app.kit.pagination import PageRequest
+from app.location.models import Location
+from app.location.repository import LocationRepository
+from app.member.repository import MemberRepository
+
+LONGEST_BOOKING = timedelta(days=31)
+
+
+async def create_resource(session: AsyncSession, operator: Operator, data: ResourceCreate) -> Resource:
+    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
+    if location is None or not operator.sees_location(data.location_id) or not location.active:
+        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
+    accounts = RevenueAccountRepository(session, operator.tenant_id)
+    account_id = data.revenue_account_id or (await accounts.builtin("booking_fees")).id
+    account = await accounts.get(account_id)
+    if account is None or not account.active:
+        raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
+    repo = ResourceRepository(session, operator.tenant_id)
+    taken = await session.execute(repo.select().where(Resource.location_id == location.id, Resource.name == data.name))
+    if taken.first() is not None:
+        raise Conflict(f"{location.name} already has a resource named '{data.name}'.")
+    resource = repo.add(
+        Resource(
+            location_id=location.id,
+            name=data.name,
+            kind=data.kind,
+            hourly_rate=data.hourly_rate,
+            daily_rate=data.daily_rate,
+            revenue_account_id=account_id,
+            capacity=data.capacity,
+            active=True,
+        )
+    )
+    await session.flush()
+    return resource
+
+
+async def get_resource(
+    session: AsyncSession, operator: Operator, resource_id: uuid.UUID, *, for_update: bool = False
+) -> Resource:
+    resource = await ResourceRepository(session, operator.tenant_id).get(resource_id, for_update=for_update)
+    if resource is None or not operator.sees_location(resource.location_id):
+        raise NotFound("No such resource.")
+    return resource
+
+
+async def list_resources(
+    session: AsyncSession, operator: Operator, page: PageRequest, location_id: uuid.UUID | None
+) -> Sequence[Resource]:
+    repo = ResourceRepository(session, operator.tenant_id)
+    statement = repo.select()
+    if operator.location_ids is not None:
+        statement = statement.where(Resource.location_id.in_(operator.location_ids))
+    if location_id is not None:
+        statement = statement.where(Resource.location_id == location_id)
+    return await repo.page(page, statement)
+
+
+async def update_resource(
+    session: AsyncSession, operator: Operator, resource_id: uuid.UUID, data: ResourceUpdate
+) -> Resource:
+    resource = await get_resource(session, operator, resource_id, for_update=True)
+    for field in ("name", "hourly_rate", "daily_rate", "capacity", "active"):
+        value = getattr(data, field)
+        if not isinstance(value, UnsetType):
+            setattr(resource, field, value)
+    if resource.hourly_rate is None and resource.daily_rate is None:
+        raise InvalidInput("A resource needs an hourly_rate, a daily_rate or both.")
+    await session.flush()
+    return resource
+
+
+def to_instant(moment: datetime, zone: ZoneInfo, field: str) -> datetime:
+    """An aware instant from what the client sent: an offset is kept, a bare local time is read in
+    the location's time zone, and one that the clock skips or repeats there is refused."""
+    if moment.second or moment.microsecond:
+        raise InvalidInput(f"{field} must be a whole minute.")
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        raise InvalidInput(f"{field} {moment:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks go forward).")
+    if first.utcoffset() != second.utcoffset():
+        raise InvalidInput(
+            f"{field} {moment:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back); give it with an offset."
+        )
+    return first.astimezone(UTC)
+
+
+def local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="minutes")
+
+
+async def _discount(
+    session: AsyncSession, operator: Operator, discount_id: uuid.UUID | None, currency: str
+) -> Discount | None:
+    if discount_id is None:
+        return None
+    discount = await DiscountRepository(session, operator.tenant_id).get(discount_id)
+    if discount is None or not discount.active:
+        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
+    if discount.kind == "fixed" and discount.currency != currency:
+        raise InvalidInput(f"The discount is in {discount.currency} but the location bills in {currency}.")
+    return discount
+
+
+async def _clash(session: AsyncSession, operator: Operator, booking: Booking, zone: ZoneInfo) -> None:
+    """Refuse a booking that overlaps another one of the resource (the resource row is locked)."""
+    statement = (
+        BookingRepository(session, operator.tenant_id)
+        .select()
+        .where(
+            Booking.resource_id == booking.resource_id,
+            Booking.id != booking.id,
+            Booking.status != "cancelled",
+            Booking.starts_at < booking.ends_at,
+            Booking.ends_at > booking.starts_at,
+        )
+        .limit(1)
+    )
+    other = (await session.execute(statement)).scalar_one_or_none()
+    if other is not None:
+        raise Conflict(
+            f"The resource is already booked from {local(other.starts_at, zone)} to {local(other.ends_at, zone)}."
+        )
+
+
+async def create_booking(session: AsyncSession, operator: Operator, data: BookingCreate) -> Booking:
+    # Locked: bookings of one resource are made one at a time, so the overlap check holds.
+    resource = await ResourceRepository(session, operator.tenant_id).get(data.resource_id, for_update=True)
+    if resource is None or not operator.sees_location(resource.location_id):
+        raise InvalidInput(f"Resource {data.resource_id} does not exist.")
+    if not resource.active:
+        raise InvalidInput(f"{resource.name} is deactivated and cannot be booked.")
+    location: Location | None = await LocationRepository(session, operator.tenant_id).get(resource.location_id)
+    assert location is not None
+    if not location.active:
+        raise InvalidInput(f"{location.name} is deactivated.")
+    company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
+    if company is None or not company.active:
+        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
+    if company.currency != location.currency:
+        raise InvalidInput(
+            f"Mismatched currencies: {location.name} bills in {location.currency}, "
+            f"{company.legal_name} is billed in {company.currency}."
+        )
+    if data.member_id is not None:
+        member = await MemberRepository(session, operator.tenant_id).get(data.member_id)
+        if member is None:
+            raise InvalidInput(f"Member {data.member_id} does not exist.")
+        if member.company_id is not None and member.company_id != company.id:
+            raise InvalidInput(f"Member {data.member_id} belongs to another company.")
+    zone = ZoneInfo(location.time_zone)
+    starts_at = to_instant(data.starts_at, zone, "starts_at")
+    ends_at = to_instant(data.ends_at, zone, "ends_at")
+    if ends_at <= starts_at:
+        raise InvalidInput(f"ends_at {local(ends_at, zone)} is not after starts_at {local(starts_at, zone)}.")
+    if ends_at - starts_at > LONGEST_BOOKING:
+        raise InvalidInput("A booking can last at most 31 days; book longer stays as a membership.")
+    discount = await _discount(session, operator, data.discount_id, location.currency)
+    price, days = price_booking(starts_at, ends_at, zone, resource.hourly_rate, resource.daily_rate)
+    booking = BookingRepository(session, operator.tenant_id).add(
+        Booking(
+            id=new_id(),
+            location_id=location.id,
+            resource_id=resource.id,
+            company_id=company.id,
+            member_id=data.member_id,
+            title=data.title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            meeting_date=starts_at.astimezone(zone).date(),
+            minutes=int((ends_at - starts_at).total_seconds()) // 60,
+            price=price,
+            pricing=pricing_record(
+                days, resource.hourly_rate, resource.daily_rate, location.currency, location.time_zone
+            ),
+            discount_id=discount.id if discount is not None else None,
+            status="confirmed",
+            credit_used=0,
+        )
+    )
+    await _clash(session, operator, booking, zone)
+    await session.flush()
+    return booking
+
+
+async def get_booking(
+    session: AsyncSession, operator: Operator, booking_id: uuid.UUID, *, for_update: bool = False
+) -> Booking:
+    booking = await BookingRepository(session, operator.tenant_id).get(booking_id, for_update=for_update)
+    if booking is None or not operator.sees_location(booking.location_id):
+        raise NotFound("No such booking.")
+    return booking
+
+
+async def list_bookings(
+    session: AsyncSession,
+    operator: Operator,
+    page: PageRequest,
+    *,
+    company_id: uuid.UUID | None = None,
+    resource_id: uuid.UUID | None = None,
+) -> Sequence[Booking]:
+    repo = BookingRepository(session, operator.tenant_id)
+    statement = repo.select()
+    if operator.location_ids is not None:
+        statement = statement.where(Booking.location_id.in_(operator.location_ids))
+    if company_id is not None:
+        statement = statement.where(Booking.company_id == company_id)
+    if resource_id is not None:
+        statement = statement.where(Booking.resource_id == resource_id)
+    return await repo.page(page, statement)
+
+
+async def cancel_booking(
+    session: AsyncSession, operator: Operator, booking_id: uuid.UUID, reason: str | None
+) -> Booking:
+    booking = await get_booking(session, operator, booking_id, for_update=True)
+    if booking.status == "billed":
+        raise Conflict("This booking is already billed; credit its invoice line instead.")
+    if booking.status == "confirmed":
+        booking.status, booking.cancelled_reason = "cancelled", reason
+        await session.flush()
+    return booking

@@ -1,0 +1,246 @@
+"""Bookings, included credits and deposits on invoices, and the tenant's grouping options.
+
+The world's customer (Acme) already holds a hot desk from 15 Oct 2026, billed through November.
+Bookings are billed in arrears by the run of the period after the meeting; each is priced
+discount first, then included credit, and only the rest is a booking fee."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.booking.test_bookings import book, room
+from tests.conftest import World, ok
+
+
+async def _account(client: httpx.AsyncClient, world: World, kind: str) -> dict[str, Any]:
+    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
+    found: dict[str, Any] = next(account for account in accounts if account["kind"] == kind)
+    return found
+
+
+async def _tax(client: httpx.AsyncClient, world: World, kind: str, tax_rate_id: str) -> None:
+    account = await _account(client, world, kind)
+    body = {"tax_rate_id": tax_rate_id}
+    ok(await client.patch(f"/api/v1/revenue-accounts/{account['id']}", json=body, headers=world.headers()))
+
+
+async def _plan(client: httpx.AsyncClient, world: World, name: str, **fields: Any) -> dict[str, Any]:
+    body = {"name": name, "currency": "GBP", **fields}
+    plan: dict[str, Any] = ok(await client.post("/api/v1/plans", json=body, headers=world.headers()), 201)
+    return plan
+
+
+async def _hold(
+    client: httpx.AsyncClient, world: World, plan: dict[str, Any], start: str, **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "company_id": str(world.company.id),
+        "plan_id": plan["id"],
+        "location_id": str(world.location.id),
+        "start_date": start,
+        **extra,
+    }
+    made: dict[str, Any] = ok(await client.post("/api/v1/memberships", json=body, headers=world.headers()), 201)
+    return made
+
+
+async def _bill(
+    client: httpx.AsyncClient, world: World, period: str, *, preview: bool = False, location_id: str | None = None
+) -> dict[str, Any]:
+    where = location_id or str(world.location.id)
+    url = f"/api/v1/locations/{where}/billing/{'preview' if preview else 'run'}"
+    response = await client.post(url, json={"period_start": period}, headers=world.headers())
+    result: dict[str, Any] = ok(response, 200 if preview else 201)
+    return result
+
+
+def _lines(invoice: dict[str, Any], kind: str) -> list[tuple[str, int, int]]:
+    return [
+        (line["description"], line["line_amount"], line["tax_amount"])
+        for line in invoice["lines"]
+        if line["explanation"]["kind"] == kind
+    ]
+
+
+async def test_included_credit_pays_bookings_in_the_order_they_took_place(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
+    await _hold(client, world_a, resident, "2026-11-01")
+    boardroom = await room(client, world_a)
+    await book(client, world_a, boardroom, "2026-11-20T10:00:00", "2026-11-20T11:00:00")
+    first = await book(client, world_a, boardroom, "2026-11-10T10:00:00", "2026-11-10T12:00:00")
+    await book(client, world_a, boardroom, "2026-10-20T15:00:00", "2026-10-20T16:00:00")  # before the plan
+    december = await _bill(client, world_a, "2026-12-01")
+    [invoice] = december["invoices"]
+    assert _lines(invoice, "booking") == [
+        ("Boardroom, 20 Oct 2026 15:00-16:00 (1 h)", 3000, 600),
+        ("Boardroom, 10 Nov 2026 10:00-12:00 (2 h): 50.00 paid by included credit", 1000, 200),
+        ("Boardroom, 20 Nov 2026 10:00-11:00 (1 h)", 3000, 600),
+    ]
+    explained = next(line for line in invoice["lines"] if "included credit" in line["description"])["explanation"]
+    assert (explained["price"], explained["credit_available"], explained["credit_used"], explained["fee"]) == (
+        6000,
+        5000,
+        5000,
+        1000,
+    )
+    assert explained["credit_period_start"] == "2026-11-01"
+    billed = ok(await client.get(f"/api/v1/bookings/{first['id']}", headers=world_a.headers()))
+    assert (billed["status"], billed["credit_used"]) == ("billed", 5000)
+
+    # Billing the period again finds nothing; a booking recorded late for November is billed by
+    # the next run, and November's credit is used up.
+    assert (await _bill(client, world_a, "2026-12-01"))["invoices"] == []
+    await book(client, world_a, boardroom, "2026-11-25T09:00:00", "2026-11-25T10:00:00")
+    [january] = (await _bill(client, world_a, "2027-01-01", preview=True))["invoices"]
+    assert _lines(january, "booking") == [("Boardroom, 25 Nov 2026 09:00-10:00 (1 h)", 3000, 600)]
+
+
+async def test_discount_comes_before_credit_and_a_booking_paid_by_credit_has_no_line(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
+    await _hold(client, world_a, resident, "2026-11-01")
+    boardroom = await room(client, world_a, hourly_rate=4000)
+    half = ok(
+        await client.post(
+            "/api/v1/discounts", json={"name": "Half", "kind": "percent", "percent": "50"}, headers=world_a.headers()
+        ),
+        201,
+    )
+    covered = await book(
+        client, world_a, boardroom, "2026-11-03T10:00:00", "2026-11-03T12:00:00", discount_id=half["id"]
+    )
+    await book(client, world_a, boardroom, "2026-11-04T10:00:00", "2026-11-04T10:45:00")
+    [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    # 80.00 less half is 40.00, all paid by credit; 10.00 of credit is left for the 30.00 meeting.
+    assert _lines(invoice, "booking") == [
+        ("Boardroom, 4 Nov 2026 10:00-10:45 (0.75 h): 10.00 paid by included credit", 2000, 400)
+    ]
+    billed = ok(await client.get(f"/api/v1/bookings/{covered['id']}", headers=world_a.headers()))
+    assert (billed["status"], billed["credit_used"], billed["invoice_line_id"]) == ("billed", 4000, None)
+
+
+async def test_credit_is_prorated_for_a_membership_that_starts_mid_period(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    resident = await _plan(client, world_a, "Resident", price=40000, included_credit=6000)
+    await _hold(client, world_a, resident, "2026-11-16", quantity=2)
+    boardroom = await room(client, world_a)
+    await book(client, world_a, boardroom, "2026-11-20T09:00:00", "2026-11-20T17:00:00")
+    [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    # Two seats of 60.00 for 15 of 30 days: 60.00 of credit against 8 h at 30.00.
+    assert _lines(invoice, "booking") == [
+        ("Boardroom, 20 Nov 2026 09:00-17:00 (8 h): 60.00 paid by included credit", 18000, 3600)
+    ]
+
+
+async def test_a_deposit_is_billed_once_with_the_first_cycle(client: httpx.AsyncClient, world_a: World) -> None:
+    office = await _plan(client, world_a, "Private office", price=100000, deposit=50000)
+    await _hold(client, world_a, office, "2026-11-16")
+    preview = await _bill(client, world_a, "2026-12-01", preview=True)
+    assert any("Deposits" in problem and "Private office deposit" in problem for problem in preview["problems"])
+    assert not any("Private office" in line["description"] for line in preview["invoices"][0]["lines"])
+
+    exempt = ok(
+        await client.post(
+            "/api/v1/tax-rates",
+            json={"name": "No VAT", "components": [{"name": "None", "percent": "0"}]},
+            headers=world_a.headers(),
+        ),
+        201,
+    )
+    await _tax(client, world_a, "deposits", exempt["id"])
+    [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    assert _lines(invoice, "deposit") == [("Deposit, Private office (refundable)", 50000, 0)]
+    deposits = await _account(client, world_a, "deposits")
+    [line] = [line for line in invoice["lines"] if line["explanation"]["kind"] == "deposit"]
+    assert line["revenue_account_id"] == deposits["id"]
+    [january] = (await _bill(client, world_a, "2027-01-01", preview=True))["invoices"]
+    assert _lines(january, "deposit") == []
+
+
+async def test_split_grouping_puts_memberships_and_usage_on_separate_invoices(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    ok(await client.patch("/api/v1/tenant", json={"invoice_grouping": "split"}, headers=world_a.headers()))
+    boardroom = await room(client, world_a)
+    await book(client, world_a, boardroom, "2026-11-20T10:00:00", "2026-11-20T11:00:00")
+    invoices = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    kinds = sorted(sorted({line["explanation"]["kind"] for line in invoice["lines"]}) for invoice in invoices)
+    assert kinds == [["booking"], ["discount", "membership"]]
+    ok(await client.patch("/api/v1/tenant", json={"invoice_grouping": "sideways"}, headers=world_a.headers()), 400)
+
+
+async def test_home_location_invoicing_bills_a_company_at_its_home(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    annex = ok(
+        await client.post(
+            "/api/v1/locations",
+            json={
+                "name": "Annex",
+                "code": "ANX",
+                "time_zone": "Europe/London",
+                "country": "GB",
+                "currency": "GBP",
+                "tax_mode": "exclusive",
+            },
+            headers=headers,
+        ),
+        201,
+    )
+    body = {
+        "company_id": str(world_a.company.id),
+        "plan_id": str(world_a.plan.id),
+        "location_id": annex["id"],
+        "start_date": "2026-12-01",
+    }
+    ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    # Per location (the default), the annex bills its own membership.
+    annex_preview = await _bill(client, world_a, "2026-12-01", preview=True, location_id=annex["id"])
+    assert len(annex_preview["invoices"]) == 1
+
+    ok(await client.patch("/api/v1/tenant", json={"invoice_location": "home"}, headers=headers))
+    assert (await _bill(client, world_a, "2026-12-01", location_id=annex["id"]))["invoices"] == []
+    [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    assert invoice["location_id"] == str(world_a.location.id)
+    memberships = [line for line in invoice["lines"] if line["explanation"]["kind"] == "membership"]
+    assert len(memberships) == 2  # the hot desk at home and the one at the annex
+
+
+async def test_home_location_invoicing_will_not_mix_tax_modes(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    inclusive = ok(
+        await client.post(
+            "/api/v1/locations",
+            json={
+                "name": "Gross Street",
+                "code": "GRS",
+                "time_zone": "Europe/London",
+                "country": "GB",
+                "currency": "GBP",
+                "tax_mode": "inclusive",
+            },
+            headers=headers,
+        ),
+        201,
+    )
+    body = {
+        "company_id": str(world_a.company.id),
+        "plan_id": str(world_a.plan.id),
+        "location_id": inclusive["id"],
+        "start_date": "2026-12-01",
+    }
+    ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    ok(await client.patch("/api/v1/tenant", json={"invoice_location": "home"}, headers=headers))
+    result = await _bill(client, world_a, "2026-12-01")
+    assert any("supplied at Gross Street" in problem for problem in result["problems"])
+    [invoice] = result["invoices"]
+    assert len([line for line in invoice["lines"] if line["explanation"]["kind"] == "membership"]) == 1
