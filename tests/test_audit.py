@@ -136,3 +136,25 @@ async def test_only_an_owner_reopens_closed_books(client: httpx.AsyncClient, sta
         ok(await client.patch("/api/v1/tenant", json={"lock_date": None}, headers=world_a.headers()))["lock_date"]
         is None
     )
+
+
+async def test_a_billing_run_records_its_invoices_with_their_lines(client: httpx.AsyncClient, world_a: World) -> None:
+    """Invoices a run writes in bulk are audited like any other write, lines included."""
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    [invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)[
+        "invoices"
+    ]
+    [created] = await history(client, world_a, invoice["id"])
+    assert (created["action"], created["object_type"]) == ("create", "invoice")
+    assert created["actor"].startswith("api_key:")
+    changes = created["changes"]
+    assert (changes["total"], changes["status"], changes["billing_run_id"]) == (
+        invoice["total"],
+        "draft",
+        invoice["billing_run_id"],
+    )
+    assert [(line["description"], line["line_amount"], line["tax_amount"]) for line in changes["lines"]] == [
+        (line["description"], line["line_amount"], line["tax_amount"]) for line in invoice["lines"]
+    ]
+    [run] = await history(client, world_a, invoice["billing_run_id"])
+    assert (run["action"], run["changes"]["status"], run["changes"]["invoices_created"]) == ("create", "completed", 1)

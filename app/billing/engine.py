@@ -25,10 +25,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
+from app.audit.capture import record_created
 from app.billing.models import BillingItem, BillingRun
 from app.billing.periods import Cycle, add_months, describe, membership_cycles, period_starting_on_or_before
 from app.booking.models import Booking, Resource
@@ -50,7 +52,11 @@ from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.membership.models import Membership
 
-CLAIM_BATCH = 1000
+CLAIM = (
+    insert(BillingItem)
+    .on_conflict_do_nothing()
+    .returning(BillingItem.source_type, BillingItem.source_id, BillingItem.period_start)
+)
 Owned = TypeVar("Owned", bound=TenantOwned)
 
 
@@ -88,7 +94,7 @@ class Charge:
 class RunOutcome:
     run: BillingRun
     invoices: list[Invoice]
-    lines: dict[uuid.UUID, list[InvoiceLine]]
+    lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
 
 
@@ -371,25 +377,24 @@ async def _billable(
 ) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
     """Memberships the run covers that may owe something before ``before``, each with the end of
     its last billed cycle (None when nothing is billed yet)."""
-    # Only the run's memberships: its cost follows the location, not the tenant's history.
     scope = _in_scope(location_id, home, Membership.location_id, Membership.company_id)
-    here = select(Membership.id).where(Membership.tenant_id == tenant_id, scope)
+    # Per membership, an index look-up of its last billed cycle: the cost follows the location's
+    # memberships, never the tenant's history (and does not hang on table statistics).
     billed = (
-        select(BillingItem.source_id, func.max(BillingItem.period_end).label("through"))
+        select(func.max(BillingItem.period_end).label("through"))
         .where(
-            BillingItem.tenant_id == tenant_id,
+            BillingItem.tenant_id == Membership.tenant_id,
             BillingItem.source_type == "membership",
-            BillingItem.source_id.in_(here),
+            BillingItem.source_id == Membership.id,
         )
-        .group_by(BillingItem.source_id)
-        .subquery()
+        .lateral()
     )
     statement = (
         select(Membership, Plan, Company, Discount, billed.c.through)
         .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
         .join(Company, (Company.tenant_id == Membership.tenant_id) & (Company.id == Membership.company_id))
         .outerjoin(Discount, (Discount.tenant_id == Membership.tenant_id) & (Discount.id == Membership.discount_id))
-        .outerjoin(billed, billed.c.source_id == Membership.id)
+        .outerjoin(billed, true())
         .where(
             Membership.tenant_id == tenant_id,
             scope,
@@ -420,15 +425,11 @@ async def _claim(
         }
         for (source_type, source_id, start), charge in firsts.items()
     ]
-    won: set[tuple[str, uuid.UUID, date]] = set()
-    for offset in range(0, len(rows), CLAIM_BATCH):
-        statement = (
-            insert(BillingItem)
-            .values(rows[offset : offset + CLAIM_BATCH])
-            .on_conflict_do_nothing()
-            .returning(BillingItem.source_type, BillingItem.source_id, BillingItem.period_start)
-        )
-        won.update((row.source_type, row.source_id, row.period_start) for row in await session.execute(statement))
+    if not rows:
+        return set()
+    # One statement, compiled once and sent in pages of many rows (executemany with RETURNING).
+    result = await (await session.connection()).execute(CLAIM, rows)
+    won = {(row.source_type, row.source_id, row.period_start) for row in result}
     return won
 
 
@@ -653,6 +654,95 @@ async def _by_id(
     return {row.id: row for row in rows.scalars()}
 
 
+async def _write_invoices(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    location: Location,
+    run_id: uuid.UUID,
+    groups: list[list[Charge]],
+    clock: Clock,
+) -> tuple[list[Invoice], dict[uuid.UUID, list[dict[str, Any]]]]:
+    """Write one draft invoice per group of charges, as two multi-row inserts and one audit insert
+    (the ORM would spend more time than PostgreSQL on a run's rows), and hand back the invoices
+    as objects of the session (to be issued) with their lines' rows."""
+    inclusive = location.tax_mode == "inclusive"
+    now = clock.now()
+    invoice_rows: list[dict[str, Any]] = []
+    line_rows: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for charges in groups:
+        invoice_id = new_id()
+        rows: list[dict[str, Any]] = [
+            {
+                "tenant_id": tenant_id,
+                "id": charge.line_id,
+                "invoice_id": invoice_id,
+                "position": position,
+                "description": charge.description,
+                "quantity": charge.quantity,
+                "unit_amount": charge.unit_amount,
+                "line_amount": charge.amount,
+                "tax_rate_id": charge.tax.tax_rate_id,
+                "tax_amount": line_tax(charge.amount, charge.tax.rate, inclusive=inclusive),
+                "revenue_account_id": charge.revenue_account_id,
+                "membership_id": charge.source_id if charge.group == "recurring" else None,
+                "period_start": charge.cycle.start,
+                "period_end": charge.cycle.end - timedelta(days=1),
+                "explanation": charge.explanation,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for position, charge in enumerate(charges, start=1)
+        ]
+        summed = totals(((int(row["line_amount"]), int(row["tax_amount"])) for row in rows), inclusive=inclusive)
+        record = {
+            "tenant_id": tenant_id,
+            "id": invoice_id,
+            "location_id": location.id,
+            "company_id": charges[0].company.id,
+            "billing_run_id": run_id,
+            "status": "draft",
+            "number": None,
+            "currency": location.currency,
+            "tax_mode": location.tax_mode,
+            "issue_date": None,
+            "due_date": None,
+            "subtotal": summed.subtotal,
+            "tax_total": summed.tax_total,
+            "total": summed.total,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        invoice_rows.append(record)
+        line_rows.extend(rows)
+        audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
+    if not invoice_rows:
+        return [], {}
+    connection = await session.connection()
+    await connection.execute(insert(Invoice), invoice_rows)
+    await connection.execute(insert(InvoiceLine), line_rows)
+    await record_created(session, "invoice", audit_rows)
+    invoices = []
+    for row in invoice_rows:
+        invoice = Invoice(**row)
+        make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
+        session.add(invoice)
+        invoices.append(invoice)
+    lines: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for row in line_rows:
+        lines[row["invoice_id"]].append(row)
+    return invoices, lines
+
+
+_NOT_AUDITED = frozenset({"tenant_id", "invoice_id", "explanation", "created_at", "updated_at"})
+
+
+def _line_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A line as the invoice's audit event keeps it (its explanation stays on the line itself)."""
+    return {key: value for key, value in row.items() if key not in _NOT_AUDITED}
+
+
 async def bill_location(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -673,71 +763,18 @@ async def bill_location(
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"billing:{location.id}"}
     )
-    period_end = add_months(period_start, 1)
-    run = BillingRun(
-        tenant_id=tenant_id,
-        id=new_id(),
-        location_id=location.id,
-        period_start=period_start,
-        period_end=period_end,
-        status="running",
-        started_by=started_by,
-    )
-    session.add(run)
-    await session.flush()
+    # The run's row is written last, with what it did (the references to it are checked at commit).
+    run_id = new_id()
 
-    inclusive = location.tax_mode == "inclusive"
     work = await _gather(session, tenant_id, location, period_start, invoice_location == "home")
-    won = await _claim(session, tenant_id, run.id, work.charges)
+    won = await _claim(session, tenant_id, run_id, work.charges)
     # One invoice per company, or (split) one for its memberships and one for everything else.
     grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)
     for charge in work.charges:
         if charge.key in won and charge.writes_line:
             grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
-    invoices: list[Invoice] = []
-    lines: dict[uuid.UUID, list[InvoiceLine]] = {}
-    for company_charges in grouped.values():
-        company = company_charges[0].company
-        invoice = Invoice(
-            tenant_id=tenant_id,
-            id=new_id(),
-            location_id=location.id,
-            company_id=company.id,
-            billing_run_id=run.id,
-            status="draft",
-            currency=location.currency,
-            tax_mode=location.tax_mode,
-            version=1,
-        )
-        invoice_lines = [
-            InvoiceLine(
-                tenant_id=tenant_id,
-                id=charge.line_id,
-                invoice_id=invoice.id,
-                position=position,
-                description=charge.description,
-                quantity=charge.quantity,
-                unit_amount=charge.unit_amount,
-                line_amount=charge.amount,
-                tax_rate_id=charge.tax.tax_rate_id,
-                tax_amount=line_tax(charge.amount, charge.tax.rate, inclusive=inclusive),
-                revenue_account_id=charge.revenue_account_id,
-                membership_id=charge.source_id if charge.group == "recurring" else None,
-                period_start=charge.cycle.start,
-                period_end=charge.cycle.end - timedelta(days=1),
-                explanation=charge.explanation,
-            )
-            for position, charge in enumerate(company_charges, start=1)
-        ]
-        summed = totals(((line.line_amount, line.tax_amount) for line in invoice_lines), inclusive=inclusive)
-        invoice.subtotal, invoice.tax_total, invoice.total = summed.subtotal, summed.tax_total, summed.total
-        invoices.append(invoice)
-        lines[invoice.id] = invoice_lines
-    session.add_all(invoices)
-    await session.flush()
-    session.add_all(line for invoice_lines in lines.values() for line in invoice_lines)
-    await session.flush()
+    invoices, lines = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
 
     line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
     for fee in work.fees:
@@ -753,10 +790,19 @@ async def bill_location(
         for invoice in invoices:
             await issue(session, tenant_id, invoice, clock)
 
-    run.status = "completed"
-    run.invoices_created = len(invoices)
-    run.lines_created = sum(len(invoice_lines) for invoice_lines in lines.values())
-    run.finished_at = clock.now()
-    run.error = "\n".join(work.problems) or None
+    run = BillingRun(
+        tenant_id=tenant_id,
+        id=run_id,
+        location_id=location.id,
+        period_start=period_start,
+        period_end=add_months(period_start, 1),
+        status="completed",
+        started_by=started_by,
+        invoices_created=len(invoices),
+        lines_created=sum(len(invoice_lines) for invoice_lines in lines.values()),
+        finished_at=clock.now(),
+        error="\n".join(work.problems) or None,
+    )
+    session.add(run)
     await session.flush()
     return RunOutcome(run, invoices, lines, work.problems)

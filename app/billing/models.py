@@ -49,7 +49,12 @@ class BillingItem(Base):
             deferrable=True,
             initially="DEFERRED",
         ),
-        ForeignKeyConstraint(["tenant_id", "billing_run_id"], ["billing_runs.tenant_id", "billing_runs.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "billing_run_id"],
+            ["billing_runs.tenant_id", "billing_runs.id"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -6,7 +6,10 @@ whatever login role the URL names, queries run subject to row-level security.
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, text
@@ -27,6 +30,19 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for jsonb columns: ids, decimals and dates as the strings the API shows."""
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
 def create_engine(url: str, *, app_role: str | None, pool_size: int = 10) -> AsyncEngine:
     # The role is a startup parameter of the connection, so it is the session's default: a
     # ROLLBACK cannot undo it (a SET ROLE run inside the driver's first transaction would be).
@@ -38,6 +54,7 @@ def create_engine(url: str, *, app_role: str | None, pool_size: int = 10) -> Asy
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,
+        json_serializer=json_dumps,
         hide_parameters=True,  # errors must not carry parameters (password hashes, addresses) into logs
     )
 

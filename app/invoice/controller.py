@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Response, get, post
@@ -19,7 +20,9 @@ READ, WRITE = requires("billing:read"), requires("billing:write")
 Status = Literal["draft", "issued", "partially_paid", "paid", "void"]
 
 
-def to_out(invoice: Invoice, lines: list[InvoiceLine] | None = None, amount_due: int | None = None) -> InvoiceOut:
+def to_out(
+    invoice: Invoice, lines: Sequence[InvoiceLine | Mapping[str, Any]] | None = None, amount_due: int | None = None
+) -> InvoiceOut:
     out = msgspec.convert(invoice, InvoiceOut, from_attributes=True)
     out.amount_due = amount_due
     if lines is not None:

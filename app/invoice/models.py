@@ -43,7 +43,13 @@ class Invoice(TenantOwned, Base):
         CheckConstraint("total = subtotal + tax_total", name="total"),
         ForeignKeyConstraint(["tenant_id", "location_id"], ["locations.tenant_id", "locations.id"]),
         ForeignKeyConstraint(["tenant_id", "company_id"], ["companies.tenant_id", "companies.id"]),
-        ForeignKeyConstraint(["tenant_id", "billing_run_id"], ["billing_runs.tenant_id", "billing_runs.id"]),
+        # Deferred: a billing run writes its own row last, once it knows what it did.
+        ForeignKeyConstraint(
+            ["tenant_id", "billing_run_id"],
+            ["billing_runs.tenant_id", "billing_runs.id"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
         Index(
             "uq_invoices_tenant_id_number", "tenant_id", "number", unique=True, postgresql_where="number IS NOT NULL"
         ),
