@@ -18,7 +18,7 @@ from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 
 from app.audit.capture import set_actor
-from app.billing.service import SCHEDULER, run_scheduled
+from app.billing.service import SCHEDULER, record_failed_run, run_scheduled
 from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import SEND_JOB, send_email, send_job_id
@@ -99,10 +99,25 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -
     async with state.sessionmaker() as session:
         await bind_tenant(session, uuid.UUID(tenant_id))
         set_actor(session.sync_session, SCHEDULER)
-        async with session.begin():
-            outcome = await run_scheduled(
-                session, uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period), state.clock
-            )
+        try:
+            async with session.begin():
+                outcome = await run_scheduled(
+                    session, uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period), state.clock
+                )
+        except Exception as exc:
+            # Nothing of the run is kept, but the operator sees that it failed and why; the
+            # scheduler tries again (only a completed run counts as done).
+            log.exception("billing.run.failed", period=period)
+            async with session.begin():
+                await record_failed_run(
+                    session,
+                    uuid.UUID(tenant_id),
+                    uuid.UUID(location_id),
+                    date.fromisoformat(period),
+                    f"{type(exc).__name__}: {exc}",
+                    state.clock,
+                )
+            raise
         await state.queue.enqueue_deferred(session)
     made = len(outcome.invoices) if outcome else 0
     log.info("billing.run.completed", invoices=made, period=period)

@@ -125,3 +125,22 @@ async def run_scheduled(
         grouping=tenant.invoice_grouping,
         invoice_location=tenant.invoice_location,
     )
+
+
+async def record_failed_run(
+    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, period: date, error: str, clock: Clock
+) -> BillingRun:
+    """A run that failed leaves nothing behind but this record of it (the scheduler tries again)."""
+    run = BillingRunRepository(session, tenant_id).add(
+        BillingRun(
+            location_id=location_id,
+            period_start=period,
+            period_end=add_months(period, 1),
+            status="failed",
+            started_by=SCHEDULER,
+            finished_at=clock.now(),
+            error=error[:2000],
+        )
+    )
+    await session.flush()
+    return run

@@ -40,6 +40,17 @@ class InvoiceRepository(TenantRepository[Invoice]):
         found = {invoice.id: invoice for invoice in rows.scalars()}
         return [found[invoice_id] for invoice_id in invoice_ids if invoice_id in found]
 
+    async def of_lines(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Invoice]:
+        """The invoice of each of these lines, by line id."""
+        if not line_ids:
+            return {}
+        statement = (
+            select(InvoiceLine.id, Invoice)
+            .join(Invoice, (Invoice.tenant_id == InvoiceLine.tenant_id) & (Invoice.id == InvoiceLine.invoice_id))
+            .where(InvoiceLine.tenant_id == self.tenant_id, InvoiceLine.id.in_(line_ids))
+        )
+        return {row[0]: row[1] for row in (await self.session.execute(statement)).all()}
+
     async def any_at(self, location_id: uuid.UUID) -> bool:
         statement = self.select().where(Invoice.location_id == location_id).limit(1)
         return (await self.session.execute(statement)).first() is not None

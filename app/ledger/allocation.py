@@ -33,12 +33,17 @@ async def allocate_to_invoice(
     amount: int,
     on: date,
     *,
+    currency: str,
     payment_id: uuid.UUID | None = None,
     credit_note_id: uuid.UUID | None = None,
     write_off_id: uuid.UUID | None = None,
 ) -> Allocation:
     if invoice.status not in OPEN:
         raise InvalidInput(f"Invoice {invoice.number or invoice.id} is {invoice.status}; nothing can be applied to it.")
+    if currency != invoice.currency:
+        raise InvalidInput(
+            f"Invoice {invoice.number or invoice.id} is in {invoice.currency}; {currency} cannot be applied to it."
+        )
     due = (await LedgerRepository(session, invoice.tenant_id).amounts_due([invoice.id]))[invoice.id]
     if not 0 < amount <= due:
         raise InvalidInput(f"Invoice {invoice.number} has {due} due; {amount} cannot be applied to it.")
@@ -84,10 +89,10 @@ async def apply_credit(
         due = (await repo.amounts_due([invoice.id]))[invoice.id]
         for credit in usable:
             amount = min(due, remaining[credit.id])
-            if amount <= 0:
+            if amount <= 0 or credit.currency != invoice.currency:
                 continue
             source = {"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}
-            await allocate_to_invoice(session, invoice, amount, on, **source)
+            await allocate_to_invoice(session, invoice, amount, on, currency=credit.currency, **source)
             remaining[credit.id] -= amount
             due -= amount
             applied += amount

@@ -26,6 +26,7 @@ class Credit:
     id: uuid.UUID
     dated: date
     remaining: int
+    currency: str
 
 
 class LedgerRepository:
@@ -68,12 +69,19 @@ class LedgerRepository:
         from_payments = self._allocated(Allocation.payment_id)
         from_notes = self._allocated(Allocation.credit_note_id)
         payments = await self.session.execute(
-            select(Payment.id, Payment.paid_on, Payment.amount - func.coalesce(from_payments.c.amount, 0))
+            select(
+                Payment.id, Payment.paid_on, Payment.amount - func.coalesce(from_payments.c.amount, 0), Payment.currency
+            )
             .outerjoin(from_payments, from_payments.c.payment_id == Payment.id)
             .where(Payment.tenant_id == self.tenant_id, Payment.company_id == company_id)
         )
         notes = await self.session.execute(
-            select(CreditNote.id, CreditNote.issue_date, CreditNote.total - func.coalesce(from_notes.c.amount, 0))
+            select(
+                CreditNote.id,
+                CreditNote.issue_date,
+                CreditNote.total - func.coalesce(from_notes.c.amount, 0),
+                CreditNote.currency,
+            )
             .outerjoin(from_notes, from_notes.c.credit_note_id == CreditNote.id)
             .where(
                 CreditNote.tenant_id == self.tenant_id,
@@ -82,8 +90,8 @@ class LedgerRepository:
             )
         )
         # SUM() is numeric in PostgreSQL: money comes back to int minor units here.
-        found = [Credit("payment", i, d, int(r)) for i, d, r in payments]
-        found += [Credit("credit_note", i, d, int(r)) for i, d, r in notes]
+        found = [Credit("payment", i, d, int(r), c) for i, d, r, c in payments]
+        found += [Credit("credit_note", i, d, int(r), c) for i, d, r, c in notes]
         return sorted((c for c in found if c.remaining > 0), key=lambda c: (c.dated, str(c.id)))
 
     async def owed(self, company_id: uuid.UUID) -> tuple[int, int]:

@@ -103,7 +103,9 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
         invoice = await find_invoice(session, operator, entry.invoice_id)
         if invoice.company_id != company.id:
             raise InvalidInput(f"Invoice {invoice.number or invoice.id} belongs to another company.")
-        await allocate_to_invoice(session, invoice, entry.amount, data.paid_on, payment_id=payment.id)
+        await allocate_to_invoice(
+            session, invoice, entry.amount, data.paid_on, currency=payment.currency, payment_id=payment.id
+        )
     return payment
 
 
@@ -243,7 +245,9 @@ async def credit_invoice(
         due = (await ledger.amounts_due([invoice.id]))[invoice.id]
         if due > 0:
             await lock_for_allocation(session, operator.tenant_id, credit_notes=[note.id])
-            await allocate_to_invoice(session, invoice, min(due, note.total), today, credit_note_id=note.id)
+            await allocate_to_invoice(
+                session, invoice, min(due, note.total), today, currency=note.currency, credit_note_id=note.id
+            )
     return note
 
 
@@ -328,7 +332,7 @@ async def write_off(
     )
     session.add(given_up)
     await session.flush()
-    await allocate_to_invoice(session, invoice, due, today, write_off_id=given_up.id)
+    await allocate_to_invoice(session, invoice, due, today, currency=invoice.currency, write_off_id=given_up.id)
     return given_up
 
 

@@ -7,7 +7,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
-from app.dependencies import Actor, Db
+from app.dependencies import Actor, Db, State
 from app.kit.pagination import Page, page_request, paginate
 from app.membership import service
 from app.membership.models import Membership
@@ -48,6 +48,11 @@ class MembershipController(Controller):
 
     @patch("/{membership_id:uuid}", operation_id="updateMembership", guards=[WRITE])
     async def update_membership(
-        self, db: Db, operator: Actor, membership_id: FromPath[uuid.UUID], data: JSONBody[MembershipUpdate]
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        membership_id: FromPath[uuid.UUID],
+        data: JSONBody[MembershipUpdate],
     ) -> MembershipOut:
-        return to_out(await service.update_membership(db, operator, membership_id, data))
+        return to_out(await service.update_membership(db, operator, membership_id, data, app_state.clock))

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from msgspec import UnsetType
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.capture import note
 from app.auth.principal import Operator
+from app.billing.models import BillingItem
 from app.catalog.models import Discount, Plan
 from app.catalog.repository import DiscountRepository, PlanRepository
 from app.company.repository import CompanyRepository
+from app.invoice.repository import InvoiceRepository
+from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.money import prorate
 from app.kit.pagination import PageRequest
+from app.ledger.schemas import CreditLineIn, CreditNoteCreate
+from app.ledger.service import credit_invoice
 from app.location.repository import LocationRepository
 from app.member.repository import MemberRepository
 from app.membership.models import Membership
@@ -95,24 +104,20 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
 
 
 async def update_membership(
-    session: AsyncSession, operator: Operator, membership_id: uuid.UUID, data: MembershipUpdate
+    session: AsyncSession, operator: Operator, membership_id: uuid.UUID, data: MembershipUpdate, clock: Clock
 ) -> Membership:
     repo = MembershipRepository(session, operator.tenant_id)
     membership = await get_membership(session, operator, membership_id, for_update=True)
-    billed_through = await repo.billed_through(membership.id)
     if not isinstance(data.end_date, UnsetType):
         if data.end_date is not None and data.end_date < membership.start_date:
             raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
+        billed_through = await repo.billed_through(membership.id)
         if (
             billed_through is not None
             and data.end_date is not None
             and data.end_date + timedelta(days=1) < billed_through
         ):
-            last = billed_through - timedelta(days=1)
-            raise Conflict(
-                f"This membership is billed through {last:%d %b %Y}; ending it earlier needs a credit note "
-                "for the billed days."
-            )
+            await _end_inside_billed_periods(session, operator, membership, data.end_date, billed_through, clock)
         membership.end_date = data.end_date
     if not isinstance(data.discount_id, UnsetType):
         plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
@@ -128,3 +133,81 @@ async def update_membership(
             setattr(membership, field, value)
     await session.flush()
     return membership
+
+
+async def _end_inside_billed_periods(
+    session: AsyncSession, operator: Operator, membership: Membership, end: date, billed_through: date, clock: Clock
+) -> None:
+    """End a membership inside periods it has already been invoiced for: the unused days are
+    credited on those invoices (by the actual-days convention, net of the discount; a plan
+    without proration keeps a period once it has started) and the billed periods are cut at the
+    new end, so nothing is billed or credited twice. A draft invoice is voided and billed again
+    instead: it can still be corrected without a credit note."""
+    end_excl = end + timedelta(days=1)
+    items = (
+        (
+            await session.execute(
+                select(BillingItem)
+                .where(
+                    BillingItem.tenant_id == operator.tenant_id,
+                    BillingItem.source_type == "membership",
+                    BillingItem.source_id == membership.id,
+                    BillingItem.period_end > end_excl,
+                )
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    invoice_repo = InvoiceRepository(session, operator.tenant_id)
+    line_ids = [item.invoice_line_id for item in items if item.invoice_line_id is not None]
+    invoices = await invoice_repo.of_lines(line_ids)
+    last = billed_through - timedelta(days=1)
+    if drafts := [invoice for invoice in invoices.values() if invoice.status == "draft"]:
+        raise Conflict(
+            f"This membership is billed through {last:%d %b %Y} on a draft invoice; void the draft (its periods "
+            "are billed again by the next run) or issue it, then end the membership."
+            + (f" ({len(drafts)} drafts)" if len(drafts) > 1 else "")
+        )
+    plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
+    assert plan is not None
+    on_invoices = await invoice_repo.lines(list({invoice.id for invoice in invoices.values()}))
+    lines = [line for found in on_invoices.values() for line in found if line.membership_id == membership.id]
+    by_id = {line.id: line for line in lines}
+    to_credit: dict[uuid.UUID, list[CreditLineIn]] = defaultdict(list)
+    for item in items:
+        if item.invoice_line_id is None:
+            continue
+        started = item.period_start < end_excl
+        if started and not plan.prorate:
+            continue
+        main = by_id[item.invoice_line_id]
+        # The cycle's own lines: the plan and its discount.
+        net = sum(
+            line.line_amount
+            for line in lines
+            if line.invoice_id == main.invoice_id and line.period_start == main.period_start
+        )
+        unused = (item.period_end - max(item.period_start, end_excl)).days
+        amount = prorate(net, unused, (item.period_end - item.period_start).days)
+        if amount > 0:
+            to_credit[main.invoice_id].append(CreditLineIn(invoice_line_id=main.id, amount=amount))
+    location = await LocationRepository(session, operator.tenant_id).get(membership.location_id)
+    assert location is not None
+    today = local_today(clock, location.time_zone)
+    for invoice_id, entries in to_credit.items():
+        reason = f"{plan.name} ended on {end:%d %b %Y}: the days after it are credited."
+        await credit_invoice(session, operator, invoice_id, CreditNoteCreate(lines=entries, reason=reason), today)
+    for item in items:
+        if item.period_start >= end_excl:
+            await session.delete(item)
+        else:
+            item.period_end = end_excl
+    await note(
+        session,
+        operator.tenant_id,
+        "membership",
+        membership.id,
+        {"billed_through": [billed_through, end_excl], "credited_invoices": list(to_credit)},
+    )

@@ -127,6 +127,36 @@ async def test_ending_before_the_billed_days_needs_a_credit_note(client: httpx.A
     assert "billed through 30 Nov 2026" in refused.json()["detail"]
 
 
+async def test_ending_inside_invoiced_periods_credits_the_unused_days(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    headers = world_a.headers()
+    november = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=headers))
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    [december] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
+    ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=headers))
+
+    ended = await client.patch(
+        f"/api/v1/memberships/{world_a.membership.id}", json={"end_date": "2026-11-20"}, headers=headers
+    )
+    assert ended.status_code == 200, ended.text
+    # November: 10 of 30 days unused of 250.00 less 12.5% (218.75): 72.92 + 14.58 VAT.
+    after = ok(await client.get(f"/api/v1/invoices/{november['id']}", headers=headers))
+    assert november["total"] - after["amount_due"] == 7292 + 1458
+    # December, billed in advance, is credited whole.
+    assert ok(await client.get(f"/api/v1/invoices/{december['id']}", headers=headers))["amount_due"] == 0
+    preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
+    assert ok(await client.post(preview, json={"period_start": "2027-01-01"}, headers=headers))["invoices"] == []
+    # Moving the end later again bills the days from the new end on, once.
+    ok(
+        await client.patch(
+            f"/api/v1/memberships/{world_a.membership.id}", json={"end_date": "2026-11-25"}, headers=headers
+        )
+    )
+    [again] = ok(await client.post(preview, json={"period_start": "2026-12-01"}, headers=headers))["invoices"]
+    assert again["lines"][0]["description"] == "Hot desk, 21 Nov 2026 to 25 Nov 2026 (5 of 30 days)"
+
+
 async def test_a_missing_tax_rate_is_reported_and_that_customer_is_not_billed(
     client: httpx.AsyncClient, world_a: World
 ) -> None:

@@ -1070,7 +1070,7 @@ class Book:
         return book
 
     async def change(self, key: str, data: MembershipUpdate) -> None:
-        await update_membership(self.session, self.operator, self.memberships[key], data)
+        await update_membership(self.session, self.operator, self.memberships[key], data, self.clock)
 
     async def apply(self, action: Action) -> None:
         match action:

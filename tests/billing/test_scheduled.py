@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 from arq.jobs import Job, JobStatus
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.auth.principal import ROLE_SCOPES, Operator
+from app.billing.models import BillingRun
 from app.company.schemas import CompanyCreate
 from app.company.service import create_company
 from app.db import system
@@ -23,6 +25,7 @@ from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.settings import Settings
 from app.state import AppState
+from app.tenant.models import Tenant
 from app.tenant.service import create_tenant
 from tests.conftest import make_billing, new_location, new_tenant
 from workers.main import billing_job_id, billing_run, billing_schedule, make_worker
@@ -102,3 +105,28 @@ async def test_a_location_is_billed_once_when_its_own_billing_hour_comes(live: A
     # The same job again bills nothing more.
     assert await billing_run.coroutine({"state": after}, str(tenant_id), str(location_id), MARCH.isoformat()) == 0
     assert await invoices() == made
+
+
+async def test_a_failed_run_keeps_nothing_but_a_record_of_the_failure(live: AppState) -> None:
+    """Issuing on run into books locked through the issue date fails: the invoices go, the
+    failure stays for the operator, and the location is still due."""
+    tenant_id, location_id = await _tokyo(live)
+    after = dataclasses.replace(live, clock=FrozenClock(AFTER))
+    async with live.sessionmaker() as session, session.begin():
+        await bind_tenant(session, tenant_id)
+        await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(issue_on_run=True, lock_date=MARCH))
+
+    with pytest.raises(DBAPIError, match="locked"):
+        await billing_run.coroutine({"state": after}, str(tenant_id), str(location_id), MARCH.isoformat())
+
+    async with live.sessionmaker() as session, session.begin():
+        await bind_tenant(session, tenant_id)
+        march = select(BillingRun).where(BillingRun.location_id == location_id, BillingRun.period_start == MARCH)
+        runs = (await session.execute(march)).scalars().all()
+        invoices = (await session.execute(select(func.count()).select_from(Invoice))).scalar_one()
+        due = await system.due_billing(session, after.clock.now(), after.settings.billing_hour, 10_000)
+    assert [(run.status, run.period_start, run.invoices_created) for run in runs] == [("failed", MARCH, 0)]
+    assert runs[0].error is not None
+    assert "books are locked" in runs[0].error
+    assert invoices == 1  # the fixture's November draft, and nothing of March
+    assert (tenant_id, location_id, MARCH) in due

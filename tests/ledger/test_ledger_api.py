@@ -8,11 +8,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
+from app.invoice.models import Invoice
+from app.kit.errors import InvalidInput
+from app.ledger.allocation import allocate_to_invoice
 from app.ledger.models import Allocation, Payment
+from app.ledger.repository import LedgerRepository
 from tests.conftest import World, ok
 
 TOTAL = 40645
@@ -239,3 +244,15 @@ async def test_part_of_a_line_is_taxed_as_its_own_line(client: httpx.AsyncClient
     body = {"lines": [{"invoice_line_id": november["id"], "amount": 502}], "allocate": False}
     note = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
     assert note["tax_total"] == 100  # 20% of 5.02 is 1.004, rounded on the line as Xero does
+
+
+async def test_money_in_another_currency_is_never_applied_to_an_invoice(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World
+) -> None:
+    issued = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    await bind_tenant(db, world_a.tenant_id)
+    invoice = await db.get_one(Invoice, (world_a.tenant_id, world_a.invoice.id), populate_existing=True)
+    with pytest.raises(InvalidInput, match="is in GBP; EUR cannot be applied"):
+        await allocate_to_invoice(db, invoice, 100, date(2026, 11, 21), currency="EUR")
+    due = (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id]
+    assert due == issued["total"]
