@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, SCOPES, Operator
 from app.billing.engine import bill_location
 from app.billing.periods import add_months, period_starting_on_or_before
+from app.booking.schemas import BookingCreate, ResourceCreate
+from app.booking.service import create_booking, create_resource
 from app.catalog import service as catalog
 from app.catalog.repository import RevenueAccountRepository
 from app.catalog.schemas import DiscountCreate, PlanCreate, TaxComponentIn, TaxPolicyEntry, TaxRateCreate
@@ -205,13 +207,19 @@ async def _catalogue(
         operator,
         TaxRateCreate(name="IE VAT 23%", components=[TaxComponentIn(name="VAT", percent=Decimal(23))]),
     )
-    fees = await RevenueAccountRepository(session, operator.tenant_id).builtin("membership_fees")
-    fees.tax_rate_id = uk_vat.id
+    accounts_repo = RevenueAccountRepository(session, operator.tenant_id)
+    fees, bookings = await accounts_repo.builtin("membership_fees"), await accounts_repo.builtin("booking_fees")
+    fees.tax_rate_id = bookings.tax_rate_id = uk_vat.id
     await catalog.replace_tax_policy(
-        session, operator, dublin, [TaxPolicyEntry(revenue_account_id=fees.id, tax_rate_id=ie_vat.id)]
+        session,
+        operator,
+        dublin,
+        [TaxPolicyEntry(revenue_account_id=account.id, tax_rate_id=ie_vat.id) for account in (fees, bookings)],
     )
     hot = await catalog.create_plan(session, operator, PlanCreate(name="Hot desk", currency="GBP", price=25000))
-    fixed = await catalog.create_plan(session, operator, PlanCreate(name="Dedicated desk", currency="GBP", price=40000))
+    fixed = await catalog.create_plan(
+        session, operator, PlanCreate(name="Dedicated desk", currency="GBP", price=40000, included_credit=10000)
+    )
     dublin_hot = await catalog.create_plan(
         session, operator, PlanCreate(name="Hot desk (Dublin)", currency="EUR", price=22000)
     )
@@ -267,6 +275,48 @@ async def _catalogue(
             ),
         )
     await session.flush()
+    await _rooms(session, operator, london, dublin, companies, period)
+
+
+async def _rooms(
+    session: AsyncSession,
+    operator: Operator,
+    london: uuid.UUID,
+    dublin: uuid.UUID,
+    companies: dict[str, uuid.UUID],
+    period: date,
+) -> None:
+    """Rooms to book, and last month's meetings (billed by this month's run) and one to come."""
+    boardroom = await create_resource(
+        session,
+        operator,
+        ResourceCreate(location_id=london, name="Boardroom", hourly_rate=4000, daily_rate=25000, capacity=12),
+    )
+    booth = await create_resource(
+        session, operator, ResourceCreate(location_id=london, name="Phone booth", kind="other", hourly_rate=500)
+    )
+    liffey = await create_resource(
+        session, operator, ResourceCreate(location_id=dublin, name="Liffey Room", hourly_rate=3500, capacity=6)
+    )
+    last_month = add_months(period, -1) + timedelta(days=9)
+    meetings = [
+        (boardroom, "Analytical Engines Ltd", last_month, 10, 13, "Board meeting"),
+        (booth, "Alan Turing", last_month + timedelta(days=2), 9, 11, None),
+        (liffey, "Somerville Studio", last_month + timedelta(days=5), 14, 16, "Client workshop"),
+        (boardroom, "Analytical Engines Ltd", period + timedelta(days=20), 9, 17, "Quarterly review"),
+    ]
+    for resource, company, day, start, end, title in meetings:
+        await create_booking(
+            session,
+            operator,
+            BookingCreate(
+                resource_id=resource.id,
+                company_id=companies[company],
+                starts_at=datetime.combine(day, time(start)),
+                ends_at=datetime.combine(day, time(end)),
+                title=title,
+            ),
+        )
 
 
 async def _bill(session: AsyncSession, state: AppState, operator: Operator) -> None:
