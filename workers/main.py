@@ -91,6 +91,13 @@ def billing_job_id(location_id: uuid.UUID, period: date) -> str:
     return f"{RUN_JOB}:{location_id}:{period.isoformat()}"
 
 
+def failure_summary(exc: BaseException) -> str:
+    """What an operator may read of a failure: the database's own message, not the statement."""
+    cause = getattr(getattr(exc, "orig", None), "__cause__", None)
+    message = getattr(cause, "message", None) or str(exc).split("\n", 1)[0]
+    return f"The run failed: {message}"[:500]
+
+
 @_job(RUN_JOB)
 async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -> int:
     """Bill one location for one period. Safe to run twice: every period is claimed once."""
@@ -114,7 +121,7 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -
                     uuid.UUID(tenant_id),
                     uuid.UUID(location_id),
                     date.fromisoformat(period),
-                    f"{type(exc).__name__}: {exc}",
+                    failure_summary(exc),
                     state.clock,
                 )
             raise

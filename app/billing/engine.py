@@ -45,7 +45,7 @@ from app.fee.repository import FeeRepository
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.service import issue
 from app.invoice.totals import totals
-from app.kit.clock import Clock
+from app.kit.clock import Clock, local_today
 from app.kit.ids import new_id
 from app.kit.money import format_amount, line_amount, line_tax, percent_of, plain_decimal, prorate
 from app.location.models import Location
@@ -363,12 +363,14 @@ def _booking_bill(
     return BookingBill(booking, charge, credit)
 
 
-def _in_scope(location_id: uuid.UUID, home: bool, location_column: Any, company_column: Any) -> Any:
+def _in_scope(
+    tenant_id: uuid.UUID, location_id: uuid.UUID, home: bool, location_column: Any, company_column: Any
+) -> Any:
     """Which items a location's run bills: those supplied there, or (home-location invoicing)
     those of the companies whose home it is, wherever they were supplied."""
     if not home:
         return location_column == location_id
-    homed = select(Company.id).where(Company.home_location_id == location_id)
+    homed = select(Company.id).where(Company.tenant_id == tenant_id, Company.home_location_id == location_id)
     return company_column.in_(homed)
 
 
@@ -377,7 +379,7 @@ async def _billable(
 ) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
     """Memberships the run covers that may owe something before ``before``, each with the end of
     its last billed cycle (None when nothing is billed yet)."""
-    scope = _in_scope(location_id, home, Membership.location_id, Membership.company_id)
+    scope = _in_scope(tenant_id, location_id, home, Membership.location_id, Membership.company_id)
     # Per membership, an index look-up of its last billed cycle: the cost follows the location's
     # memberships, never the tenant's history (and does not hang on table statistics).
     billed = (
@@ -533,10 +535,10 @@ async def _credit_left(
 
 
 async def _gather(
-    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, home: bool
+    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, home: bool, today: date
 ) -> Worklist:
     """Every charge the period owes: memberships (and deposits) in advance, fees and bookings in
-    arrears."""
+    arrears (a booking once its day has passed, even when a run bills ahead)."""
     places = {location.id: location}
     if home:
         rows = await session.execute(LocationRepository(session, tenant_id).select())
@@ -544,10 +546,10 @@ async def _gather(
     work = Worklist(location, places, await TaxBook.load(session, tenant_id))
     await _add_memberships(session, tenant_id, work, add_months(period_start, 1), home)
     work.fees = await FeeRepository(session, tenant_id).due(
-        _in_scope(location.id, home, Fee.location_id, Fee.company_id), period_start
+        _in_scope(tenant_id, location.id, home, Fee.location_id, Fee.company_id), period_start
     )
     bookings = await BookingRepository(session, tenant_id).unbilled(
-        _in_scope(location.id, home, Booking.location_id, Booking.company_id), period_start
+        _in_scope(tenant_id, location.id, home, Booking.location_id, Booking.company_id), min(period_start, today)
     )
     companies = await _by_id(
         session, Company, tenant_id, {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
@@ -581,7 +583,8 @@ async def _add_memberships(
         cycles = membership_cycles(
             membership.start_date,
             membership.end_date,
-            location.billing_day,
+            # The calendar of the place the membership is at, whichever location invoices it.
+            work.places[membership.location_id].billing_day,
             plan.interval_months,
             after=through,
             before=period_end,
@@ -766,7 +769,8 @@ async def bill_location(
     # The run's row is written last, with what it did (the references to it are checked at commit).
     run_id = new_id()
 
-    work = await _gather(session, tenant_id, location, period_start, invoice_location == "home")
+    today = local_today(clock, location.time_zone)
+    work = await _gather(session, tenant_id, location, period_start, invoice_location == "home", today)
     won = await _claim(session, tenant_id, run_id, work.charges)
     # One invoice per company, or (split) one for its memberships and one for everything else.
     grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)

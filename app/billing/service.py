@@ -130,17 +130,23 @@ async def run_scheduled(
 async def record_failed_run(
     session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, period: date, error: str, clock: Clock
 ) -> BillingRun:
-    """A run that failed leaves nothing behind but this record of it (the scheduler tries again)."""
-    run = BillingRunRepository(session, tenant_id).add(
-        BillingRun(
-            location_id=location_id,
-            period_start=period,
-            period_end=add_months(period, 1),
-            status="failed",
-            started_by=SCHEDULER,
-            finished_at=clock.now(),
-            error=error[:2000],
-        )
+    """A run that failed leaves nothing behind but this record of it, one per location and period
+    however often the scheduler tries again (the latest error and time win)."""
+    repo = BillingRunRepository(session, tenant_id)
+    statement = repo.select().where(
+        BillingRun.location_id == location_id, BillingRun.period_start == period, BillingRun.status == "failed"
     )
+    run = (await session.execute(statement.with_for_update())).scalars().first()
+    if run is None:
+        run = repo.add(
+            BillingRun(
+                location_id=location_id,
+                period_start=period,
+                period_end=add_months(period, 1),
+                status="failed",
+                started_by=SCHEDULER,
+            )
+        )
+    run.finished_at, run.error = clock.now(), error
     await session.flush()
     return run

@@ -19,6 +19,7 @@ from app.booking.schemas import BookingCreate, ResourceCreate, ResourceUpdate
 from app.catalog.models import Discount
 from app.catalog.repository import DiscountRepository, RevenueAccountRepository
 from app.company.repository import CompanyRepository
+from app.db.integrity import flush_unique
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.pagination import PageRequest
@@ -27,6 +28,7 @@ from app.location.repository import LocationRepository
 from app.member.repository import MemberRepository
 
 LONGEST_BOOKING = timedelta(days=31)
+NAME_TAKEN = "uq_resources_location_name"
 
 
 async def create_resource(session: AsyncSession, operator: Operator, data: ResourceCreate) -> Resource:
@@ -54,7 +56,8 @@ async def create_resource(session: AsyncSession, operator: Operator, data: Resou
             active=True,
         )
     )
-    await session.flush()
+    # Checked above for a clear answer; the constraint settles a race between two requests.
+    await flush_unique(session, {NAME_TAKEN: f"{location.name} already has a resource named '{data.name}'."})
     return resource
 
 
@@ -89,7 +92,7 @@ async def update_resource(
             setattr(resource, field, value)
     if resource.hourly_rate is None and resource.daily_rate is None:
         raise InvalidInput("A resource needs an hourly_rate, a daily_rate or both.")
-    await session.flush()
+    await flush_unique(session, {NAME_TAKEN: f"This location already has a resource named '{resource.name}'."})
     return resource
 
 
@@ -98,6 +101,8 @@ def to_instant(moment: datetime, zone: ZoneInfo, field: str) -> datetime:
     the location's time zone, and one that the clock skips or repeats there is refused."""
     if moment.second or moment.microsecond:
         raise InvalidInput(f"{field} must be a whole minute.")
+    if not 2000 <= moment.year <= 2999:
+        raise InvalidInput(f"{field} must be in the years 2000 to 2999.")
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)

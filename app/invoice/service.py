@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.capture import set_actor
 from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
+from app.booking.models import Booking
 from app.company.repository import CompanyRepository
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
@@ -129,6 +130,12 @@ async def void_invoice(
         update(Fee)
         .where(Fee.tenant_id == invoice.tenant_id, Fee.invoice_line_id.in_(line_ids))
         .values(status="pending", invoice_line_id=None)
+    )
+    # So do its bookings, with the included credit they used given back.
+    await session.execute(
+        update(Booking)
+        .where(Booking.tenant_id == invoice.tenant_id, Booking.invoice_line_id.in_(line_ids))
+        .values(status="confirmed", credit_used=0, invoice_line_id=None)
     )
     set_actor(session.sync_session, actor_label(operator), reason)
     invoice.status = "void"

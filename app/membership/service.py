@@ -19,7 +19,7 @@ from app.catalog.repository import DiscountRepository, PlanRepository
 from app.company.repository import CompanyRepository
 from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
-from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.money import prorate
 from app.kit.pagination import PageRequest
 from app.ledger.schemas import CreditLineIn, CreditNoteCreate
@@ -141,8 +141,8 @@ async def _end_inside_billed_periods(
     """End a membership inside periods it has already been invoiced for: the unused days are
     credited on those invoices (by the actual-days convention, net of the discount; a plan
     without proration keeps a period once it has started) and the billed periods are cut at the
-    new end, so nothing is billed or credited twice. A draft invoice is voided and billed again
-    instead: it can still be corrected without a credit note."""
+    new end, so nothing is billed or credited twice. A draft invoice is refused: voiding it and
+    billing again corrects it without a credit note. Crediting needs the billing:write scope."""
     end_excl = end + timedelta(days=1)
     items = (
         (
@@ -170,6 +170,11 @@ async def _end_inside_billed_periods(
             "are billed again by the next run) or issue it, then end the membership."
             + (f" ({len(drafts)} drafts)" if len(drafts) > 1 else "")
         )
+    if "billing:write" not in operator.scopes:
+        raise Forbidden(
+            f"This membership is invoiced through {last:%d %b %Y}: ending it earlier credits those invoices, "
+            "which needs the billing:write scope."
+        )
     plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
     assert plan is not None
     on_invoices = await invoice_repo.lines(list({invoice.id for invoice in invoices.values()}))
@@ -183,14 +188,20 @@ async def _end_inside_billed_periods(
         if started and not plan.prorate:
             continue
         main = by_id[item.invoice_line_id]
-        # The cycle's own lines: the plan and its discount.
+        # The cycle's own lines: the plan and its discount (a deposit is returned on its own terms).
         net = sum(
             line.line_amount
             for line in lines
-            if line.invoice_id == main.invoice_id and line.period_start == main.period_start
+            if line.invoice_id == main.invoice_id
+            and line.period_start == main.period_start
+            and line.explanation.get("kind") in {"membership", "discount"}
         )
+        assert main.period_start is not None
+        assert main.period_end is not None
+        # Days still billed after the new end, of the days the line itself billed (an earlier
+        # cut may have shortened the billed period already).
         unused = (item.period_end - max(item.period_start, end_excl)).days
-        amount = prorate(net, unused, (item.period_end - item.period_start).days)
+        amount = prorate(net, unused, (main.period_end - main.period_start).days + 1)
         if amount > 0:
             to_credit[main.invoice_id].append(CreditLineIn(invoice_line_id=main.id, amount=amount))
     location = await LocationRepository(session, operator.tenant_id).get(membership.location_id)

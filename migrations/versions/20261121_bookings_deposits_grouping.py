@@ -179,7 +179,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM billing_items WHERE source_type IN ('booking', 'deposit')")
+    tenancy.backfill(["billing_items"], "DELETE FROM billing_items WHERE source_type IN ('booking', 'deposit')")
     op.drop_constraint(op.f("ck_billing_items_source_type"), "billing_items", type_="check")
     op.create_check_constraint(
         op.f("ck_billing_items_source_type"), "billing_items", "source_type IN ('membership', 'fee')"

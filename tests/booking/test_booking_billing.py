@@ -6,10 +6,16 @@ discount first, then included credit, and only the rest is a booking fee."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.billing.engine import bill_location
+from app.db.engine import bind_tenant
+from app.kit.clock import FrozenClock
+from app.state import AppState
 from tests.booking.test_bookings import book, room
 from tests.conftest import World, ok
 
@@ -95,9 +101,9 @@ async def test_included_credit_pays_bookings_in_the_order_they_took_place(
     # Billing the period again finds nothing; a booking recorded late for November is billed by
     # the next run, and November's credit is used up.
     assert (await _bill(client, world_a, "2026-12-01"))["invoices"] == []
-    await book(client, world_a, boardroom, "2026-11-25T09:00:00", "2026-11-25T10:00:00")
+    await book(client, world_a, boardroom, "2026-11-18T09:00:00", "2026-11-18T10:00:00")
     [january] = (await _bill(client, world_a, "2027-01-01", preview=True))["invoices"]
-    assert _lines(january, "booking") == [("Boardroom, 25 Nov 2026 09:00-10:00 (1 h)", 3000, 600)]
+    assert _lines(january, "booking") == [("Boardroom, 18 Nov 2026 09:00-10:00 (1 h)", 3000, 600)]
 
 
 async def test_discount_comes_before_credit_and_a_booking_paid_by_credit_has_no_line(
@@ -244,3 +250,100 @@ async def test_home_location_invoicing_will_not_mix_tax_modes(client: httpx.Asyn
     assert any("supplied at Gross Street" in problem for problem in result["problems"])
     [invoice] = result["invoices"]
     assert len([line for line in invoice["lines"] if line["explanation"]["kind"] == "membership"]) == 1
+
+
+async def test_a_booking_is_billed_only_once_its_day_has_passed(
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    boardroom = await room(client, world_a)
+    past = await book(client, world_a, boardroom, "2026-11-20T10:00:00", "2026-11-20T11:00:00")
+    coming = await book(client, world_a, boardroom, "2026-11-28T10:00:00", "2026-11-28T11:00:00")
+    await bind_tenant(db, world_a.tenant_id)
+    # Billing December ahead of time, on 21 November.
+    outcome = await bill_location(
+        db,
+        world_a.tenant_id,
+        world_a.location,
+        date(2026, 12, 1),
+        started_by="test",
+        issue_invoices=False,
+        clock=FrozenClock(datetime(2026, 11, 21, 12, tzinfo=UTC)),
+    )
+    [lines] = outcome.lines.values()
+    assert [line["explanation"]["booking_id"] for line in lines if line["explanation"]["kind"] == "booking"] == [
+        past["id"]
+    ]
+    assert ok(await client.get(f"/api/v1/bookings/{coming['id']}", headers=world_a.headers()))["status"] == "confirmed"
+
+
+async def test_voiding_an_invoice_gives_its_bookings_back_to_the_next_run(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
+    await _hold(client, world_a, resident, "2026-11-01")
+    boardroom = await room(client, world_a)
+    made = await book(client, world_a, boardroom, "2026-11-10T10:00:00", "2026-11-10T12:00:00")
+    [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    ok(await client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "wrong"}, headers=world_a.headers()))
+    back = ok(await client.get(f"/api/v1/bookings/{made['id']}", headers=world_a.headers()))
+    assert (back["status"], back["credit_used"], back["invoice_line_id"]) == ("confirmed", 0, None)
+    [again] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
+    assert _lines(again, "booking") == [
+        ("Boardroom, 10 Nov 2026 10:00-12:00 (2 h): 50.00 paid by included credit", 1000, 200)
+    ]
+
+
+async def test_ending_early_leaves_the_deposit_alone(client: httpx.AsyncClient, world_a: World) -> None:
+    exempt = ok(
+        await client.post(
+            "/api/v1/tax-rates",
+            json={"name": "No VAT", "components": [{"name": "None", "percent": "0"}]},
+            headers=world_a.headers(),
+        ),
+        201,
+    )
+    await _tax(client, world_a, "deposits", exempt["id"])
+    office = await _plan(client, world_a, "Private office", price=93000, deposit=100000)
+    membership = await _hold(client, world_a, office, "2026-11-01")
+    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", headers=world_a.headers()))
+    [invoice] = (await _bill(client, world_a, "2026-11-01"))["invoices"]
+    issued = ok(await client.post(f"/api/v1/invoices/{invoice['id']}/issue", headers=world_a.headers()))
+    ended = await client.patch(
+        f"/api/v1/memberships/{membership['id']}", json={"end_date": "2026-11-20"}, headers=world_a.headers()
+    )
+    assert ended.status_code == 200, ended.text
+    after = ok(await client.get(f"/api/v1/invoices/{invoice['id']}", headers=world_a.headers()))
+    # 10 of 30 days of 930.00 (310.00) and its VAT (62.00); the 1,000.00 deposit is not touched.
+    assert issued["amount_due"] - after["amount_due"] == 31000 + 6200
+
+
+async def test_ending_twice_credits_each_day_once(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    november = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=headers))
+    url = f"/api/v1/memberships/{world_a.membership.id}"
+    ok(await client.patch(url, json={"end_date": "2026-11-25"}, headers=headers))
+    ok(await client.patch(url, json={"end_date": "2026-11-20"}, headers=headers))
+    after = ok(await client.get(f"/api/v1/invoices/{november['id']}", headers=headers))
+    # 5 + 5 of November's 30 days of 218.75: 36.46 twice, with 7.29 VAT each.
+    assert november["amount_due"] - after["amount_due"] == 2 * (3646 + 729)
+
+
+async def test_ending_into_invoiced_days_needs_the_billing_scope(client: httpx.AsyncClient, world_a: World) -> None:
+    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    key = ok(
+        await client.post(
+            "/api/v1/api-keys",
+            json={"name": "Front desk", "scopes": ["companies:read", "companies:write"]},
+            headers=world_a.headers(),
+        ),
+        201,
+    )["key"]
+    refused = await client.patch(
+        f"/api/v1/memberships/{world_a.membership.id}",
+        json={"end_date": "2026-11-20"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert refused.status_code == 403
+    assert "billing:write" in refused.json()["detail"]
