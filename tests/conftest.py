@@ -49,6 +49,7 @@ from app.kit.clock import Clock
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords, new_api_key, token_digest
 from app.location.models import Location
+from app.main import build_state
 from app.member.models import Member
 from app.membership.models import Membership
 from app.membership.schemas import MembershipCreate
@@ -252,6 +253,28 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
+async def revenue_account(client: httpx.AsyncClient, world: World, kind: str) -> dict[str, Any]:
+    """The tenant's built-in revenue account of ``kind``, as the API shows it."""
+    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
+    found: dict[str, Any] = next(account for account in accounts if account["kind"] == kind)
+    return found
+
+
+async def tax_account(client: httpx.AsyncClient, world: World, kind: str, tax_rate_id: str | None = None) -> None:
+    """Give a built-in revenue account a tax rate (the world's VAT unless another is named)."""
+    account = await revenue_account(client, world, kind)
+    body = {"tax_rate_id": tax_rate_id or str(world.tax_rate.id)}
+    ok(await client.patch(f"/api/v1/revenue-accounts/{account['id']}", json=body, headers=world.headers()))
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[AppState]:
+    """App state on its own connections, for tests on committed data (workers, concurrency)."""
+    state = await build_state(settings)
+    yield state
+    await state.close()
+
+
 def new_location(
     tenant_id: uuid.UUID,
     code: str = "MAIN",
@@ -319,6 +342,38 @@ async def make_world(session: AsyncSession, state: AppState, slug: str) -> World
     return World(tenant.id, slug, owner, staff, location, member, secret, spare, *billing)
 
 
+async def open_tenant(
+    session: AsyncSession, state: AppState, location: dict[str, str] | None = None
+) -> tuple[Operator, Location]:
+    """A new tenant with a unique slug, acting as its owner, and one location (``new_location``
+    with these fields)."""
+    tenant, owner, _, _ = await create_tenant(
+        session, state.passwords, new_tenant(f"t{uuid.uuid4().hex[:10]}"), state.clock.now()
+    )
+    place = new_location(tenant.id, **(location or {}))
+    session.add(place)
+    await session.flush()
+    return Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner"), place
+
+
+async def new_customer(
+    session: AsyncSession,
+    operator: Operator,
+    location: Location,
+    name: str = "Acme Ltd",
+    email: str = "accounts@acme.test",
+    country: str = "GB",
+) -> Company:
+    """A company billed in GBP whose home is ``location``."""
+    return await create_company(
+        session,
+        operator,
+        CompanyCreate(
+            legal_name=name, billing_email=email, country=country, currency="GBP", home_location_id=location.id
+        ),
+    )
+
+
 async def make_billing(
     session: AsyncSession, state: AppState, operator: Operator, location: Location
 ) -> tuple[TaxRate, Plan, Discount, Company, Membership, BillingRun, Invoice]:
@@ -333,17 +388,7 @@ async def make_billing(
     discount = await catalog.create_discount(
         session, operator, DiscountCreate(name="Founders", kind="percent", percent=Decimal("12.5"))
     )
-    company = await create_company(
-        session,
-        operator,
-        CompanyCreate(
-            legal_name="Acme Ltd",
-            billing_email="accounts@acme.test",
-            country="GB",
-            currency="GBP",
-            home_location_id=location.id,
-        ),
-    )
+    company = await new_customer(session, operator, location)
     membership = await create_membership(
         session,
         operator,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -39,14 +37,21 @@ def set_actor(session: Session, actor: str, reason: str | None = None) -> None:
         session.info[REASON_KEY] = reason
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
+def _event(
+    info: dict[Any, Any], tenant_id: uuid.UUID, action: str, object_type: str, object_id: uuid.UUID, changes: Any
+) -> dict[str, Any]:
+    """An audit row; values are stored as they are (the engine's JSON encoder writes ids, amounts
+    and dates as text)."""
+    return {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "actor": info.get(ACTOR_KEY, "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "changes": changes,
+        "reason": info.get(REASON_KEY),
+    }
 
 
 def _changes(obj: Any, action: str) -> dict[str, Any]:
@@ -57,13 +62,13 @@ def _changes(obj: Any, action: str) -> dict[str, Any]:
         if key in _SKIPPED:
             continue
         if action == "create":
-            found[key] = _plain(getattr(obj, key))
+            found[key] = getattr(obj, key)
             continue
         history = state.attrs[key].history
         if history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
-            found[key] = [_plain(before), _plain(after)]
+            found[key] = [before, after]
     return found
 
 
@@ -78,18 +83,8 @@ def _record(session: Session, _: UOWTransaction) -> None:
             changes = _changes(obj, action)
             if action == "update" and not changes:
                 continue
-            rows.append(
-                {
-                    "tenant_id": obj.tenant_id if hasattr(obj, "tenant_id") else obj.id,
-                    "id": new_id(),
-                    "actor": session.info.get(ACTOR_KEY, "system"),
-                    "action": action,
-                    "object_type": object_type,
-                    "object_id": obj.id,
-                    "changes": changes,
-                    "reason": session.info.get(REASON_KEY),
-                }
-            )
+            tenant_id = obj.tenant_id if hasattr(obj, "tenant_id") else obj.id
+            rows.append(_event(session.info, tenant_id, action, object_type, obj.id, changes))
     if rows:
         session.connection().execute(insert(AuditEvent), rows)
 
@@ -98,45 +93,30 @@ async def note(
     session: AsyncSession, tenant_id: uuid.UUID, object_type: str, object_id: uuid.UUID, changes: dict[str, Any]
 ) -> None:
     """An event for a change the models cannot see on their own (rows replaced as a set)."""
-    await session.execute(
-        insert(AuditEvent).values(
-            tenant_id=tenant_id,
-            id=new_id(),
-            actor=session.info.get(ACTOR_KEY, "system"),
-            action="update",
-            object_type=object_type,
-            object_id=object_id,
-            changes=_plain_tree(changes),
-            reason=session.info.get(REASON_KEY),
-        )
-    )
+    row = _event(session.info, tenant_id, "update", object_type, object_id, _text_keys(changes))
+    await session.execute(insert(AuditEvent).values(**row))
 
 
 async def record_created(session: AsyncSession, object_type: str, rows: Sequence[dict[str, Any]]) -> None:
     """Events for rows written in bulk, which skip the flush the capture listens to."""
-    actor, reason = session.info.get(ACTOR_KEY, "system"), session.info.get(REASON_KEY)
-    await session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "tenant_id": row["tenant_id"],
-                "id": new_id(),
-                "actor": actor,
-                "action": "create",
-                "object_type": object_type,
-                "object_id": row["id"],
-                # Stored as they are: the engine's JSON encoder writes ids, amounts and dates as text.
-                "changes": {key: value for key, value in row.items() if key not in _SKIPPED},
-                "reason": reason,
-            }
-            for row in rows
-        ],
-    )
+    events = [
+        _event(
+            session.info,
+            row["tenant_id"],
+            "create",
+            object_type,
+            row["id"],
+            {key: value for key, value in row.items() if key not in _SKIPPED},
+        )
+        for row in rows
+    ]
+    await session.execute(insert(AuditEvent), events)
 
 
-def _plain_tree(value: Any) -> Any:
+def _text_keys(value: Any) -> Any:
+    """JSON objects have text keys: ids used as keys become their text."""
     if isinstance(value, dict):
-        return {str(key): _plain_tree(item) for key, item in value.items()}
+        return {str(key): _text_keys(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain_tree(item) for item in value]
-    return _plain(value)
+        return [_text_keys(item) for item in value]
+    return value

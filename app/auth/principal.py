@@ -36,24 +36,8 @@ SCOPES = frozenset(
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "owner": SCOPES,
     "admin": SCOPES,
-    "finance": frozenset(
-        {
-            "settings:read",
-            "locations:read",
-            "users:read",
-            "members:read",
-            "members:write",
-            "catalog:read",
-            "catalog:write",
-            "companies:read",
-            "companies:write",
-            "billing:read",
-            "billing:write",
-            "bookings:read",
-            "bookings:write",
-            "audit:read",
-        }
-    ),
+    # Everything but administering the operator: settings, locations, users and API keys.
+    "finance": SCOPES - {"settings:write", "locations:write", "users:write", "api_keys:read", "api_keys:write"},
     "location_manager": frozenset(
         {
             "settings:read",

@@ -75,7 +75,6 @@ class Charge:
     revenue_account_id: uuid.UUID
     explanation: dict[str, Any]
     source_type: str = "membership"
-    location_id: uuid.UUID | None = None  # where it was supplied, when not the run's location
     writes_line: bool = True  # a booking paid in full by included credit is claimed, not invoiced
     line_id: uuid.UUID = field(default_factory=new_id)
 
@@ -96,6 +95,21 @@ class RunOutcome:
     invoices: list[Invoice]
     lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
+
+
+def _tax_facts(tax: AppliedTax, inclusive: bool) -> dict[str, Any]:
+    """How a line is taxed, as its explanation states it."""
+    return {"tax_rate": tax.name, "tax_percent": plain_decimal(tax.rate * 100), "tax_inclusive": inclusive}
+
+
+def _discount_off(discount: Discount, base: int, fixed: int | None = None) -> int:
+    """What a discount takes off ``base``: its percentage, or its fixed amount (``fixed`` when
+    that is prorated) but never more than the base."""
+    if discount.kind == "percent":
+        assert discount.percent is not None
+        return percent_of(base, discount.percent)
+    assert discount.amount is not None
+    return min(discount.amount if fixed is None else fixed, base)
 
 
 def _membership_charges(
@@ -147,9 +161,7 @@ def _membership_charges(
         "price_override": membership.price_override is not None,
         "unit_amount": unit,
         "quantity": membership.quantity,
-        "tax_rate": tax.name,
-        "tax_percent": plain_decimal(tax.rate * 100),
-        "tax_inclusive": inclusive,
+        **_tax_facts(tax, inclusive),
     }
     charges = [
         Charge(
@@ -168,13 +180,13 @@ def _membership_charges(
     if discount is not None and amount > 0:
         if discount.kind == "percent":
             assert discount.percent is not None
-            off = percent_of(amount, discount.percent)
             label = f"{plain_decimal(discount.percent)}%"
+            off = _discount_off(discount, amount)
         else:
             assert discount.amount is not None
-            fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else discount.amount
-            off = min(fixed, amount)
             label = format_amount(discount.amount, plan.currency)
+            fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else discount.amount
+            off = _discount_off(discount, amount, fixed)
         charges.append(
             Charge(
                 company,
@@ -204,13 +216,10 @@ def _membership_charges(
 
 
 def _fee_charge(fee: Fee, company: Company, tax: AppliedTax, inclusive: bool) -> Charge:
-    day = Cycle(
-        fee.charge_date, fee.charge_date + timedelta(days=1), fee.charge_date, fee.charge_date + timedelta(days=1)
-    )
     return Charge(
         company,
         fee.id,
-        day,
+        Cycle.day(fee.charge_date),
         f"{fee.description} ({fee.charge_date.day} {fee.charge_date:%b %Y})",
         fee.quantity,
         fee.unit_amount,
@@ -221,9 +230,7 @@ def _fee_charge(fee: Fee, company: Company, tax: AppliedTax, inclusive: bool) ->
             "kind": "fee",
             "fee_id": str(fee.id),
             "charged_on": fee.charge_date.isoformat(),
-            "tax_rate": tax.name,
-            "tax_percent": plain_decimal(tax.rate * 100),
-            "tax_inclusive": inclusive,
+            **_tax_facts(tax, inclusive),
         },
         source_type="fee",
     )
@@ -233,17 +240,11 @@ def _deposit_charge(
     membership: Membership, plan: Plan, company: Company, account_id: uuid.UUID, tax: AppliedTax, inclusive: bool
 ) -> Charge:
     """A plan's deposit, billed once with the membership's first cycle and booked as a liability."""
-    day = Cycle(
-        membership.start_date,
-        membership.start_date + timedelta(days=1),
-        membership.start_date,
-        membership.start_date + timedelta(days=1),
-    )
     quantity = Decimal(membership.quantity)
     return Charge(
         company,
         membership.id,
-        day,
+        Cycle.day(membership.start_date),
         f"Deposit, {plan.name} (refundable)",
         quantity,
         plan.deposit,
@@ -255,12 +256,9 @@ def _deposit_charge(
             "plan_id": str(plan.id),
             "plan": plan.name,
             "membership_start": membership.start_date.isoformat(),
-            "tax_rate": tax.name,
-            "tax_percent": plain_decimal(tax.rate * 100),
-            "tax_inclusive": inclusive,
+            **_tax_facts(tax, inclusive),
         },
         source_type="deposit",
-        location_id=membership.location_id,
     )
 
 
@@ -293,21 +291,14 @@ def _booking_bill(
 ) -> BookingBill:
     """Discount first, then included credit, and what remains is the booking fee."""
     currency = booking.pricing["currency"]
-    off = 0
-    if discount is not None and booking.price > 0:
-        if discount.kind == "percent":
-            assert discount.percent is not None
-            off = percent_of(booking.price, discount.percent)
-        else:
-            assert discount.amount is not None
-            off = min(discount.amount, booking.price)
+    off = _discount_off(discount, booking.price) if discount is not None and booking.price > 0 else 0
     after_discount = booking.price - off
     credit = min(credit_left, after_discount)
     fee = after_discount - credit
     description = _booking_description(booking, resource, zone)
     notes = []
-    if off:
-        notes.append(f"{discount.name if discount else ''} -{format_amount(off, currency)}")
+    if discount is not None and off:
+        notes.append(f"{discount.name} -{format_amount(off, currency)}")
     if credit:
         notes.append(f"{format_amount(credit, currency)} paid by included credit")
     if notes:
@@ -335,20 +326,12 @@ def _booking_bill(
         "credit_available": credit_left,
         "credit_used": credit,
         "fee": fee,
-        "tax_rate": tax.name,
-        "tax_percent": plain_decimal(tax.rate * 100),
-        "tax_inclusive": inclusive,
+        **_tax_facts(tax, inclusive),
     }
-    day = Cycle(
-        booking.meeting_date,
-        booking.meeting_date + timedelta(days=1),
-        booking.meeting_date,
-        booking.meeting_date + timedelta(days=1),
-    )
     charge = Charge(
         company,
         booking.id,
-        day,
+        Cycle.day(booking.meeting_date),
         description,
         Decimal(1),
         fee,
@@ -357,7 +340,6 @@ def _booking_bill(
         resource.revenue_account_id,
         explanation,
         source_type="booking",
-        location_id=booking.location_id,
         writes_line=fee > 0,
     )
     return BookingBill(booking, charge, credit)
@@ -471,11 +453,6 @@ class Worklist:
             return None
 
 
-def _period_of(day: date, billing_day: int) -> date:
-    """The opening date of the monthly billing period ``day`` falls in."""
-    return period_starting_on_or_before(day, billing_day)
-
-
 async def _credit_left(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -504,16 +481,18 @@ async def _credit_left(
             Membership.end_date.is_(None) | (Membership.end_date >= earliest),
         )
     )
+    periods: dict[tuple[uuid.UUID, uuid.UUID], list[date]] = defaultdict(list)
+    for company, location, start in needed:
+        periods[company, location].append(start)
     for membership, included in granting.all():
-        for company, location, start in needed:
-            if company != membership.company_id or location != membership.location_id:
-                continue
+        for start in periods[membership.company_id, membership.location_id]:
             end = add_months(start, 1)
             first = max(start, membership.start_date)
             last = end if membership.end_date is None else min(end, membership.end_date + timedelta(days=1))
             if first < last:
                 full = included * membership.quantity
-                left[company, location, start] += prorate(full, (last - first).days, (end - start).days)
+                key = (membership.company_id, membership.location_id, start)
+                left[key] += prorate(full, (last - first).days, (end - start).days)
     used = await session.execute(
         select(Booking.company_id, Booking.location_id, Booking.meeting_date, func.sum(Booking.credit_used))
         .where(
@@ -528,7 +507,7 @@ async def _credit_left(
         .group_by(Booking.company_id, Booking.location_id, Booking.meeting_date)
     )
     for company, location, day, amount in used.all():
-        key = (company, location, _period_of(day, billing_days[location]))
+        key = (company, location, period_starting_on_or_before(day, billing_days[location]))
         if key in left:
             left[key] -= int(amount)
     return {key: max(value, 0) for key, value in left.items()}
@@ -561,9 +540,7 @@ async def _gather(
             continue
         tax = work.tax(what, fee.revenue_account_id, fee.location_id, company)
         if tax is not None:
-            charge = _fee_charge(fee, company, tax, work.inclusive)
-            charge.location_id = fee.location_id
-            work.charges.append(charge)
+            work.charges.append(_fee_charge(fee, company, tax, work.inclusive))
     if bookings:
         await _add_bookings(session, tenant_id, work, bookings, companies)
     return work
@@ -602,9 +579,7 @@ async def _add_memberships(
         if tax is None:
             continue
         for cycle in cycles:
-            for charge in _membership_charges(membership, plan, discount, company, cycle, tax, work.inclusive):
-                charge.location_id = membership.location_id
-                work.charges.append(charge)
+            work.charges.extend(_membership_charges(membership, plan, discount, company, cycle, tax, work.inclusive))
         if deposit_tax is not None and deposits_account is not None:
             work.charges.append(
                 _deposit_charge(membership, plan, company, deposits_account, deposit_tax, work.inclusive)
@@ -627,7 +602,7 @@ async def _add_bookings(
         return (
             booking.company_id,
             booking.location_id,
-            _period_of(booking.meeting_date, billing_days[booking.location_id]),
+            period_starting_on_or_before(booking.meeting_date, billing_days[booking.location_id]),
         )
 
     credit = await _credit_left(session, tenant_id, {pool(b) for b in bookings}, billing_days)

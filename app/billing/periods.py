@@ -49,6 +49,11 @@ class Cycle:
     def partial(self) -> bool:
         return self.days != self.full_days
 
+    @classmethod
+    def day(cls, day: date) -> Cycle:
+        """A single day as a period of its own (what a fee, a deposit or a booking is billed for)."""
+        return cls(day, day + timedelta(days=1), day, day + timedelta(days=1))
+
 
 def membership_cycles(
     start: date,

@@ -16,9 +16,8 @@ from app.booking.models import Booking, Resource
 from app.booking.pricing import price_booking, pricing_record
 from app.booking.repository import BookingRepository, ResourceRepository
 from app.booking.schemas import BookingCreate, ResourceCreate, ResourceUpdate
-from app.catalog.models import Discount
-from app.catalog.repository import DiscountRepository, RevenueAccountRepository
-from app.company.repository import CompanyRepository
+from app.catalog.service import revenue_account, usable_discount
+from app.company.service import billable_company
 from app.db.integrity import flush_unique
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.ids import new_id
@@ -35,16 +34,8 @@ async def create_resource(session: AsyncSession, operator: Operator, data: Resou
     location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
     if location is None or not operator.sees_location(data.location_id) or not location.active:
         raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
-    accounts = RevenueAccountRepository(session, operator.tenant_id)
-    account_id = data.revenue_account_id or (await accounts.builtin("booking_fees")).id
-    account = await accounts.get(account_id)
-    if account is None or not account.active:
-        raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
-    repo = ResourceRepository(session, operator.tenant_id)
-    taken = await session.execute(repo.select().where(Resource.location_id == location.id, Resource.name == data.name))
-    if taken.first() is not None:
-        raise Conflict(f"{location.name} already has a resource named '{data.name}'.")
-    resource = repo.add(
+    account_id = await revenue_account(session, operator, data.revenue_account_id, "booking_fees")
+    resource = ResourceRepository(session, operator.tenant_id).add(
         Resource(
             location_id=location.id,
             name=data.name,
@@ -56,7 +47,6 @@ async def create_resource(session: AsyncSession, operator: Operator, data: Resou
             active=True,
         )
     )
-    # Checked above for a clear answer; the constraint settles a race between two requests.
     await flush_unique(session, {NAME_TAKEN: f"{location.name} already has a resource named '{data.name}'."})
     return resource
 
@@ -119,19 +109,6 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).isoformat(timespec="minutes")
 
 
-async def _discount(
-    session: AsyncSession, operator: Operator, discount_id: uuid.UUID | None, currency: str
-) -> Discount | None:
-    if discount_id is None:
-        return None
-    discount = await DiscountRepository(session, operator.tenant_id).get(discount_id)
-    if discount is None or not discount.active:
-        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
-    if discount.kind == "fixed" and discount.currency != currency:
-        raise InvalidInput(f"The discount is in {discount.currency} but the location bills in {currency}.")
-    return discount
-
-
 async def _clash(session: AsyncSession, operator: Operator, booking: Booking, zone: ZoneInfo) -> None:
     """Refuse a booking that overlaps another one of the resource (the resource row is locked)."""
     statement = (
@@ -164,14 +141,7 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
     assert location is not None
     if not location.active:
         raise InvalidInput(f"{location.name} is deactivated.")
-    company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
-    if company is None or not company.active:
-        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
-    if company.currency != location.currency:
-        raise InvalidInput(
-            f"Mismatched currencies: {location.name} bills in {location.currency}, "
-            f"{company.legal_name} is billed in {company.currency}."
-        )
+    company = await billable_company(session, operator, data.company_id, location)
     if data.member_id is not None:
         member = await MemberRepository(session, operator.tenant_id).get(data.member_id)
         if member is None:
@@ -185,7 +155,7 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
         raise InvalidInput(f"ends_at {local(ends_at, zone)} is not after starts_at {local(starts_at, zone)}.")
     if ends_at - starts_at > LONGEST_BOOKING:
         raise InvalidInput("A booking can last at most 31 days; book longer stays as a membership.")
-    discount = await _discount(session, operator, data.discount_id, location.currency)
+    discount = await usable_discount(session, operator, data.discount_id, location.currency)
     price, days = price_booking(starts_at, ends_at, zone, resource.hourly_rate, resource.daily_rate)
     booking = BookingRepository(session, operator.tenant_id).add(
         Booking(

@@ -217,16 +217,35 @@ async def get_plan(session: AsyncSession, operator: Operator, plan_id: uuid.UUID
     return plan
 
 
-async def _income_account(session: AsyncSession, operator: Operator, account_id: uuid.UUID) -> None:
-    account = await RevenueAccountRepository(session, operator.tenant_id).get(account_id)
+async def revenue_account(
+    session: AsyncSession, operator: Operator, account_id: uuid.UUID | None, default_kind: str
+) -> uuid.UUID:
+    """The revenue account something is booked to: the one given, if usable, or the built-in one."""
+    accounts = RevenueAccountRepository(session, operator.tenant_id)
+    if account_id is None:
+        return (await accounts.builtin(default_kind)).id
+    account = await accounts.get(account_id)
     if account is None or not account.active:
         raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
+    return account.id
+
+
+async def usable_discount(
+    session: AsyncSession, operator: Operator, discount_id: uuid.UUID | None, currency: str
+) -> Discount | None:
+    """The discount to give, if any: it must be active, and a fixed one in ``currency``."""
+    if discount_id is None:
+        return None
+    discount = await DiscountRepository(session, operator.tenant_id).get(discount_id)
+    if discount is None or not discount.active:
+        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
+    if discount.kind == "fixed" and discount.currency != currency:
+        raise InvalidInput(f"The discount is in {discount.currency} but this is billed in {currency}.")
+    return discount
 
 
 async def create_plan(session: AsyncSession, operator: Operator, data: PlanCreate) -> Plan:
-    accounts = RevenueAccountRepository(session, operator.tenant_id)
-    account_id = data.revenue_account_id or (await accounts.builtin("membership_fees")).id
-    await _income_account(session, operator, account_id)
+    account_id = await revenue_account(session, operator, data.revenue_account_id, "membership_fees")
     plan = PlanRepository(session, operator.tenant_id).add(
         Plan(
             name=data.name,
@@ -248,7 +267,7 @@ async def update_plan(session: AsyncSession, operator: Operator, plan_id: uuid.U
     """A new price applies to periods billed from now on; what was billed stays as it was."""
     plan = await get_plan(session, operator, plan_id, for_update=True)
     if not isinstance(data.revenue_account_id, UnsetType):
-        await _income_account(session, operator, data.revenue_account_id)
+        await revenue_account(session, operator, data.revenue_account_id, "membership_fees")
     apply_patch(plan, data)
     await session.flush()
     return plan

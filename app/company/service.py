@@ -17,6 +17,7 @@ from app.db.integrity import flush_unique
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, valid_email
+from app.location.models import Location
 from app.location.repository import LocationRepository
 
 _UNIQUE = {"uq_companies_tenant_id_legal_name_kind": "Another billing account has this name."}
@@ -102,4 +103,19 @@ async def set_company_active(
     company = await get_company(session, operator, company_id, for_update=True)
     company.active = active
     await session.flush()
+    return company
+
+
+async def billable_company(
+    session: AsyncSession, operator: Operator, company_id: uuid.UUID, location: Location
+) -> Company:
+    """A company that can be charged at ``location``: active, and billed in its currency."""
+    company = await CompanyRepository(session, operator.tenant_id).get(company_id)
+    if company is None or not company.active:
+        raise InvalidInput(f"Company {company_id} does not exist or is deactivated.")
+    if company.currency != location.currency:
+        raise InvalidInput(
+            f"Mismatched currencies: {location.name} bills in {location.currency}, "
+            f"{company.legal_name} is billed in {company.currency}."
+        )
     return company

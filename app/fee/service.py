@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
-from app.catalog.repository import RevenueAccountRepository
-from app.company.repository import CompanyRepository
+from app.catalog.service import revenue_account
+from app.company.service import billable_company
 from app.fee.models import Fee
 from app.fee.repository import FeeRepository
 from app.fee.schemas import FeeCreate
@@ -20,22 +20,11 @@ from app.location.repository import LocationRepository
 
 
 async def record_fee(session: AsyncSession, operator: Operator, data: FeeCreate) -> Fee:
-    company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
     location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
-    if company is None or not company.active:
-        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
     if location is None or not operator.sees_location(location.id):
         raise InvalidInput(f"Location {data.location_id} does not exist.")
-    if company.currency != location.currency:
-        raise InvalidInput(
-            f"Mismatched currencies: {location.name} bills in {location.currency}, "
-            f"{company.legal_name} is billed in {company.currency}."
-        )
-    accounts = RevenueAccountRepository(session, operator.tenant_id)
-    account_id = data.revenue_account_id or (await accounts.builtin("one_off_fees")).id
-    account = await accounts.get(account_id)
-    if account is None or not account.active:
-        raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
+    company = await billable_company(session, operator, data.company_id, location)
+    account_id = await revenue_account(session, operator, data.revenue_account_id, "one_off_fees")
     fee = FeeRepository(session, operator.tenant_id).add(
         Fee(
             company_id=company.id,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.capture import note
 from app.auth.principal import Operator
 from app.billing.models import BillingItem
-from app.catalog.models import Discount, Plan
-from app.catalog.repository import DiscountRepository, PlanRepository
+from app.catalog.repository import PlanRepository
+from app.catalog.service import usable_discount
 from app.company.repository import CompanyRepository
 from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
@@ -52,16 +52,6 @@ async def get_membership(
     return membership
 
 
-async def _discount(session: AsyncSession, operator: Operator, discount_id: uuid.UUID | None, plan: Plan) -> None:
-    if discount_id is None:
-        return
-    discount: Discount | None = await DiscountRepository(session, operator.tenant_id).get(discount_id)
-    if discount is None or not discount.active:
-        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
-    if discount.kind == "fixed" and discount.currency != plan.currency:
-        raise InvalidInput(f"The discount is in {discount.currency} but the plan is priced in {plan.currency}.")
-
-
 async def _member(session: AsyncSession, operator: Operator, member_id: uuid.UUID | None) -> None:
     if member_id is not None and await MemberRepository(session, operator.tenant_id).get(member_id) is None:
         raise InvalidInput(f"Member {member_id} does not exist.")
@@ -83,7 +73,7 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
             f"{plan.currency}, {location.name} bills in {location.currency} and "
             f"{company.legal_name} is billed in {company.currency}; they must be the same."
         )
-    await _discount(session, operator, data.discount_id, plan)
+    await usable_discount(session, operator, data.discount_id, plan.currency)
     await _member(session, operator, data.member_id)
     membership = MembershipRepository(session, operator.tenant_id).add(
         Membership(
@@ -122,7 +112,7 @@ async def update_membership(
     if not isinstance(data.discount_id, UnsetType):
         plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
         assert plan is not None
-        await _discount(session, operator, data.discount_id, plan)
+        await usable_discount(session, operator, data.discount_id, plan.currency)
         membership.discount_id = data.discount_id
     if not isinstance(data.member_id, UnsetType):
         await _member(session, operator, data.member_id)

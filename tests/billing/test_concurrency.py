@@ -4,63 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
-from app.auth.principal import ROLE_SCOPES, Operator
+from app.auth.principal import Operator
 from app.billing.engine import bill_location
 from app.billing.models import BillingItem
-from app.company.schemas import CompanyCreate
-from app.company.service import create_company
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.invoice.service import issue_invoice
 from app.location.models import Location
-from app.main import build_state
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
-from app.settings import Settings
 from app.state import AppState
-from app.tenant.service import create_tenant
-from tests.conftest import make_billing, new_location, new_tenant
+from tests.conftest import make_billing, new_customer, open_tenant
 
 COMPANIES = 12
 PERIOD = date(2027, 2, 1)
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[AppState]:
-    state = await build_state(settings)
-    yield state
-    await state.close()
-
-
 async def _setup(state: AppState) -> tuple[Operator, uuid.UUID]:
     """A committed tenant with one location and a dozen customers holding a membership each."""
     async with state.sessionmaker() as session, session.begin():
-        tenant, owner, _, _ = await create_tenant(
-            session, state.passwords, new_tenant(f"c{uuid.uuid4().hex[:10]}"), state.clock.now()
-        )
-        operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
-        location = new_location(tenant.id)
-        session.add(location)
-        await session.flush()
+        operator, location = await open_tenant(session, state)
         _, plan, _, _, _, _, _ = await make_billing(session, state, operator, location)
         for index in range(COMPANIES):
-            company = await create_company(
-                session,
-                operator,
-                CompanyCreate(
-                    legal_name=f"Customer {index:02}",
-                    billing_email=f"c{index}@example.test",
-                    country="GB",
-                    currency="GBP",
-                    home_location_id=location.id,
-                ),
-            )
+            company = await new_customer(session, operator, location, f"Customer {index:02}", f"c{index}@example.test")
             await create_membership(
                 session,
                 operator,

@@ -6,20 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import World, ok
-
-
-async def _taxed_fees(client: httpx.AsyncClient, world: World) -> None:
-    """Give the built-in one-off fees account the world's VAT rate."""
-    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
-    fees = next(account for account in accounts if account["kind"] == "one_off_fees")
-    ok(
-        await client.patch(
-            f"/api/v1/revenue-accounts/{fees['id']}",
-            json={"tax_rate_id": str(world.tax_rate.id)},
-            headers=world.headers(),
-        )
-    )
+from tests.conftest import World, ok, tax_account
 
 
 async def _fee(client: httpx.AsyncClient, world: World, day: str, amount: int = 1500, **extra: Any) -> dict[str, Any]:
@@ -44,7 +31,7 @@ async def _run(client: httpx.AsyncClient, world: World, period: str) -> list[dic
 
 
 async def test_a_fee_is_billed_by_the_next_run_once(client: httpx.AsyncClient, world_a: World) -> None:
-    await _taxed_fees(client, world_a)
+    await tax_account(client, world_a, "one_off_fees")
     fee = await _fee(client, world_a, "2026-11-20", quantity=2)
     later = await _fee(client, world_a, "2026-12-05")
     [december] = await _run(client, world_a, "2026-12-01")
@@ -62,7 +49,7 @@ async def test_a_fee_is_billed_by_the_next_run_once(client: httpx.AsyncClient, w
 
 
 async def test_a_waived_fee_is_never_billed(client: httpx.AsyncClient, world_a: World) -> None:
-    await _taxed_fees(client, world_a)
+    await tax_account(client, world_a, "one_off_fees")
     fee = await _fee(client, world_a, "2026-11-20")
     waived = ok(
         await client.post(f"/api/v1/fees/{fee['id']}/waive", json={"reason": "Goodwill"}, headers=world_a.headers())
@@ -73,7 +60,7 @@ async def test_a_waived_fee_is_never_billed(client: httpx.AsyncClient, world_a: 
 
 
 async def test_a_billed_fee_cannot_be_waived_and_a_void_returns_it(client: httpx.AsyncClient, world_a: World) -> None:
-    await _taxed_fees(client, world_a)
+    await tax_account(client, world_a, "one_off_fees")
     fee = await _fee(client, world_a, "2026-11-20")
     [december] = await _run(client, world_a, "2026-12-01")
     refused = await client.post(f"/api/v1/fees/{fee['id']}/waive", json={}, headers=world_a.headers())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,22 +11,16 @@ from arq.jobs import Job, JobStatus
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from app.auth.principal import ROLE_SCOPES, Operator
 from app.billing.models import BillingRun
-from app.company.schemas import CompanyCreate
-from app.company.service import create_company
 from app.db import system
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.clock import FrozenClock
-from app.main import build_state
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
-from app.settings import Settings
 from app.state import AppState
 from app.tenant.models import Tenant
-from app.tenant.service import create_tenant
-from tests.conftest import make_billing, new_location, new_tenant
+from tests.conftest import make_billing, new_customer, open_tenant
 from workers.main import billing_job_id, billing_run, billing_schedule, make_worker
 
 MARCH = date(2027, 3, 1)
@@ -36,40 +29,18 @@ BEFORE = datetime(2027, 2, 28, 20, 0, tzinfo=UTC)
 AFTER = datetime(2027, 2, 28, 22, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[AppState]:
-    state = await build_state(settings)
-    yield state
-    await state.close()
-
-
 async def _tokyo(state: AppState) -> tuple[uuid.UUID, uuid.UUID]:
     async with state.sessionmaker() as session, session.begin():
-        tenant, owner, _, _ = await create_tenant(
-            session, state.passwords, new_tenant(f"t{uuid.uuid4().hex[:10]}"), state.clock.now()
-        )
-        operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
-        location = new_location(tenant.id, "TYO", name="Shibuya", time_zone="Asia/Tokyo", country="JP")
-        session.add(location)
-        await session.flush()
+        tokyo = {"code": "TYO", "name": "Shibuya", "time_zone": "Asia/Tokyo", "country": "JP"}
+        operator, location = await open_tenant(session, state, tokyo)
         _, plan, _, _, _, _, _ = await make_billing(session, state, operator, location)
-        company = await create_company(
-            session,
-            operator,
-            CompanyCreate(
-                legal_name="Kaisha KK",
-                billing_email="kk@example.test",
-                country="JP",
-                currency="GBP",
-                home_location_id=location.id,
-            ),
-        )
+        company = await new_customer(session, operator, location, "Kaisha KK", "kk@example.test", "JP")
         await create_membership(
             session,
             operator,
             MembershipCreate(company_id=company.id, plan_id=plan.id, location_id=location.id, start_date=MARCH),
         )
-    return tenant.id, location.id
+    return operator.tenant_id, location.id
 
 
 async def test_a_location_is_billed_once_when_its_own_billing_hour_comes(live: AppState) -> None:

@@ -17,19 +17,20 @@ from app.db.engine import bind_tenant
 from app.kit.clock import FrozenClock
 from app.state import AppState
 from tests.booking.test_bookings import book, room
-from tests.conftest import World, ok
+from tests.conftest import World, ok, revenue_account, tax_account
 
 
-async def _account(client: httpx.AsyncClient, world: World, kind: str) -> dict[str, Any]:
-    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
-    found: dict[str, Any] = next(account for account in accounts if account["kind"] == kind)
-    return found
-
-
-async def _tax(client: httpx.AsyncClient, world: World, kind: str, tax_rate_id: str) -> None:
-    account = await _account(client, world, kind)
-    body = {"tax_rate_id": tax_rate_id}
-    ok(await client.patch(f"/api/v1/revenue-accounts/{account['id']}", json=body, headers=world.headers()))
+async def _no_vat_deposits(client: httpx.AsyncClient, world: World) -> None:
+    """Deposits are outside VAT: a 0% rate on the deposits account."""
+    exempt = ok(
+        await client.post(
+            "/api/v1/tax-rates",
+            json={"name": "No VAT", "components": [{"name": "None", "percent": "0"}]},
+            headers=world.headers(),
+        ),
+        201,
+    )
+    await tax_account(client, world, "deposits", exempt["id"])
 
 
 async def _plan(client: httpx.AsyncClient, world: World, name: str, **fields: Any) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def _lines(invoice: dict[str, Any], kind: str) -> list[tuple[str, int, int]]:
 async def test_included_credit_pays_bookings_in_the_order_they_took_place(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
     await _hold(client, world_a, resident, "2026-11-01")
     boardroom = await room(client, world_a)
@@ -109,7 +110,7 @@ async def test_included_credit_pays_bookings_in_the_order_they_took_place(
 async def test_discount_comes_before_credit_and_a_booking_paid_by_credit_has_no_line(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
     await _hold(client, world_a, resident, "2026-11-01")
     boardroom = await room(client, world_a, hourly_rate=4000)
@@ -135,7 +136,7 @@ async def test_discount_comes_before_credit_and_a_booking_paid_by_credit_has_no_
 async def test_credit_is_prorated_for_a_membership_that_starts_mid_period(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     resident = await _plan(client, world_a, "Resident", price=40000, included_credit=6000)
     await _hold(client, world_a, resident, "2026-11-16", quantity=2)
     boardroom = await room(client, world_a)
@@ -154,18 +155,10 @@ async def test_a_deposit_is_billed_once_with_the_first_cycle(client: httpx.Async
     assert any("Deposits" in problem and "Private office deposit" in problem for problem in preview["problems"])
     assert not any("Private office" in line["description"] for line in preview["invoices"][0]["lines"])
 
-    exempt = ok(
-        await client.post(
-            "/api/v1/tax-rates",
-            json={"name": "No VAT", "components": [{"name": "None", "percent": "0"}]},
-            headers=world_a.headers(),
-        ),
-        201,
-    )
-    await _tax(client, world_a, "deposits", exempt["id"])
+    await _no_vat_deposits(client, world_a)
     [invoice] = (await _bill(client, world_a, "2026-12-01"))["invoices"]
     assert _lines(invoice, "deposit") == [("Deposit, Private office (refundable)", 50000, 0)]
-    deposits = await _account(client, world_a, "deposits")
+    deposits = await revenue_account(client, world_a, "deposits")
     [line] = [line for line in invoice["lines"] if line["explanation"]["kind"] == "deposit"]
     assert line["revenue_account_id"] == deposits["id"]
     [january] = (await _bill(client, world_a, "2027-01-01", preview=True))["invoices"]
@@ -175,7 +168,7 @@ async def test_a_deposit_is_billed_once_with_the_first_cycle(client: httpx.Async
 async def test_split_grouping_puts_memberships_and_usage_on_separate_invoices(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     ok(await client.patch("/api/v1/tenant", json={"invoice_grouping": "split"}, headers=world_a.headers()))
     boardroom = await room(client, world_a)
     await book(client, world_a, boardroom, "2026-11-20T10:00:00", "2026-11-20T11:00:00")
@@ -185,30 +178,27 @@ async def test_split_grouping_puts_memberships_and_usage_on_separate_invoices(
     ok(await client.patch("/api/v1/tenant", json={"invoice_grouping": "sideways"}, headers=world_a.headers()), 400)
 
 
-async def test_home_location_invoicing_bills_a_company_at_its_home(client: httpx.AsyncClient, world_a: World) -> None:
-    headers = world_a.headers()
-    annex = ok(
-        await client.post(
-            "/api/v1/locations",
-            json={
-                "name": "Annex",
-                "code": "ANX",
-                "time_zone": "Europe/London",
-                "country": "GB",
-                "currency": "GBP",
-                "tax_mode": "exclusive",
-            },
-            headers=headers,
-        ),
-        201,
+async def _hot_desk_elsewhere(
+    client: httpx.AsyncClient, world: World, name: str, code: str, tax_mode: str
+) -> dict[str, Any]:
+    """Another London location, where the world's customer holds a hot desk from December."""
+    place = {"name": name, "code": code, "time_zone": "Europe/London", "country": "GB", "currency": "GBP"}
+    location: dict[str, Any] = ok(
+        await client.post("/api/v1/locations", json={**place, "tax_mode": tax_mode}, headers=world.headers()), 201
     )
     body = {
-        "company_id": str(world_a.company.id),
-        "plan_id": str(world_a.plan.id),
-        "location_id": annex["id"],
+        "company_id": str(world.company.id),
+        "plan_id": str(world.plan.id),
+        "location_id": location["id"],
         "start_date": "2026-12-01",
     }
-    ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    ok(await client.post("/api/v1/memberships", json=body, headers=world.headers()), 201)
+    return location
+
+
+async def test_home_location_invoicing_bills_a_company_at_its_home(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    annex = await _hot_desk_elsewhere(client, world_a, "Annex", "ANX", "exclusive")
     # Per location (the default), the annex bills its own membership.
     annex_preview = await _bill(client, world_a, "2026-12-01", preview=True, location_id=annex["id"])
     assert len(annex_preview["invoices"]) == 1
@@ -223,28 +213,7 @@ async def test_home_location_invoicing_bills_a_company_at_its_home(client: httpx
 
 async def test_home_location_invoicing_will_not_mix_tax_modes(client: httpx.AsyncClient, world_a: World) -> None:
     headers = world_a.headers()
-    inclusive = ok(
-        await client.post(
-            "/api/v1/locations",
-            json={
-                "name": "Gross Street",
-                "code": "GRS",
-                "time_zone": "Europe/London",
-                "country": "GB",
-                "currency": "GBP",
-                "tax_mode": "inclusive",
-            },
-            headers=headers,
-        ),
-        201,
-    )
-    body = {
-        "company_id": str(world_a.company.id),
-        "plan_id": str(world_a.plan.id),
-        "location_id": inclusive["id"],
-        "start_date": "2026-12-01",
-    }
-    ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
+    await _hot_desk_elsewhere(client, world_a, "Gross Street", "GRS", "inclusive")
     ok(await client.patch("/api/v1/tenant", json={"invoice_location": "home"}, headers=headers))
     result = await _bill(client, world_a, "2026-12-01")
     assert any("supplied at Gross Street" in problem for problem in result["problems"])
@@ -255,7 +224,7 @@ async def test_home_location_invoicing_will_not_mix_tax_modes(client: httpx.Asyn
 async def test_a_booking_is_billed_only_once_its_day_has_passed(
     client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     boardroom = await room(client, world_a)
     past = await book(client, world_a, boardroom, "2026-11-20T10:00:00", "2026-11-20T11:00:00")
     coming = await book(client, world_a, boardroom, "2026-11-28T10:00:00", "2026-11-28T11:00:00")
@@ -280,7 +249,7 @@ async def test_a_booking_is_billed_only_once_its_day_has_passed(
 async def test_voiding_an_invoice_gives_its_bookings_back_to_the_next_run(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    await _tax(client, world_a, "booking_fees", str(world_a.tax_rate.id))
+    await tax_account(client, world_a, "booking_fees")
     resident = await _plan(client, world_a, "Resident", price=40000, included_credit=5000)
     await _hold(client, world_a, resident, "2026-11-01")
     boardroom = await room(client, world_a)
@@ -296,15 +265,7 @@ async def test_voiding_an_invoice_gives_its_bookings_back_to_the_next_run(
 
 
 async def test_ending_early_leaves_the_deposit_alone(client: httpx.AsyncClient, world_a: World) -> None:
-    exempt = ok(
-        await client.post(
-            "/api/v1/tax-rates",
-            json={"name": "No VAT", "components": [{"name": "None", "percent": "0"}]},
-            headers=world_a.headers(),
-        ),
-        201,
-    )
-    await _tax(client, world_a, "deposits", exempt["id"])
+    await _no_vat_deposits(client, world_a)
     office = await _plan(client, world_a, "Private office", price=93000, deposit=100000)
     membership = await _hold(client, world_a, office, "2026-11-01")
     ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", headers=world_a.headers()))

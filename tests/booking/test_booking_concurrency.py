@@ -4,57 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from app.auth.principal import ROLE_SCOPES, Operator
+from app.auth.principal import Operator
 from app.booking.models import Booking, Resource
 from app.booking.schemas import BookingCreate, ResourceCreate
 from app.booking.service import create_booking, create_resource
-from app.company.schemas import CompanyCreate
-from app.company.service import create_company
 from app.db.engine import bind_tenant
 from app.kit.errors import Conflict
-from app.main import build_state
-from app.settings import Settings
 from app.state import AppState
-from app.tenant.service import create_tenant
-from tests.conftest import new_location, new_tenant
+from tests.conftest import new_customer, open_tenant
 
 ATTEMPTS = 4
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[AppState]:
-    state = await build_state(settings)
-    yield state
-    await state.close()
-
-
 async def _setup(state: AppState) -> tuple[Operator, uuid.UUID, uuid.UUID]:
     async with state.sessionmaker() as session, session.begin():
-        tenant, owner, _, _ = await create_tenant(
-            session, state.passwords, new_tenant(f"b{uuid.uuid4().hex[:10]}"), state.clock.now()
-        )
-        operator = Operator(tenant.id, "user", owner.id, ROLE_SCOPES["owner"], role="owner")
-        location = new_location(tenant.id)
-        session.add(location)
-        await session.flush()
-        company = await create_company(
-            session,
-            operator,
-            CompanyCreate(
-                legal_name="Acme Ltd",
-                billing_email="accounts@acme.test",
-                country="GB",
-                currency="GBP",
-                home_location_id=location.id,
-            ),
-        )
+        operator, location = await open_tenant(session, state)
+        company = await new_customer(session, operator, location)
         resource = await create_resource(
             session, operator, ResourceCreate(location_id=location.id, name="Boardroom", hourly_rate=3000)
         )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.models import Booking
 from app.db.engine import bind_tenant
-from tests.conftest import World, ok
+from tests.conftest import World, ok, revenue_account, tax_account
 
 
 async def room(client: httpx.AsyncClient, world: World, **extra: Any) -> dict[str, Any]:
@@ -47,8 +47,7 @@ async def test_a_resource_books_fees_to_the_booking_account_by_default(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
     made = await room(client, world_a, daily_rate=20000, capacity=12)
-    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world_a.headers()))["data"]
-    booking_fees = next(account for account in accounts if account["kind"] == "booking_fees")
+    booking_fees = await revenue_account(client, world_a, "booking_fees")
     assert made["revenue_account_id"] == booking_fees["id"]
     assert (made["hourly_rate"], made["daily_rate"], made["capacity"], made["kind"]) == (
         3000,
@@ -182,7 +181,7 @@ async def test_the_database_refuses_an_overlap_that_skips_the_service(
 async def test_a_billed_booking_cannot_be_cancelled(client: httpx.AsyncClient, world_a: World) -> None:
     resource = await room(client, world_a)
     made = await book(client, world_a, resource, "2026-11-10T10:00:00", "2026-11-10T11:00:00")
-    await _tax_bookings(client, world_a)
+    await tax_account(client, world_a, "booking_fees")
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
     ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
     billed = ok(await client.get(f"/api/v1/bookings/{made['id']}", headers=world_a.headers()))
@@ -191,15 +190,3 @@ async def test_a_billed_booking_cannot_be_cancelled(client: httpx.AsyncClient, w
     response = await client.post(f"/api/v1/bookings/{made['id']}/cancel", headers=world_a.headers())
     assert response.status_code == 409
     assert "credit its invoice line" in response.json()["detail"]
-
-
-async def _tax_bookings(client: httpx.AsyncClient, world: World) -> None:
-    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
-    booking_fees = next(account for account in accounts if account["kind"] == "booking_fees")
-    ok(
-        await client.patch(
-            f"/api/v1/revenue-accounts/{booking_fees['id']}",
-            json={"tax_rate_id": str(world.tax_rate.id)},
-            headers=world.headers(),
-        )
-    )
