@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditEvent
+from app.db.bulk import insert_rows
 from app.kit.ids import new_id
 
 ACTOR_KEY = "audit_actor"
@@ -97,11 +98,12 @@ async def note(
     await session.execute(insert(AuditEvent).values(**row))
 
 
-async def record_created(session: AsyncSession, object_type: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Events for rows written in bulk, which skip the flush the capture listens to."""
-    events = [
+def created_events(info: dict[Any, Any], object_type: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events for rows written in bulk, which skip the flush the capture listens to (``info`` is
+    the session's, which names the actor)."""
+    return [
         _event(
-            session.info,
+            info,
             row["tenant_id"],
             "create",
             object_type,
@@ -110,7 +112,10 @@ async def record_created(session: AsyncSession, object_type: str, rows: Sequence
         )
         for row in rows
     ]
-    await session.execute(insert(AuditEvent), events)
+
+
+async def write_events(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+    await insert_rows(await session.connection(), AuditEvent, events)
 
 
 def _text_keys(value: Any) -> Any:

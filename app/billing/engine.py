@@ -22,26 +22,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, true
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Date, Select, Uuid, bindparam, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.audit.capture import record_created
+from app.audit.capture import created_events, write_events
 from app.billing.models import BillingItem, BillingRun
 from app.billing.periods import Cycle, add_months, describe, membership_cycles, period_starting_on_or_before
 from app.booking.models import Booking, Resource
-from app.booking.repository import BookingRepository
 from app.catalog.models import Discount, Plan
 from app.catalog.repository import RevenueAccountRepository
 from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
 from app.db.base import TenantOwned
+from app.db.bulk import insert_rows
 from app.fee.models import Fee
-from app.fee.repository import FeeRepository
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.service import issue
 from app.invoice.totals import totals
@@ -52,11 +51,6 @@ from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.membership.models import Membership
 
-CLAIM = (
-    insert(BillingItem)
-    .on_conflict_do_nothing()
-    .returning(BillingItem.source_type, BillingItem.source_id, BillingItem.period_start)
-)
 Owned = TypeVar("Owned", bound=TenantOwned)
 
 
@@ -345,23 +339,25 @@ def _booking_bill(
     return BookingBill(booking, charge, credit)
 
 
-def _in_scope(
-    tenant_id: uuid.UUID, location_id: uuid.UUID, home: bool, location_column: Any, company_column: Any
-) -> Any:
+# The run's queries are built once, with the tenant, the location and the date as parameters.
+_TENANT = bindparam("tenant_id", type_=Uuid())
+_LOCATION = bindparam("location_id", type_=Uuid())
+_BEFORE = bindparam("before", type_=Date())
+
+
+def _in_scope(home: bool, location_column: Any, company_column: Any) -> Any:
     """Which items a location's run bills: those supplied there, or (home-location invoicing)
     those of the companies whose home it is, wherever they were supplied."""
     if not home:
-        return location_column == location_id
-    homed = select(Company.id).where(Company.tenant_id == tenant_id, Company.home_location_id == location_id)
+        return location_column == _LOCATION
+    homed = select(Company.id).where(Company.tenant_id == _TENANT, Company.home_location_id == _LOCATION)
     return company_column.in_(homed)
 
 
-async def _billable(
-    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, before: date, home: bool
-) -> list[tuple[Membership, Plan, Company, Discount | None, date | None]]:
+@cache
+def _billable(home: bool) -> Select[Membership, Plan, Company, Discount, date]:
     """Memberships the run covers that may owe something before ``before``, each with the end of
     its last billed cycle (None when nothing is billed yet)."""
-    scope = _in_scope(tenant_id, location_id, home, Membership.location_id, Membership.company_id)
     # Per membership, an index look-up of its last billed cycle: the cost follows the location's
     # memberships, never the tenant's history (and does not hang on table statistics).
     billed = (
@@ -373,23 +369,55 @@ async def _billable(
         )
         .lateral()
     )
-    statement = (
+    return (
         select(Membership, Plan, Company, Discount, billed.c.through)
         .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
         .join(Company, (Company.tenant_id == Membership.tenant_id) & (Company.id == Membership.company_id))
         .outerjoin(Discount, (Discount.tenant_id == Membership.tenant_id) & (Discount.id == Membership.discount_id))
         .outerjoin(billed, true())
         .where(
-            Membership.tenant_id == tenant_id,
-            scope,
-            Membership.start_date < before,
+            Membership.tenant_id == _TENANT,
+            _in_scope(home, Membership.location_id, Membership.company_id),
+            Membership.start_date < _BEFORE,
             (Membership.end_date.is_(None)) | (billed.c.through.is_(None)) | (Membership.end_date >= billed.c.through),
         )
         .order_by(Company.legal_name, Company.id, Plan.name, Membership.id)
         # A membership being billed cannot have its dates changed until the run commits.
         .with_for_update(read=True, of=Membership)
     )
-    return [tuple(row) for row in (await session.execute(statement)).all()]
+
+
+@cache
+def _fees_due(home: bool) -> Select[Fee]:
+    """Pending fees dated before ``before`` (billed in arrears)."""
+    return (
+        select(Fee)
+        .where(
+            Fee.tenant_id == _TENANT,
+            _in_scope(home, Fee.location_id, Fee.company_id),
+            Fee.status == "pending",
+            Fee.charge_date < _BEFORE,
+        )
+        .order_by(Fee.charge_date, Fee.id)
+        .with_for_update()
+    )
+
+
+@cache
+def _bookings_unbilled(home: bool) -> Select[Booking]:
+    """Confirmed bookings that met before ``before`` and are not billed yet, in the order they
+    took place (included credits are used up in that order)."""
+    return (
+        select(Booking)
+        .where(
+            Booking.tenant_id == _TENANT,
+            _in_scope(home, Booking.location_id, Booking.company_id),
+            Booking.status == "confirmed",
+            Booking.meeting_date < _BEFORE,
+        )
+        .order_by(Booking.meeting_date, Booking.starts_at, Booking.id)
+        .with_for_update()
+    )
 
 
 async def _claim(
@@ -411,10 +439,14 @@ async def _claim(
     ]
     if not rows:
         return set()
-    # One statement, compiled once and sent in pages of many rows (executemany with RETURNING).
-    result = await (await session.connection()).execute(CLAIM, rows)
-    won = {(row.source_type, row.source_id, row.period_start) for row in result}
-    return won
+    claimed = await insert_rows(
+        await session.connection(),
+        BillingItem,
+        rows,
+        returning=("source_type", "source_id", "period_start"),
+        skip_conflicts=True,
+    )
+    return {(row.source_type, row.source_id, row.period_start) for row in claimed}
 
 
 @dataclass(slots=True)
@@ -523,12 +555,11 @@ async def _gather(
         rows = await session.execute(LocationRepository(session, tenant_id).select())
         places = {place.id: place for place in rows.scalars()}
     work = Worklist(location, places, await TaxBook.load(session, tenant_id))
-    await _add_memberships(session, tenant_id, work, add_months(period_start, 1), home)
-    work.fees = await FeeRepository(session, tenant_id).due(
-        _in_scope(tenant_id, location.id, home, Fee.location_id, Fee.company_id), period_start
-    )
-    bookings = await BookingRepository(session, tenant_id).unbilled(
-        _in_scope(tenant_id, location.id, home, Booking.location_id, Booking.company_id), min(period_start, today)
+    scope = {"tenant_id": tenant_id, "location_id": location.id}
+    await _add_memberships(session, work, scope | {"before": add_months(period_start, 1)}, home)
+    work.fees = (await session.execute(_fees_due(home), scope | {"before": period_start})).scalars().all()
+    bookings = (
+        (await session.execute(_bookings_unbilled(home), scope | {"before": min(period_start, today)})).scalars().all()
     )
     companies = await _by_id(
         session, Company, tenant_id, {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
@@ -546,14 +577,10 @@ async def _gather(
     return work
 
 
-async def _add_memberships(
-    session: AsyncSession, tenant_id: uuid.UUID, work: Worklist, period_end: date, home: bool
-) -> None:
-    location = work.location
+async def _add_memberships(session: AsyncSession, work: Worklist, scope: dict[str, Any], home: bool) -> None:
+    tenant_id, period_end = scope["tenant_id"], scope["before"]
     deposits_account: uuid.UUID | None = None
-    for membership, plan, company, discount, through in await _billable(
-        session, tenant_id, location.id, period_end, home
-    ):
+    for membership, plan, company, discount, through in await session.execute(_billable(home), scope):
         what = f"{company.legal_name}, {plan.name}"
         if work.supplied_at(membership.location_id, what) is None:
             continue
@@ -639,10 +666,10 @@ async def _write_invoices(
     run_id: uuid.UUID,
     groups: list[list[Charge]],
     clock: Clock,
-) -> tuple[list[Invoice], dict[uuid.UUID, list[dict[str, Any]]]]:
-    """Write one draft invoice per group of charges, as two multi-row inserts and one audit insert
-    (the ORM would spend more time than PostgreSQL on a run's rows), and hand back the invoices
-    as objects of the session (to be issued) with their lines' rows."""
+) -> tuple[list[Invoice], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Write one draft invoice per group of charges, as two multi-row inserts (the ORM would spend
+    more time than PostgreSQL on a run's rows), and hand back the invoices as objects of the
+    session (to be issued), their lines' rows and their audit events (each carries its lines)."""
     inclusive = location.tax_mode == "inclusive"
     now = clock.now()
     invoice_rows: list[dict[str, Any]] = []
@@ -696,11 +723,10 @@ async def _write_invoices(
         line_rows.extend(rows)
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
     if not invoice_rows:
-        return [], {}
+        return [], {}, []
     connection = await session.connection()
-    await connection.execute(insert(Invoice), invoice_rows)
-    await connection.execute(insert(InvoiceLine), line_rows)
-    await record_created(session, "invoice", audit_rows)
+    await insert_rows(connection, Invoice, invoice_rows)
+    await insert_rows(connection, InvoiceLine, line_rows)
     invoices = []
     for row in invoice_rows:
         invoice = Invoice(**row)
@@ -710,7 +736,7 @@ async def _write_invoices(
     lines: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in line_rows:
         lines[row["invoice_id"]].append(row)
-    return invoices, lines
+    return invoices, lines, created_events(session.info, "invoice", audit_rows)
 
 
 _NOT_AUDITED = frozenset({"tenant_id", "invoice_id", "explanation", "created_at", "updated_at"})
@@ -753,7 +779,7 @@ async def bill_location(
         if charge.key in won and charge.writes_line:
             grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
-    invoices, lines = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
+    invoices, lines, events = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
 
     line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
     for fee in work.fees:
@@ -769,19 +795,23 @@ async def bill_location(
         for invoice in invoices:
             await issue(session, tenant_id, invoice, clock)
 
-    run = BillingRun(
-        tenant_id=tenant_id,
-        id=run_id,
-        location_id=location.id,
-        period_start=period_start,
-        period_end=add_months(period_start, 1),
-        status="completed",
-        started_by=started_by,
-        invoices_created=len(invoices),
-        lines_created=sum(len(invoice_lines) for invoice_lines in lines.values()),
-        finished_at=clock.now(),
-        error="\n".join(work.problems) or None,
-    )
-    session.add(run)
-    await session.flush()
+    now = clock.now()
+    record = {
+        "tenant_id": tenant_id,
+        "id": run_id,
+        "location_id": location.id,
+        "period_start": period_start,
+        "period_end": add_months(period_start, 1),
+        "status": "completed",
+        "started_by": started_by,
+        "invoices_created": len(invoices),
+        "lines_created": sum(len(invoice_lines) for invoice_lines in lines.values()),
+        "finished_at": now,
+        "error": "\n".join(work.problems) or None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await insert_rows(await session.connection(), BillingRun, [record])
+    await write_events(session, events + created_events(session.info, "billing_run", [record]))
+    run = BillingRun(**record)
     return RunOutcome(run, invoices, lines, work.problems)

@@ -7,12 +7,14 @@ never a silent zero."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog.repository import LocationTaxPolicyRepository, RevenueAccountRepository, TaxRateRepository
+from app.catalog.models import LocationTaxPolicy, RevenueAccount, TaxRate, TaxRateComponent
 from app.kit.errors import InvalidInput
 from app.kit.money import TaxComponent, effective_rate
 
@@ -26,6 +28,32 @@ class AppliedTax:
 
 class MissingTaxRate(InvalidInput):
     code = "missing_tax_rate"
+
+
+# A tenant's tax rules, as three statements built once (a book is loaded by every billing run).
+_TENANT = bindparam("tenant_id", type_=Uuid())
+_RATES = (
+    select(
+        TaxRate.id,
+        TaxRate.name,
+        TaxRate.status,
+        TaxRateComponent.name,
+        TaxRateComponent.percent,
+        TaxRateComponent.compound,
+    )
+    .outerjoin(
+        TaxRateComponent,
+        (TaxRateComponent.tenant_id == TaxRate.tenant_id) & (TaxRateComponent.tax_rate_id == TaxRate.id),
+    )
+    .where(TaxRate.tenant_id == _TENANT)
+    .order_by(TaxRate.id, TaxRateComponent.position)
+)
+_ACCOUNTS = select(RevenueAccount.id, RevenueAccount.name, RevenueAccount.tax_rate_id).where(
+    RevenueAccount.tenant_id == _TENANT
+)
+_POLICIES = select(
+    LocationTaxPolicy.location_id, LocationTaxPolicy.revenue_account_id, LocationTaxPolicy.tax_rate_id
+).where(LocationTaxPolicy.tenant_id == _TENANT)
 
 
 class TaxBook:
@@ -47,22 +75,26 @@ class TaxBook:
 
     @classmethod
     async def load(cls, session: AsyncSession, tenant_id: uuid.UUID) -> TaxBook:
-        rate_repo = TaxRateRepository(session, tenant_id)
-        components = await rate_repo.components()
+        params = {"tenant_id": tenant_id}
+        components: dict[uuid.UUID, list[TaxComponent]] = defaultdict(list)
         rates, archived = {}, set()
-        for rate in (await session.execute(rate_repo.select())).scalars():
-            parts = [TaxComponent(c.name, c.percent, c.compound) for c in components.get(rate.id, [])]
-            rates[rate.id] = AppliedTax(rate.id, rate.name, effective_rate(parts))
-            if rate.status != "active":
-                archived.add(rate.id)
-        accounts = (await session.execute(RevenueAccountRepository(session, tenant_id).select())).scalars().all()
-        policies = await LocationTaxPolicyRepository(session, tenant_id).for_location()
+        rows = (await session.execute(_RATES, params)).all()
+        for rate_id, _, _, name, percent, compound in rows:
+            if name is not None:
+                components[rate_id].append(TaxComponent(name, percent, compound))
+        for rate_id, rate_name, status, *_ in rows:
+            if rate_id not in rates:
+                rates[rate_id] = AppliedTax(rate_id, rate_name, effective_rate(components[rate_id]))
+                if status != "active":
+                    archived.add(rate_id)
+        accounts = (await session.execute(_ACCOUNTS, params)).all()
+        policies = (await session.execute(_POLICIES, params)).all()
         return cls(
             rates,
             archived,
             {account.id: account.tax_rate_id for account in accounts},
             {account.id: account.name for account in accounts},
-            {(policy.location_id, policy.revenue_account_id): policy.tax_rate_id for policy in policies},
+            {(location_id, account_id): rate_id for location_id, account_id, rate_id in policies},
         )
 
     def for_line(

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import TenantOwned
 from app.kit.pagination import PageRequest
 
 M = TypeVar("M", bound=TenantOwned)
+
+
+_BY_ID: dict[tuple[type[TenantOwned], bool], Select[Any]] = {}
+
+
+def _by_id(model: type[TenantOwned], for_update: bool) -> Select[Any]:
+    """One row by id, as a statement built once per model (``get`` is the commonest query)."""
+    statement = _BY_ID.get((model, for_update))
+    if statement is None:
+        statement = select(model).where(
+            model.tenant_id == bindparam("tenant_id", type_=Uuid()), model.id == bindparam("id", type_=Uuid())
+        )
+        statement = _BY_ID[model, for_update] = statement.with_for_update() if for_update else statement
+    return statement
 
 
 class TenantRepository(Generic[M]):
@@ -26,10 +40,9 @@ class TenantRepository(Generic[M]):
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
 
     async def get(self, id_: uuid.UUID, *, for_update: bool = False) -> M | None:
-        statement = self.select().where(self.model.id == id_)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        params = {"tenant_id": self.tenant_id, "id": id_}
+        found: M | None = (await self.session.execute(_by_id(self.model, for_update), params)).scalar_one_or_none()
+        return found
 
     async def page(self, request: PageRequest, statement: Select[M] | None = None) -> Sequence[M]:
         """One page in id order, fetched with one extra row so the caller can tell if more follow."""

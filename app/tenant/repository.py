@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.tenant.models import Tenant
+
+_BY_ID = select(Tenant).where(Tenant.id == bindparam("id", type_=Uuid()))
 
 
 class TenantRepository:
@@ -15,5 +17,4 @@ class TenantRepository:
         self.session = session
 
     async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
-        statement = select(Tenant).where(Tenant.id == tenant_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        return (await self.session.execute(_BY_ID, {"id": tenant_id})).scalar_one_or_none()
