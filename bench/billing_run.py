@@ -584,8 +584,8 @@ class Biller:
             self.commit_seconds += time.perf_counter() - committing
         if outcome is not None:
             self.totals["locations"] += 1
-            self.totals["invoices"] += len(outcome.invoices)
-            self.totals["lines"] += sum(len(lines) for lines in outcome.lines.values())
+            self.totals["invoices"] += outcome.run.invoices_created
+            self.totals["lines"] += outcome.run.lines_created
             self.totals["problems"] += len(outcome.problems)
 
     def reset(self) -> None:

@@ -126,7 +126,7 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -
                 )
             raise
         await state.queue.enqueue_deferred(session)
-    made = len(outcome.invoices) if outcome else 0
+    made = outcome.run.invoices_created if outcome else 0
     log.info("billing.run.completed", invoices=made, period=period)
     return made
 

@@ -86,9 +86,18 @@ class Charge:
 @dataclass(slots=True)
 class RunOutcome:
     run: BillingRun
-    invoices: list[Invoice]
+    records: list[dict[str, Any]]  # each invoice's row, as written
     lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
+    issued: list[Invoice] | None = None  # the session's invoices, when the run issued them
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        """The invoices as objects: the issued ones, or drafts made from their rows on demand (a
+        scheduled run needs only the counts)."""
+        if self.issued is None:
+            self.issued = [Invoice(**record) for record in self.records]
+        return self.issued
 
 
 def _tax_facts(tax: AppliedTax, inclusive: bool) -> dict[str, Any]:
@@ -666,10 +675,10 @@ async def _write_invoices(
     run_id: uuid.UUID,
     groups: list[list[Charge]],
     clock: Clock,
-) -> tuple[list[Invoice], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Write one draft invoice per group of charges, as two multi-row inserts (the ORM would spend
-    more time than PostgreSQL on a run's rows), and hand back the invoices as objects of the
-    session (to be issued), their lines' rows and their audit events (each carries its lines)."""
+    more time than PostgreSQL on a run's rows), and hand back the invoices' rows, their lines'
+    rows and their audit events (each carries its lines)."""
     inclusive = location.tax_mode == "inclusive"
     now = clock.now()
     invoice_rows: list[dict[str, Any]] = []
@@ -727,16 +736,10 @@ async def _write_invoices(
     connection = await session.connection()
     await insert_rows(connection, Invoice, invoice_rows)
     await insert_rows(connection, InvoiceLine, line_rows)
-    invoices = []
-    for row in invoice_rows:
-        invoice = Invoice(**row)
-        make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
-        session.add(invoice)
-        invoices.append(invoice)
     lines: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in line_rows:
         lines[row["invoice_id"]].append(row)
-    return invoices, lines, created_events(session.info, "invoice", audit_rows)
+    return invoice_rows, lines, created_events(session.info, "invoice", audit_rows)
 
 
 _NOT_AUDITED = frozenset({"tenant_id", "invoice_id", "explanation", "created_at", "updated_at"})
@@ -779,7 +782,7 @@ async def bill_location(
         if charge.key in won and charge.writes_line:
             grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
-    invoices, lines, events = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
+    records, lines, events = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
 
     line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
     for fee in work.fees:
@@ -791,12 +794,18 @@ async def bill_location(
             bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
 
+    issued = None
     if issue_invoices:
-        for invoice in invoices:
+        issued = []
+        for record in records:
+            invoice = Invoice(**record)
+            make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
+            session.add(invoice)
+            issued.append(invoice)
             await issue(session, tenant_id, invoice, clock)
 
     now = clock.now()
-    record = {
+    run_row = {
         "tenant_id": tenant_id,
         "id": run_id,
         "location_id": location.id,
@@ -804,14 +813,14 @@ async def bill_location(
         "period_end": add_months(period_start, 1),
         "status": "completed",
         "started_by": started_by,
-        "invoices_created": len(invoices),
+        "invoices_created": len(records),
         "lines_created": sum(len(invoice_lines) for invoice_lines in lines.values()),
         "finished_at": now,
         "error": "\n".join(work.problems) or None,
         "created_at": now,
         "updated_at": now,
     }
-    await insert_rows(await session.connection(), BillingRun, [record])
-    await write_events(session, events + created_events(session.info, "billing_run", [record]))
-    run = BillingRun(**record)
-    return RunOutcome(run, invoices, lines, work.problems)
+    await insert_rows(await session.connection(), BillingRun, [run_row])
+    await write_events(session, events + created_events(session.info, "billing_run", [run_row]))
+    run = BillingRun(**run_row)
+    return RunOutcome(run, records, lines, work.problems, issued)

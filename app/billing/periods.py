@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 
 def add_months(day: date, months: int) -> date:
@@ -98,6 +99,7 @@ def membership_cycles(
     return cycles
 
 
+@lru_cache(maxsize=4096)  # a run describes the same few periods for every membership
 def describe(cycle: Cycle) -> str:
     """``1 Mar 2027 to 31 Mar 2027``: the last day included, as people read a period."""
     last = cycle.end - timedelta(days=1)

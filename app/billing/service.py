@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator, actor_label
@@ -18,9 +19,8 @@ from app.kit.clock import Clock, local_today
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.location.models import Location
-from app.location.repository import LocationRepository
 from app.location.service import get_location
-from app.tenant.repository import TenantRepository
+from app.tenant.models import Tenant
 from app.tenant.service import get_tenant
 
 T = TypeVar("T")
@@ -104,15 +104,26 @@ async def get_run(session: AsyncSession, operator: Operator, run_id: uuid.UUID) 
 
 
 SCHEDULER = "system:scheduler"
+# The location and its tenant, in one query (the scheduler asks for every location it bills).
+_SCHEDULED = (
+    select(Location, Tenant)
+    .join(Tenant, Tenant.id == Location.tenant_id)
+    .where(
+        Location.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        Location.id == bindparam("location_id", type_=Uuid()),
+    )
+)
 
 
 async def run_scheduled(
     session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, period: date, clock: Clock
 ) -> RunOutcome | None:
     """The scheduler's run of one location and period (the session is bound to the tenant)."""
-    location = await LocationRepository(session, tenant_id).get(location_id)
-    tenant = await TenantRepository(session).get(tenant_id)
-    if location is None or tenant is None or not location.active or tenant.status != "active":
+    found = (await session.execute(_SCHEDULED, {"tenant_id": tenant_id, "location_id": location_id})).first()
+    if found is None:
+        return None
+    location, tenant = found
+    if not location.active or tenant.status != "active":
         return None
     return await bill_location(
         session,
