@@ -452,6 +452,7 @@ async def _claim(
         await session.connection(),
         BillingItem,
         rows,
+        shared=("tenant_id", "billing_run_id", "source_type"),
         returning=("source_type", "source_id", "period_start"),
         skip_conflicts=True,
     )
@@ -734,14 +735,17 @@ async def _write_invoices(
     if not invoice_rows:
         return [], {}, []
     connection = await session.connection()
-    await insert_rows(connection, Invoice, invoice_rows)
-    await insert_rows(connection, InvoiceLine, line_rows)
+    await insert_rows(connection, Invoice, invoice_rows, shared=_INVOICE_WIDE)
+    await insert_rows(connection, InvoiceLine, line_rows, shared=_RUN_WIDE)
     lines: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in line_rows:
         lines[row["invoice_id"]].append(row)
     return invoice_rows, lines, created_events(session.info, "invoice", audit_rows)
 
 
+# Columns holding one value in all of a run's rows (sent once each, not once per row).
+_RUN_WIDE = ("tenant_id", "created_at", "updated_at")
+_INVOICE_WIDE = (*_RUN_WIDE, "location_id", "billing_run_id", "status", "number", "currency", "tax_mode", "version")
 _NOT_AUDITED = frozenset({"tenant_id", "invoice_id", "explanation", "created_at", "updated_at"})
 
 

@@ -18,9 +18,13 @@ from app.db.base import Base
 
 
 @cache
-def _statement(table: Table, columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool) -> Executable:
+def _statement(
+    table: Table, same: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
+) -> Executable:
+    scalars = [bindparam(name, type_=table.c[name].type) for name in same]
     arrays = [sql_cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type)) for name in columns]
-    statement = insert(table).from_select(columns, select(literal_column("*")).select_from(func.unnest(*arrays)))
+    rows = select(*scalars, literal_column("*")).select_from(func.unnest(*arrays))
+    statement = insert(table).from_select(same + columns, rows)
     if skip_conflicts:
         statement = statement.on_conflict_do_nothing()
     if returning:
@@ -33,15 +37,20 @@ async def insert_rows(
     model: type[Base],
     rows: Sequence[dict[str, Any]],
     *,
+    shared: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
     skip_conflicts: bool = False,
 ) -> list[Any]:
     """Insert ``rows`` (dicts with the same keys, named as the columns) into the model's table;
     the ``returning`` columns of the rows inserted (with ``skip_conflicts``, of those that did not
-    clash with an existing row)."""
+    clash with an existing row). The ``shared`` columns are those expected to hold one value in
+    every row (the tenant, the run, the time): each is sent once when it does."""
     if not rows:
         return []
-    columns = tuple(rows[0])
-    statement = _statement(cast(Table, model.__table__), columns, returning, skip_conflicts)
-    result = await connection.execute(statement, {name: [row[name] for row in rows] for name in columns})
+    first = rows[0]
+    same = tuple(name for name in shared if all(row[name] == first[name] for row in rows))
+    columns = tuple(name for name in first if name not in same)
+    statement = _statement(cast(Table, model.__table__), same, columns, returning, skip_conflicts)
+    params = {name: first[name] for name in same} | {name: [row[name] for row in rows] for name in columns}
+    result = await connection.execute(statement, params)
     return list(result) if returning else []
