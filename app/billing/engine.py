@@ -42,11 +42,14 @@ from app.db.base import TenantOwned
 from app.db.bulk import insert_rows
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
-from app.invoice.service import issue
+from app.invoice.numbering import take_number
+from app.invoice.service import status_on_issue, terms_of_issue
 from app.invoice.totals import totals
 from app.kit.clock import Clock, local_today
 from app.kit.ids import new_id
 from app.kit.money import format_amount, line_amount, line_tax, percent_of, plain_decimal, prorate
+from app.ledger.allocation import apply_credit
+from app.ledger.repository import LedgerRepository
 from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.membership.models import Membership
@@ -676,16 +679,18 @@ async def _write_invoices(
     run_id: uuid.UUID,
     groups: list[list[Charge]],
     clock: Clock,
+    first_number: int | None,
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """Write one draft invoice per group of charges, as two multi-row inserts (the ORM would spend
-    more time than PostgreSQL on a run's rows), and hand back the invoices' rows, their lines'
-    rows and their audit events (each carries its lines)."""
+    """Write one invoice per group of charges, as two multi-row inserts (the ORM would spend more
+    time than PostgreSQL on a run's rows), and hand back the invoices' rows, their lines' rows and
+    their audit events (each carries its lines). Drafts, or (given the first of the numbers taken
+    for them) invoices issued as they are written."""
     inclusive = location.tax_mode == "inclusive"
     now = clock.now()
     invoice_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
-    for charges in groups:
+    for index, charges in enumerate(groups):
         invoice_id = new_id()
         rows: list[dict[str, Any]] = [
             {
@@ -729,6 +734,14 @@ async def _write_invoices(
             "created_at": now,
             "updated_at": now,
         }
+        if first_number is not None:
+            terms = terms_of_issue(location, charges[0].company, first_number + index, clock)
+            record |= {
+                "status": status_on_issue(summed.total),
+                "number": terms.number,
+                "issue_date": terms.issue_date,
+                "due_date": terms.due_date,
+            }
         invoice_rows.append(record)
         line_rows.extend(rows)
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
@@ -786,7 +799,13 @@ async def bill_location(
         if charge.key in won and charge.writes_line:
             grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
-    records, lines, events = await _write_invoices(session, tenant_id, location, run_id, list(grouped.values()), clock)
+    # Issuing on the run numbers the invoices as they are written: one block of numbers for all.
+    first_number = None
+    if issue_invoices and grouped:
+        first_number = await take_number(session, tenant_id, location.id, count=len(grouped))
+    records, lines, events = await _write_invoices(
+        session, tenant_id, location, run_id, list(grouped.values()), clock, first_number
+    )
 
     line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
     for fee in work.fees:
@@ -801,12 +820,15 @@ async def bill_location(
     issued = None
     if issue_invoices:
         issued = []
+        companies = [row["company_id"] for row in records]
+        holders = await LedgerRepository(session, tenant_id).holding_credit(companies) if companies else set()
         for record in records:
             invoice = Invoice(**record)
             make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
             session.add(invoice)
             issued.append(invoice)
-            await issue(session, tenant_id, invoice, clock)
+            if invoice.company_id in holders:  # credit the customer already holds pays it straight away
+                await apply_credit(session, tenant_id, invoice.company_id, [invoice], record["issue_date"])
 
     now = clock.now()
     run_row = {

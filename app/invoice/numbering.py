@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,29 +27,19 @@ def render(template: str, number: int) -> str:
 
 
 async def take_number(
-    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, kind: str = "invoice"
+    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, kind: str = "invoice", *, count: int = 1
 ) -> int:
-    """The location's next number, under a row lock held until the issuing transaction ends, so
-    concurrent issues queue up and a rolled-back issue gives its number back: no gaps, no repeats."""
-    await session.execute(
+    """The location's next number (the first of ``count`` consecutive ones), under a row lock held
+    until the issuing transaction ends, so concurrent issues queue up and a rolled-back issue gives
+    its numbers back: no gaps, no repeats."""
+    statement = (
         insert(InvoiceSequence)
-        .values(tenant_id=tenant_id, location_id=location_id, kind=kind, next_number=1)
-        .on_conflict_do_nothing()
-    )
-    number = (
-        await session.execute(
-            select(InvoiceSequence.next_number).where(*_sequence(tenant_id, location_id, kind)).with_for_update()
+        .values(tenant_id=tenant_id, location_id=location_id, kind=kind, next_number=1 + count)
+        .on_conflict_do_update(
+            index_elements=[InvoiceSequence.tenant_id, InvoiceSequence.location_id, InvoiceSequence.kind],
+            set_={"next_number": InvoiceSequence.next_number + count},
         )
-    ).scalar_one()
-    await session.execute(
-        update(InvoiceSequence).where(*_sequence(tenant_id, location_id, kind)).values(next_number=number + 1)
+        .returning(InvoiceSequence.next_number - count)
     )
-    return number
-
-
-def _sequence(tenant_id: uuid.UUID, location_id: uuid.UUID, kind: str) -> tuple[ColumnElement[bool], ...]:
-    return (
-        InvoiceSequence.tenant_id == tenant_id,
-        InvoiceSequence.location_id == location_id,
-        InvoiceSequence.kind == kind,
-    )
+    first: int = (await session.execute(statement)).scalar_one()
+    return first

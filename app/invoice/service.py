@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from app.audit.capture import set_actor
 from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
 from app.booking.models import Booking
+from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
@@ -23,6 +25,7 @@ from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.ledger.allocation import apply_credit
 from app.ledger.repository import LedgerRepository
+from app.location.models import Location
 from app.location.repository import LocationRepository
 
 
@@ -59,25 +62,42 @@ async def invoice_lines(session: AsyncSession, operator: Operator, invoice: Invo
     return (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What issuing gives a draft: its number and its dates."""
+
+    number: str
+    issue_date: date
+    due_date: date
+
+
+def terms_of_issue(location: Location, company: Company, number: int, clock: Clock) -> Terms:
+    """Dated today where the location is; due after the customer's payment terms."""
+    issued = local_today(clock, location.time_zone)
+    return Terms(
+        render(location.invoice_number_template, number), issued, issued + timedelta(days=company.payment_terms_days)
+    )
+
+
+def status_on_issue(total: int) -> str:
+    return "paid" if total == 0 else "issued"  # nothing to pay, as Xero shows it
+
+
 async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, clock: Clock) -> Invoice:
-    """Number and date a draft (locked by the caller); the due date follows the customer's terms."""
+    """Number and date a draft (locked by the caller); credit the customer already holds pays it
+    straight away."""
     if invoice.status != "draft":
         raise Conflict(f"Only a draft can be issued; this invoice is {invoice.status}.")
     location = await LocationRepository(session, tenant_id).get(invoice.location_id)
     company = await CompanyRepository(session, tenant_id).get(invoice.company_id)
     assert location is not None
     assert company is not None
-    invoice.number = render(location.invoice_number_template, await take_number(session, tenant_id, location.id))
-    invoice.issue_date = local_today(clock, location.time_zone)
-    invoice.due_date = invoice.issue_date + timedelta(days=company.payment_terms_days)
-    invoice.status = "issued"
+    terms = terms_of_issue(location, company, await take_number(session, tenant_id, location.id), clock)
+    invoice.number, invoice.issue_date, invoice.due_date = terms.number, terms.issue_date, terms.due_date
+    invoice.status = status_on_issue(invoice.total)
     invoice.version += 1
     await session.flush()
-    # Credit the customer already holds pays the new invoice straight away.
     await apply_credit(session, tenant_id, invoice.company_id, [invoice], invoice.issue_date)
-    if invoice.total == 0:
-        invoice.status = "paid"  # nothing to pay, as Xero shows it
-        await session.flush()
     return invoice
 
 

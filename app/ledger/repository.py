@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -93,6 +94,27 @@ class LedgerRepository:
         found = [Credit("payment", i, d, int(r), c) for i, d, r, c in payments]
         found += [Credit("credit_note", i, d, int(r), c) for i, d, r, c in notes]
         return sorted((c for c in found if c.remaining > 0), key=lambda c: (c.dated, str(c.id)))
+
+    async def holding_credit(self, company_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these companies have a payment or credit note not used up yet (looked up per
+        payment and note of theirs, never over the tenant's whole ledger)."""
+
+        def used(column: InstrumentedAttribute[uuid.UUID | None], source: Any) -> Any:
+            spent = select(func.sum(Allocation.amount)).where(Allocation.tenant_id == self.tenant_id, column == source)
+            return func.coalesce(spent.scalar_subquery(), 0)
+
+        payments = select(Payment.company_id).where(
+            Payment.tenant_id == self.tenant_id,
+            Payment.company_id.in_(company_ids),
+            Payment.amount > used(Allocation.payment_id, Payment.id),
+        )
+        notes = select(CreditNote.company_id).where(
+            CreditNote.tenant_id == self.tenant_id,
+            CreditNote.company_id.in_(company_ids),
+            CreditNote.status == "issued",
+            CreditNote.total > used(Allocation.credit_note_id, CreditNote.id),
+        )
+        return set((await self.session.execute(union(payments, notes))).scalars())
 
     async def owed(self, company_id: uuid.UUID) -> tuple[int, int]:
         """(outstanding on open invoices, credit held) for a company."""

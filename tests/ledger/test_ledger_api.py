@@ -148,6 +148,52 @@ async def test_customer_credit_pays_the_next_invoice_when_it_is_issued(
     assert await balance(client, world_a) == (december["total"] - 5000, 0)
 
 
+async def test_a_run_that_issues_numbers_its_invoices_in_a_row_and_uses_the_credit_held(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    issued = await issue(client, world_a)
+    headers = world_a.headers()
+    ok(
+        await client.post(
+            "/api/v1/payments", json=payment(world_a, TOTAL + 5000, issued["issue_date"]), headers=headers
+        ),
+        201,
+    )
+    customer = {"billing_email": "ap@other.test", "country": "GB", "currency": "GBP", "payment_terms_days": 30}
+    customer["home_location_id"] = str(world_a.location.id)
+    others = []
+    for name in ("Aardvark Ltd", "Zebra Ltd"):  # one sorts before the customer holding credit, one after
+        other = ok(await client.post("/api/v1/companies", json={**customer, "legal_name": name}, headers=headers), 201)
+        membership = {
+            "company_id": other["id"],
+            "plan_id": str(world_a.plan.id),
+            "location_id": str(world_a.location.id),
+        }
+        ok(
+            await client.post("/api/v1/memberships", json={**membership, "start_date": "2026-12-01"}, headers=headers),
+            201,
+        )
+        others.append(other["id"])
+    ok(await client.patch("/api/v1/tenant", json={"issue_on_run": True}, headers=headers))
+
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    made = [ok(await client.get(f"/api/v1/invoices/{i['id']}", headers=headers)) for i in run["invoices"]]
+    assert len(made) == 3
+    # Numbered in the run's order, right after the invoice issued by hand, none skipped.
+    first = int(issued["number"].rsplit("-", 1)[1])
+    assert [int(i["number"].rsplit("-", 1)[1]) for i in made] == [first + 1, first + 2, first + 3]
+    for found in made:
+        assert found["issue_date"] == issued["issue_date"]
+        terms = 30 if found["company_id"] in others else world_a.company.payment_terms_days
+        assert date.fromisoformat(found["due_date"]) == date.fromisoformat(found["issue_date"]) + timedelta(days=terms)
+        if found["company_id"] == str(world_a.company.id):
+            assert (found["status"], found["amount_due"]) == ("partially_paid", found["total"] - 5000)
+        else:
+            assert (found["status"], found["amount_due"]) == ("issued", found["total"])
+    assert await balance(client, world_a) == (made[1]["total"] - 5000, 0)
+
+
 async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
     headers = world_a.headers()
