@@ -7,10 +7,15 @@ from collections.abc import Sequence
 
 import msgspec
 from msgspec import UnsetType
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
+from app.billing.models import BillingItem
+from app.booking.models import Booking
+from app.company.models import Company
 from app.db.integrity import flush_unique
+from app.fee.models import Fee
 from app.invoice.repository import InvoiceRepository
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
@@ -18,6 +23,7 @@ from app.kit.schema import apply_patch
 from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.location.schemas import LocationCreate, LocationUpdate
+from app.membership.models import Membership
 
 _UNIQUE = {"uq_locations_tenant_id_code": "Another location already uses this code."}
 
@@ -94,6 +100,45 @@ async def set_location_active(
     session: AsyncSession, operator: Operator, location_id: uuid.UUID, *, active: bool
 ) -> Location:
     location = await get_location(session, operator, location_id, for_update=True)
+    if location.active and not active:
+        owed = await _still_owed(session, operator.tenant_id, location.id)
+        if owed:
+            raise Conflict(
+                f"{location.name} still has {', '.join(owed)}. A closed location is never billed again, so end, "
+                "bill or move these first."
+            )
     location.active = active
     await session.flush()
     return location
+
+
+async def _still_owed(session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> list[str]:
+    """What a run of this location would still bill (or, for companies homed here, invoice)."""
+    billed_through = (
+        select(func.max(BillingItem.period_end))
+        .where(
+            BillingItem.tenant_id == tenant_id,
+            BillingItem.source_type == "membership",
+            BillingItem.source_id == Membership.id,
+        )
+        .scalar_subquery()
+    )
+    counts = {
+        "running or unbilled memberships": select(func.count()).where(
+            Membership.tenant_id == tenant_id,
+            Membership.location_id == location_id,
+            Membership.end_date.is_(None)
+            | (func.coalesce(billed_through, Membership.start_date) <= Membership.end_date),
+        ),
+        "pending one-off fees": select(func.count()).where(
+            Fee.tenant_id == tenant_id, Fee.location_id == location_id, Fee.status == "pending"
+        ),
+        "unbilled bookings": select(func.count()).where(
+            Booking.tenant_id == tenant_id, Booking.location_id == location_id, Booking.status == "confirmed"
+        ),
+        "active companies whose home location it is": select(func.count()).where(
+            Company.tenant_id == tenant_id, Company.home_location_id == location_id, Company.active
+        ),
+    }
+    found = (await session.execute(select(*(count.scalar_subquery() for count in counts.values())))).one()
+    return [f"{number} {what}" for what, number in zip(counts, found, strict=True) if number]

@@ -317,3 +317,29 @@ async def test_dates_and_numbers_out_of_reason_are_refused(client: httpx.AsyncCl
     assert nan.status_code == 400
     preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
     assert (await client.post(preview, json={"period_start": "9999-12-01"}, headers=headers)).status_code == 400
+
+
+async def test_a_location_that_still_bills_cannot_be_closed(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    url = f"/api/v1/locations/{world_a.location.id}"
+    refused = await client.post(f"{url}/deactivate", headers=headers)
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert "1 running or unbilled memberships" in detail
+    assert "1 active companies whose home location it is" in detail
+    assert ok(await client.get(url, headers=headers))["active"] is True
+
+    # A membership that ended and was billed to its last day no longer holds a location open.
+    place = {"name": "Annex", "code": "ANX", "time_zone": "Europe/London", "country": "GB", "currency": "GBP"}
+    place["tax_mode"] = "exclusive"
+    annex = ok(await client.post("/api/v1/locations", json=place, headers=headers), 201)
+    body = {"company_id": str(world_a.company.id), "plan_id": str(world_a.plan.id), "location_id": annex["id"]}
+    ended = {**body, "start_date": "2026-11-01", "end_date": "2026-11-30"}
+    ok(await client.post("/api/v1/memberships", json=ended, headers=headers), 201)
+    annex_url = f"/api/v1/locations/{annex['id']}"
+    still = await client.post(f"{annex_url}/deactivate", headers=headers)
+    assert still.status_code == 409
+    assert "1 running or unbilled memberships" in still.json()["detail"]
+    ok(await client.post(f"{annex_url}/billing/run", json={"period_start": "2026-11-01"}, headers=headers), 201)
+    assert ok(await client.post(f"{annex_url}/deactivate", headers=headers))["active"] is False
+    assert ok(await client.post(f"{annex_url}/reactivate", headers=headers))["active"] is True
