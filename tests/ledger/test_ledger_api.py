@@ -41,6 +41,14 @@ def payment(world: World, amount: int, day: str, **extra: Any) -> dict[str, Any]
     }
 
 
+async def overpaid(client: httpx.AsyncClient, world: World, extra: int) -> dict[str, Any]:
+    """The world's invoice, issued and paid with ``extra`` over, which the customer holds as credit."""
+    issued = await issue(client, world)
+    body = payment(world, TOTAL + extra, issued["issue_date"])
+    ok(await client.post("/api/v1/payments", json=body, headers=world.headers()), 201)
+    return issued
+
+
 async def invoice(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     found: dict[str, Any] = ok(await client.get(f"/api/v1/invoices/{world.invoice.id}", headers=world.headers()))
     return found
@@ -131,14 +139,8 @@ async def test_part_of_a_line_is_credited_with_its_share_of_tax(client: httpx.As
 async def test_customer_credit_pays_the_next_invoice_when_it_is_issued(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    issued = await issue(client, world_a)
+    await overpaid(client, world_a, 5000)
     headers = world_a.headers()
-    ok(
-        await client.post(
-            "/api/v1/payments", json=payment(world_a, TOTAL + 5000, issued["issue_date"]), headers=headers
-        ),
-        201,
-    )
     assert await balance(client, world_a) == (0, 5000)
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
     december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"][0]
@@ -151,14 +153,8 @@ async def test_customer_credit_pays_the_next_invoice_when_it_is_issued(
 async def test_a_run_that_issues_numbers_its_invoices_in_a_row_and_uses_the_credit_held(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
-    issued = await issue(client, world_a)
+    issued = await overpaid(client, world_a, 5000)
     headers = world_a.headers()
-    ok(
-        await client.post(
-            "/api/v1/payments", json=payment(world_a, TOTAL + 5000, issued["issue_date"]), headers=headers
-        ),
-        201,
-    )
     customer = {"billing_email": "ap@other.test", "country": "GB", "currency": "GBP", "payment_terms_days": 30}
     customer["home_location_id"] = str(world_a.location.id)
     others = []
