@@ -11,9 +11,11 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.capture import write_events
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.clock import local_today
+from app.kit.ids import new_id
 from app.state import AppState
 from tests.conftest import World, ok
 
@@ -158,3 +160,34 @@ async def test_a_billing_run_records_its_invoices_with_their_lines(client: httpx
     ]
     [run] = await history(client, world_a, invoice["billing_run_id"])
     assert (run["action"], run["changes"]["status"], run["changes"]["invoices_created"]) == ("create", "completed", 1)
+
+
+async def test_bulk_written_events_keep_every_value_whole_or_refuse_it(db: AsyncSession, world_a: World) -> None:
+    """Bulk inserts send each column as an array: a value too long for its column must be refused,
+    as a single insert refuses it, never cut to fit."""
+    await bind_tenant(db, world_a.tenant_id)
+    async with db.begin():
+
+        def events(object_type: str) -> list[dict[str, Any]]:
+            return [
+                {
+                    "tenant_id": world_a.tenant_id,
+                    "id": new_id(),
+                    "actor": f"user:{n}",
+                    "action": "create",
+                    "object_type": f"{object_type}{n}",  # differs per row, so it travels as an array
+                    "object_id": world_a.invoice.id,
+                    "changes": {"n": n, "day": date(2027, 3, 1)},
+                    "reason": None,
+                }
+                for n in range(2)
+            ]
+
+        await write_events(db, events("bulk_test"))
+        stored = await db.execute(
+            text("SELECT changes FROM audit_events WHERE object_type LIKE 'bulk_test_' ORDER BY object_type")
+        )
+        assert [row.changes for row in stored] == [{"n": 0, "day": "2027-03-01"}, {"n": 1, "day": "2027-03-01"}]
+        with pytest.raises(DBAPIError, match="too long"):
+            async with db.begin_nested():
+                await write_events(db, events("x" * 40))  # object_type is at most 40 characters

@@ -22,7 +22,6 @@ from app.db.integrity import flush_unique
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.pagination import PageRequest
-from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.member.repository import MemberRepository
 
@@ -137,7 +136,7 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
         raise InvalidInput(f"Resource {data.resource_id} does not exist.")
     if not resource.active:
         raise InvalidInput(f"{resource.name} is deactivated and cannot be booked.")
-    location: Location | None = await LocationRepository(session, operator.tenant_id).get(resource.location_id)
+    location = await LocationRepository(session, operator.tenant_id).get(resource.location_id, for_share=True)
     assert location is not None
     if not location.active:
         raise InvalidInput(f"{location.name} is deactivated.")

@@ -27,9 +27,9 @@ async def _check_refs(
     session: AsyncSession, operator: Operator, location_id: uuid.UUID | None, tax_rate_id: uuid.UUID | None
 ) -> None:
     if location_id is not None:
-        location = await LocationRepository(session, operator.tenant_id).get(location_id)
-        if location is None or not operator.sees_location(location_id):
-            raise InvalidInput(f"Location {location_id} does not exist.")
+        location = await LocationRepository(session, operator.tenant_id).get(location_id, for_share=True)
+        if location is None or not operator.sees_location(location_id) or not location.active:
+            raise InvalidInput(f"Location {location_id} does not exist or is deactivated.")
     if tax_rate_id is not None:
         rate = await TaxRateRepository(session, operator.tenant_id).get(tax_rate_id)
         if rate is None or rate.status != "active":

@@ -9,12 +9,19 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, func, literal_column, select
+from sqlalchemy import Executable, String, Table, bindparam, func, literal_column, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from app.db.base import Base
+
+
+def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
+    """An array of the column's type, text without its length: an explicit cast to varchar(n)
+    would cut a longer value, where the insert's own assignment to the column refuses it."""
+    return ARRAY(String() if isinstance(item, String) else item)
 
 
 @cache
@@ -22,7 +29,10 @@ def _statement(
     table: Table, same: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
 ) -> Executable:
     scalars = [bindparam(name, type_=table.c[name].type) for name in same]
-    arrays = [sql_cast(bindparam(name, type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type)) for name in columns]
+    arrays = [
+        sql_cast(bindparam(name, type_=_array_of(table.c[name].type)), _array_of(table.c[name].type))
+        for name in columns
+    ]
     rows = select(*scalars, literal_column("*")).select_from(func.unnest(*arrays))
     statement = insert(table).from_select(same + columns, rows)
     if skip_conflicts:

@@ -15,17 +15,19 @@ from app.kit.pagination import PageRequest
 M = TypeVar("M", bound=TenantOwned)
 
 
-_BY_ID: dict[tuple[type[TenantOwned], bool], Select[Any]] = {}
+_BY_ID: dict[tuple[type[TenantOwned], str | None], Select[Any]] = {}
 
 
-def _by_id(model: type[TenantOwned], for_update: bool) -> Select[Any]:
-    """One row by id, as a statement built once per model (``get`` is the commonest query)."""
-    statement = _BY_ID.get((model, for_update))
+def _by_id(model: type[TenantOwned], lock: str | None) -> Select[Any]:
+    """One row by id, as a statement built once per model and lock (``get`` is the commonest query)."""
+    statement = _BY_ID.get((model, lock))
     if statement is None:
         statement = select(model).where(
             model.tenant_id == bindparam("tenant_id", type_=Uuid()), model.id == bindparam("id", type_=Uuid())
         )
-        statement = _BY_ID[model, for_update] = statement.with_for_update() if for_update else statement
+        if lock is not None:
+            statement = statement.with_for_update(read=lock == "share")
+        _BY_ID[model, lock] = statement
     return statement
 
 
@@ -39,9 +41,12 @@ class TenantRepository(Generic[M]):
     def select(self) -> Select[M]:
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
 
-    async def get(self, id_: uuid.UUID, *, for_update: bool = False) -> M | None:
+    async def get(self, id_: uuid.UUID, *, for_update: bool = False, for_share: bool = False) -> M | None:
+        """The row, optionally locked until the transaction ends: ``for_share`` keeps it from
+        changing (e.g. a location being deactivated) while rows that depend on it are written."""
+        lock = "update" if for_update else "share" if for_share else None
         params = {"tenant_id": self.tenant_id, "id": id_}
-        found: M | None = (await self.session.execute(_by_id(self.model, for_update), params)).scalar_one_or_none()
+        found: M | None = (await self.session.execute(_by_id(self.model, lock), params)).scalar_one_or_none()
         return found
 
     async def page(self, request: PageRequest, statement: Select[M] | None = None) -> Sequence[M]:

@@ -20,9 +20,9 @@ from app.location.repository import LocationRepository
 
 
 async def record_fee(session: AsyncSession, operator: Operator, data: FeeCreate) -> Fee:
-    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
-    if location is None or not operator.sees_location(location.id):
-        raise InvalidInput(f"Location {data.location_id} does not exist.")
+    location = await LocationRepository(session, operator.tenant_id).get(data.location_id, for_share=True)
+    if location is None or not operator.sees_location(location.id) or not location.active:
+        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
     company = await billable_company(session, operator, data.company_id, location)
     account_id = await revenue_account(session, operator, data.revenue_account_id, "one_off_fees")
     fee = FeeRepository(session, operator.tenant_id).add(

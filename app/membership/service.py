@@ -64,7 +64,7 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
     plan = await PlanRepository(session, operator.tenant_id).get(data.plan_id)
     if plan is None or not plan.active:
         raise InvalidInput(f"Plan {data.plan_id} does not exist or is deactivated.")
-    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
+    location = await LocationRepository(session, operator.tenant_id).get(data.location_id, for_share=True)
     if location is None or not operator.sees_location(data.location_id) or not location.active:
         raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
     if not plan.currency == location.currency == company.currency:
@@ -101,6 +101,12 @@ async def update_membership(
     if not isinstance(data.end_date, UnsetType):
         if data.end_date is not None and data.end_date < membership.start_date:
             raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
+        location = await LocationRepository(session, operator.tenant_id).get(membership.location_id, for_share=True)
+        assert location is not None
+        if not location.active and (
+            data.end_date is None or (membership.end_date and data.end_date > membership.end_date)
+        ):
+            raise Conflict(f"{location.name} is deactivated and bills nothing more: its memberships cannot run longer.")
         billed_through = await repo.billed_through(membership.id)
         if (
             billed_through is not None

@@ -335,11 +335,20 @@ async def test_a_location_that_still_bills_cannot_be_closed(client: httpx.AsyncC
     annex = ok(await client.post("/api/v1/locations", json=place, headers=headers), 201)
     body = {"company_id": str(world_a.company.id), "plan_id": str(world_a.plan.id), "location_id": annex["id"]}
     ended = {**body, "start_date": "2026-11-01", "end_date": "2026-11-30"}
-    ok(await client.post("/api/v1/memberships", json=ended, headers=headers), 201)
+    closing = ok(await client.post("/api/v1/memberships", json=ended, headers=headers), 201)
     annex_url = f"/api/v1/locations/{annex['id']}"
     still = await client.post(f"{annex_url}/deactivate", headers=headers)
     assert still.status_code == 409
     assert "1 running or unbilled memberships" in still.json()["detail"]
     ok(await client.post(f"{annex_url}/billing/run", json={"period_start": "2026-11-01"}, headers=headers), 201)
     assert ok(await client.post(f"{annex_url}/deactivate", headers=headers))["active"] is False
+    # Nothing new can start billing at a closed location, nor run on there.
+    later = {**body, "start_date": "2027-01-01"}
+    assert (await client.post("/api/v1/memberships", json=later, headers=headers)).status_code == 422
+    longer = await client.patch(f"/api/v1/memberships/{closing['id']}", json={"end_date": None}, headers=headers)
+    assert longer.status_code == 409
+    assert "deactivated" in longer.json()["detail"]
+    homed = {"legal_name": "Late Ltd", "billing_email": "ap@late.test", "country": "GB", "currency": "GBP"}
+    refused = await client.post("/api/v1/companies", json={**homed, "home_location_id": annex["id"]}, headers=headers)
+    assert refused.status_code == 422
     assert ok(await client.post(f"{annex_url}/reactivate", headers=headers))["active"] is True
