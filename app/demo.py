@@ -13,7 +13,6 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_key.models import ApiKey
@@ -26,11 +25,9 @@ from app.booking.service import create_booking, create_resource
 from app.catalog import service as catalog
 from app.catalog.repository import RevenueAccountRepository
 from app.catalog.schemas import DiscountCreate, PlanCreate, TaxComponentIn, TaxPolicyEntry, TaxRateCreate
-from app.company.models import Company
 from app.company.schemas import CompanyCreate
 from app.company.service import create_company
 from app.db import system
-from app.db.engine import bind_tenant
 from app.kit.clock import local_today
 from app.kit.security import API_KEY_PREFIX, Passwords, token_digest
 from app.ledger.schemas import PaymentCreate
@@ -39,7 +36,7 @@ from app.location.repository import LocationRepository
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
 from app.main import build_state
-from app.member.repository import MemberRepository
+from app.member.models import Member
 from app.member.schemas import MemberCreate
 from app.member.service import create_member
 from app.membership.schemas import MembershipCreate
@@ -81,8 +78,8 @@ async def seed_demo(settings: Settings) -> None:
         async with state.sessionmaker() as session:
             async with session.begin():
                 if await system.tenant_by_slug(session, SLUG) is None:
-                    operator = await _create(session, state.passwords, settings, state.clock.now())
-                    await _bill(session, state, operator)
+                    operator, companies = await _create(session, state.passwords, settings, state.clock.now())
+                    await _bill(session, state, operator, companies["Alan Turing"])
             await state.queue.enqueue_deferred(session)
     finally:
         await state.close()
@@ -95,7 +92,10 @@ async def seed_demo(settings: Settings) -> None:
     )
 
 
-async def _create(session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime) -> Operator:
+async def _create(
+    session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime
+) -> tuple[Operator, dict[str, uuid.UUID]]:
+    """The operator, with its companies' ids by legal name."""
     tenant, owner, _, _ = await create_tenant(
         session,
         passwords,
@@ -165,8 +165,9 @@ async def _create(session: AsyncSession, passwords: Passwords, settings: Setting
             location_ids=[dublin.id],
         ),
     )
+    members: dict[str, Member] = {}
     for email, name, code in MEMBERS:
-        await create_member(
+        members[email] = await create_member(
             session,
             operator,
             passwords,
@@ -178,7 +179,7 @@ async def _create(session: AsyncSession, passwords: Passwords, settings: Setting
                 password=MEMBER_PASSWORD,
             ),
         )
-    await _catalogue(session, operator, london.id, dublin.id, now)
+    companies = await _catalogue(session, operator, london.id, dublin.id, members, now)
     key, prefix = demo_api_key(settings)
     ApiKeyRepository(session, tenant.id).add(
         ApiKey(
@@ -190,13 +191,19 @@ async def _create(session: AsyncSession, passwords: Passwords, settings: Setting
         )
     )
     await session.flush()
-    return operator
+    return operator, companies
 
 
 async def _catalogue(
-    session: AsyncSession, operator: Operator, london: uuid.UUID, dublin: uuid.UUID, now: datetime
-) -> None:
-    """Prices, taxes, billing accounts and memberships that started in the last few months."""
+    session: AsyncSession,
+    operator: Operator,
+    london: uuid.UUID,
+    dublin: uuid.UUID,
+    members: dict[str, Member],
+    now: datetime,
+) -> dict[str, uuid.UUID]:
+    """Prices, taxes, billing accounts and memberships that started in the last few months; the
+    companies' ids by legal name."""
     uk_vat = await catalog.create_tax_rate(
         session,
         operator,
@@ -240,7 +247,6 @@ async def _catalogue(
         "mary@example.test": (dublin_hot, add_months(period, -1) + timedelta(days=4), None),
     }
     companies: dict[str, uuid.UUID] = {}
-    members = MemberRepository(session, operator.tenant_id)
     for email, (name, kind, location, currency) in accounts.items():
         if name not in companies:
             company = await create_company(
@@ -258,8 +264,7 @@ async def _catalogue(
                 ),
             )
             companies[name] = company.id
-        member = await members.by_email(email)
-        assert member is not None
+        member = members[email]
         member.company_id = companies[name]
         plan, start, discount = starts[email]
         await create_membership(
@@ -276,6 +281,7 @@ async def _catalogue(
         )
     await session.flush()
     await _rooms(session, operator, london, dublin, companies, period)
+    return companies
 
 
 async def _rooms(
@@ -319,10 +325,9 @@ async def _rooms(
         )
 
 
-async def _bill(session: AsyncSession, state: AppState, operator: Operator) -> None:
-    """This period's billing, issued, and one customer who has paid already."""
+async def _bill(session: AsyncSession, state: AppState, operator: Operator, paying: uuid.UUID) -> None:
+    """This period's billing, issued, and one customer (``paying``) who has paid already."""
     tenant_id = operator.tenant_id
-    await bind_tenant(session, tenant_id)
     locations = (await session.execute(LocationRepository(session, tenant_id).select())).scalars().all()
     invoices = []
     for location in locations:
@@ -331,8 +336,7 @@ async def _bill(session: AsyncSession, state: AppState, operator: Operator) -> N
             session, tenant_id, location, period, started_by="system:demo", issue_invoices=True, clock=state.clock
         )
         invoices += outcome.invoices
-    alan = (await session.execute(select(Company.id).where(Company.legal_name == "Alan Turing"))).scalar_one()
-    paid = next(invoice for invoice in invoices if invoice.company_id == alan)
+    paid = next(invoice for invoice in invoices if invoice.company_id == paying)
     await record_payment(
         session,
         operator,

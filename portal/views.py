@@ -169,14 +169,15 @@ class PortalPages(SignInPages):
         member = request.scope["user"]
         assert isinstance(member, MemberPrincipal)
         tenant = await get_tenant(db, member.tenant_id)
-        invoices = await documents.my_invoices(db, member, PageRequest(after=None, limit=50))
+        me = await get_self(db, member)
+        invoices = await documents.invoices_of(db, me, PageRequest(after=None, limit=50))
         due = await amounts_due(db, member.tenant_id, invoices)
-        outstanding, credit = await documents.my_balance(db, member)
+        outstanding, credit = await documents.balance_of(db, me)
         return Template(
             template_name="portal/dashboard.html",
             context={
                 "tenant": tenant,
-                "member": await get_self(db, member),
+                "member": me,
                 "area": "portal",
                 "invoices": sorted(invoices, key=lambda invoice: invoice.number or "", reverse=True),
                 "due": due,

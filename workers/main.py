@@ -22,6 +22,7 @@ from app.billing.service import SCHEDULER, record_failed_run, run_scheduled
 from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import SEND_JOB, send_email, send_job_id
+from app.kit.errors import driver_error
 from app.kit.jobs import JobRequest, deserialize, serialize
 from app.main import build_state
 from app.settings import Settings
@@ -93,8 +94,7 @@ def billing_job_id(location_id: uuid.UUID, period: date) -> str:
 
 def failure_summary(exc: BaseException) -> str:
     """What an operator may read of a failure: the database's own message, not the statement."""
-    cause = getattr(getattr(exc, "orig", None), "__cause__", None)
-    message = getattr(cause, "message", None) or str(exc).split("\n", 1)[0]
+    message = getattr(driver_error(exc), "message", None) or str(exc).split("\n", 1)[0]
     return f"The run failed: {message}"[:500]
 
 
@@ -103,27 +103,19 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -
     """Bill one location for one period. Safe to run twice: every period is claimed once."""
     state = state_of(ctx)
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id, location_id=location_id)
+    tenant, location, day = uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period)
     async with state.sessionmaker() as session:
-        await bind_tenant(session, uuid.UUID(tenant_id))
+        await bind_tenant(session, tenant)
         set_actor(session.sync_session, SCHEDULER)
         try:
             async with session.begin():
-                outcome = await run_scheduled(
-                    session, uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period), state.clock
-                )
+                outcome = await run_scheduled(session, tenant, location, day, state.clock)
         except Exception as exc:
             # Nothing of the run is kept, but the operator sees that it failed and why; the
             # scheduler tries again (only a completed run counts as done).
             log.exception("billing.run.failed", period=period)
             async with session.begin():
-                await record_failed_run(
-                    session,
-                    uuid.UUID(tenant_id),
-                    uuid.UUID(location_id),
-                    date.fromisoformat(period),
-                    failure_summary(exc),
-                    state.clock,
-                )
+                await record_failed_run(session, tenant, location, day, failure_summary(exc), state.clock)
             raise
         await state.queue.enqueue_deferred(session)
     made = outcome.run.invoices_created if outcome else 0

@@ -79,7 +79,7 @@ def _record(session: Session, _: UOWTransaction) -> None:
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
             object_type = AUDITED.get(type(obj))
-            if object_type is None or (action == "update" and not session.is_modified(obj)):
+            if object_type is None:
                 continue
             changes = _changes(obj, action)
             if action == "update" and not changes:

@@ -92,15 +92,15 @@ class RunOutcome:
     records: list[dict[str, Any]]  # each invoice's row, as written
     lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
-    issued: list[Invoice] | None = None  # the session's invoices, when the run issued them
+    objects: list[Invoice] | None = None  # the session's invoices when the run issued them, else made on demand
 
     @property
     def invoices(self) -> list[Invoice]:
-        """The invoices as objects: the issued ones, or drafts made from their rows on demand (a
-        scheduled run needs only the counts)."""
-        if self.issued is None:
-            self.issued = [Invoice(**record) for record in self.records]
-        return self.issued
+        """The invoices as objects (a scheduled run that leaves drafts needs only the counts, so
+        drafts are made from their rows only when asked for)."""
+        if self.objects is None:
+            self.objects = [Invoice(**record) for record in self.records]
+        return self.objects
 
 
 def _tax_facts(tax: AppliedTax, inclusive: bool) -> dict[str, Any]:
@@ -184,15 +184,15 @@ def _membership_charges(
         )
     ]
     if discount is not None and amount > 0:
+        fixed = None
         if discount.kind == "percent":
             assert discount.percent is not None
             label = f"{plain_decimal(discount.percent)}%"
-            off = _discount_off(discount, amount)
         else:
             assert discount.amount is not None
             label = format_amount(discount.amount, plan.currency)
-            fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else discount.amount
-            off = _discount_off(discount, amount, fixed)
+            fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else None
+        off = _discount_off(discount, amount, fixed)
         charges.append(
             Charge(
                 company,
@@ -675,7 +675,7 @@ async def _by_id(
 async def _write_invoices(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    location: Location,
+    work: Worklist,
     run_id: uuid.UUID,
     groups: list[list[Charge]],
     clock: Clock,
@@ -685,10 +685,10 @@ async def _write_invoices(
     time than PostgreSQL on a run's rows), and hand back the invoices' rows, their lines' rows and
     their audit events (each carries its lines). Drafts, or (given the first of the numbers taken
     for them) invoices issued as they are written."""
-    inclusive = location.tax_mode == "inclusive"
-    now = clock.now()
+    location, inclusive = work.location, work.inclusive
+    now, today = clock.now(), local_today(clock, work.location.time_zone)
     invoice_rows: list[dict[str, Any]] = []
-    line_rows: list[dict[str, Any]] = []
+    lines: dict[uuid.UUID, list[dict[str, Any]]] = {}
     audit_rows: list[dict[str, Any]] = []
     for index, charges in enumerate(groups):
         invoice_id = new_id()
@@ -714,7 +714,7 @@ async def _write_invoices(
             }
             for position, charge in enumerate(charges, start=1)
         ]
-        summed = totals(((int(row["line_amount"]), int(row["tax_amount"])) for row in rows), inclusive=inclusive)
+        summed = totals(((row["line_amount"], row["tax_amount"]) for row in rows), inclusive=inclusive)
         record = {
             "tenant_id": tenant_id,
             "id": invoice_id,
@@ -735,7 +735,7 @@ async def _write_invoices(
             "updated_at": now,
         }
         if first_number is not None:
-            terms = terms_of_issue(location, charges[0].company, first_number + index, clock)
+            terms = terms_of_issue(location, charges[0].company, first_number + index, today)
             record |= {
                 "status": status_on_issue(summed.total),
                 "number": terms.number,
@@ -743,16 +743,13 @@ async def _write_invoices(
                 "due_date": terms.due_date,
             }
         invoice_rows.append(record)
-        line_rows.extend(rows)
+        lines[invoice_id] = rows
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
     if not invoice_rows:
         return [], {}, []
     connection = await session.connection()
     await insert_rows(connection, Invoice, invoice_rows, shared=_INVOICE_WIDE)
-    await insert_rows(connection, InvoiceLine, line_rows, shared=_RUN_WIDE)
-    lines: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for row in line_rows:
-        lines[row["invoice_id"]].append(row)
+    await insert_rows(connection, InvoiceLine, [row for rows in lines.values() for row in rows], shared=_RUN_WIDE)
     return invoice_rows, lines, created_events(session.info, "invoice", audit_rows)
 
 
@@ -765,6 +762,21 @@ _NOT_AUDITED = frozenset({"tenant_id", "invoice_id", "explanation", "created_at"
 def _line_record(row: dict[str, Any]) -> dict[str, Any]:
     """A line as the invoice's audit event keeps it (its explanation stays on the line itself)."""
     return {key: value for key, value in row.items() if key not in _NOT_AUDITED}
+
+
+async def _apply_held_credit(session: AsyncSession, tenant_id: uuid.UUID, invoices: list[Invoice]) -> None:
+    """Credit a customer already holds pays its new invoices straight away (looked up once for
+    all the run's customers; most hold none)."""
+    if not invoices:
+        return
+    by_company: dict[uuid.UUID, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        by_company[invoice.company_id].append(invoice)
+    holders = await LedgerRepository(session, tenant_id).holding_credit(list(by_company))
+    for company_id, mine in by_company.items():  # in the run's order, so locks are taken in one order
+        issued_on = mine[0].issue_date
+        if company_id in holders and issued_on is not None:
+            await apply_credit(session, tenant_id, company_id, mine, issued_on)
 
 
 async def bill_location(
@@ -793,10 +805,11 @@ async def bill_location(
     today = local_today(clock, location.time_zone)
     work = await _gather(session, tenant_id, location, period_start, invoice_location == "home", today)
     won = await _claim(session, tenant_id, run_id, work.charges)
+    claimed = [charge for charge in work.charges if charge.key in won]
     # One invoice per company, or (split) one for its memberships and one for everything else.
     grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)
-    for charge in work.charges:
-        if charge.key in won and charge.writes_line:
+    for charge in claimed:
+        if charge.writes_line:
             grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
 
     # Issuing on the run numbers the invoices as they are written: one block of numbers for all.
@@ -804,15 +817,15 @@ async def bill_location(
     if issue_invoices and grouped:
         first_number = await take_number(session, tenant_id, location.id, count=len(grouped))
     records, lines, events = await _write_invoices(
-        session, tenant_id, location, run_id, list(grouped.values()), clock, first_number
+        session, tenant_id, work, run_id, list(grouped.values()), clock, first_number
     )
 
-    line_of = {charge.source_id: charge.line_id for charge in work.charges if charge.key in won}
+    line_of = {charge.source_id: charge.line_id for charge in claimed}
     for fee in work.fees:
         if fee.id in line_of:
             fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
     for bill in work.bookings:
-        if bill.charge.key in won:
+        if bill.booking.id in line_of:
             bill.booking.status, bill.booking.credit_used = "billed", bill.credit
             bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
@@ -820,15 +833,12 @@ async def bill_location(
     issued = None
     if issue_invoices:
         issued = []
-        companies = [row["company_id"] for row in records]
-        holders = await LedgerRepository(session, tenant_id).holding_credit(companies) if companies else set()
         for record in records:
             invoice = Invoice(**record)
             make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
             session.add(invoice)
             issued.append(invoice)
-            if invoice.company_id in holders:  # credit the customer already holds pays it straight away
-                await apply_credit(session, tenant_id, invoice.company_id, [invoice], record["issue_date"])
+        await _apply_held_credit(session, tenant_id, issued)
 
     now = clock.now()
     run_row = {

@@ -26,9 +26,9 @@ from app.tenant.service import get_tenant
 T = TypeVar("T")
 
 
-def resolve_period(location: Location, requested: date | None, clock: Clock) -> date:
-    """The billing date a run is for: the one asked for, or the one opening today's period."""
-    current = period_starting_on_or_before(local_today(clock, location.time_zone), location.billing_day)
+def resolve_period(location: Location, requested: date | None, current: date) -> date:
+    """The billing date a run is for: the one asked for, or ``current`` (the one opening today's
+    period there)."""
     if requested is None:
         return current
     if requested.day != location.billing_day:
@@ -39,16 +39,20 @@ def resolve_period(location: Location, requested: date | None, clock: Clock) -> 
     return requested
 
 
+def _current_period(location: Location, clock: Clock) -> date:
+    return period_starting_on_or_before(local_today(clock, location.time_zone), location.billing_day)
+
+
 async def _bill(
-    session: AsyncSession, operator: Operator, location: Location, period: date, clock: Clock
+    session: AsyncSession, tenant: Tenant, location: Location, period: date, *, started_by: str, clock: Clock
 ) -> RunOutcome:
-    tenant = await get_tenant(session, operator.tenant_id)
+    """A run with the tenant's own choices (issue on run, grouping, where invoices go)."""
     return await bill_location(
         session,
-        operator.tenant_id,
+        tenant.id,
         location,
         period,
-        started_by=actor_label(operator),
+        started_by=started_by,
         issue_invoices=tenant.issue_on_run,
         clock=clock,
         grouping=tenant.invoice_grouping,
@@ -60,14 +64,16 @@ async def run_billing(
     session: AsyncSession, operator: Operator, location_id: uuid.UUID, requested: date | None, clock: Clock
 ) -> RunOutcome:
     location = await get_location(session, operator, location_id)
-    period = resolve_period(location, requested, clock)
-    latest = add_months(period_starting_on_or_before(local_today(clock, location.time_zone), location.billing_day), 1)
+    current = _current_period(location, clock)
+    period = resolve_period(location, requested, current)
+    latest = add_months(current, 1)
     if period > latest:
         raise InvalidInput(
             f"{period.isoformat()} is more than one period ahead; bill it from {latest.isoformat()} on "
             "(a preview can look further)."
         )
-    return await _bill(session, operator, location, period, clock)
+    tenant = await get_tenant(session, operator.tenant_id)
+    return await _bill(session, tenant, location, period, started_by=actor_label(operator), clock=clock)
 
 
 async def preview_billing(
@@ -80,10 +86,11 @@ async def preview_billing(
 ) -> T:
     """Run the very same billing inside a savepoint, describe it with ``present``, roll it back."""
     location = await get_location(session, operator, location_id)
-    period = resolve_period(location, requested, clock)
+    period = resolve_period(location, requested, _current_period(location, clock))
+    tenant = await get_tenant(session, operator.tenant_id)
     savepoint = await session.begin_nested()
     try:
-        return present(await _bill(session, operator, location, period, clock))
+        return present(await _bill(session, tenant, location, period, started_by=actor_label(operator), clock=clock))
     finally:
         await savepoint.rollback()
 
@@ -125,17 +132,7 @@ async def run_scheduled(
     location, tenant = found
     if not location.active or tenant.status != "active":
         return None
-    return await bill_location(
-        session,
-        tenant_id,
-        location,
-        period,
-        started_by=SCHEDULER,
-        issue_invoices=tenant.issue_on_run,
-        clock=clock,
-        grouping=tenant.invoice_grouping,
-        invoice_location=tenant.invoice_location,
-    )
+    return await _bill(session, tenant, location, period, started_by=SCHEDULER, clock=clock)
 
 
 async def record_failed_run(

@@ -8,9 +8,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.booking.models import RESOURCE_KINDS
-from app.kit.schema import LINE, LINES, Input
+from app.kit.schema import Input, Name, Text
 
-Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE)]
 Rate = Annotated[int, Meta(ge=0, le=10**12, description="minor units, in the location's currency")]
 Capacity = Annotated[int, Meta(ge=1, le=10_000)]
 Kind = Annotated[str, Meta(pattern="^(" + "|".join(RESOURCE_KINDS) + ")$")]
@@ -64,7 +63,7 @@ class BookingCreate(Input):
 
 
 class BookingCancel(Input):
-    reason: Annotated[str, Meta(max_length=500, pattern=LINES)] | None = None
+    reason: Text | None = None
 
 
 class BookingOut(msgspec.Struct):

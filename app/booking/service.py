@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from msgspec import UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
@@ -20,9 +19,10 @@ from app.catalog.service import revenue_account, usable_discount
 from app.company.service import billable_company
 from app.db.integrity import flush_unique
 from app.kit.errors import Conflict, InvalidInput, NotFound
-from app.kit.ids import new_id
 from app.kit.pagination import PageRequest
+from app.kit.schema import apply_patch
 from app.location.repository import LocationRepository
+from app.location.service import usable_location
 from app.member.repository import MemberRepository
 
 LONGEST_BOOKING = timedelta(days=31)
@@ -30,9 +30,7 @@ NAME_TAKEN = "uq_resources_location_name"
 
 
 async def create_resource(session: AsyncSession, operator: Operator, data: ResourceCreate) -> Resource:
-    location = await LocationRepository(session, operator.tenant_id).get(data.location_id)
-    if location is None or not operator.sees_location(data.location_id) or not location.active:
-        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
+    location = await usable_location(session, operator, data.location_id)
     account_id = await revenue_account(session, operator, data.revenue_account_id, "booking_fees")
     resource = ResourceRepository(session, operator.tenant_id).add(
         Resource(
@@ -75,10 +73,7 @@ async def update_resource(
     session: AsyncSession, operator: Operator, resource_id: uuid.UUID, data: ResourceUpdate
 ) -> Resource:
     resource = await get_resource(session, operator, resource_id, for_update=True)
-    for field in ("name", "hourly_rate", "daily_rate", "capacity", "active"):
-        value = getattr(data, field)
-        if not isinstance(value, UnsetType):
-            setattr(resource, field, value)
+    apply_patch(resource, data)
     if resource.hourly_rate is None and resource.daily_rate is None:
         raise InvalidInput("A resource needs an hourly_rate, a daily_rate or both.")
     await flush_unique(session, {NAME_TAKEN: f"This location already has a resource named '{resource.name}'."})
@@ -108,17 +103,23 @@ def local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).isoformat(timespec="minutes")
 
 
-async def _clash(session: AsyncSession, operator: Operator, booking: Booking, zone: ZoneInfo) -> None:
-    """Refuse a booking that overlaps another one of the resource (the resource row is locked)."""
+async def _clash(
+    session: AsyncSession,
+    operator: Operator,
+    resource_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    zone: ZoneInfo,
+) -> None:
+    """Refuse a booking that would overlap another one of the resource (the resource row is locked)."""
     statement = (
         BookingRepository(session, operator.tenant_id)
         .select()
         .where(
-            Booking.resource_id == booking.resource_id,
-            Booking.id != booking.id,
+            Booking.resource_id == resource_id,
             Booking.status != "cancelled",
-            Booking.starts_at < booking.ends_at,
-            Booking.ends_at > booking.starts_at,
+            Booking.starts_at < ends_at,
+            Booking.ends_at > starts_at,
         )
         .limit(1)
     )
@@ -156,9 +157,9 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
         raise InvalidInput("A booking can last at most 31 days; book longer stays as a membership.")
     discount = await usable_discount(session, operator, data.discount_id, location.currency)
     price, days = price_booking(starts_at, ends_at, zone, resource.hourly_rate, resource.daily_rate)
+    await _clash(session, operator, resource.id, starts_at, ends_at, zone)
     booking = BookingRepository(session, operator.tenant_id).add(
         Booking(
-            id=new_id(),
             location_id=location.id,
             resource_id=resource.id,
             company_id=company.id,
@@ -177,7 +178,6 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
             credit_used=0,
         )
     )
-    await _clash(session, operator, booking, zone)
     await session.flush()
     return booking
 

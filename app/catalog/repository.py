@@ -14,11 +14,11 @@ from app.db.repository import TenantRepository
 class TaxRateRepository(TenantRepository[TaxRate]):
     model = TaxRate
 
-    async def components(self, rate_ids: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, list[TaxRateComponent]]:
-        """Components of the given rates (all rates when None), in their order."""
-        statement = select(TaxRateComponent).where(TaxRateComponent.tenant_id == self.tenant_id)
-        if rate_ids is not None:
-            statement = statement.where(TaxRateComponent.tax_rate_id.in_(rate_ids))
+    async def components(self, rate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TaxRateComponent]]:
+        """Components of the given rates, in their order."""
+        statement = select(TaxRateComponent).where(
+            TaxRateComponent.tenant_id == self.tenant_id, TaxRateComponent.tax_rate_id.in_(rate_ids)
+        )
         found: dict[uuid.UUID, list[TaxRateComponent]] = defaultdict(list)
         for component in (await self.session.execute(statement.order_by(TaxRateComponent.position))).scalars():
             found[component.tax_rate_id].append(component)
@@ -46,10 +46,10 @@ class LocationTaxPolicyRepository:
         self.session = session
         self.tenant_id = tenant_id
 
-    async def for_location(self, location_id: uuid.UUID | None = None) -> Sequence[LocationTaxPolicy]:
-        statement = select(LocationTaxPolicy).where(LocationTaxPolicy.tenant_id == self.tenant_id)
-        if location_id is not None:
-            statement = statement.where(LocationTaxPolicy.location_id == location_id)
+    async def for_location(self, location_id: uuid.UUID) -> Sequence[LocationTaxPolicy]:
+        statement = select(LocationTaxPolicy).where(
+            LocationTaxPolicy.tenant_id == self.tenant_id, LocationTaxPolicy.location_id == location_id
+        )
         return (await self.session.execute(statement)).scalars().all()
 
     async def replace(self, location_id: uuid.UUID, entries: dict[uuid.UUID, uuid.UUID]) -> None:

@@ -83,7 +83,7 @@ async def create_tax_rate(session: AsyncSession, operator: Operator, data: TaxRa
     repo = TaxRateRepository(session, operator.tenant_id)
     rate = repo.add(TaxRate(name=data.name, status="active"))
     await flush_unique(session, _UNIQUE)
-    await repo.replace_components(rate.id, _components(operator.tenant_id, rate.id, data.components))
+    session.add_all(_components(operator.tenant_id, rate.id, data.components))
     await session.flush()
     return rate
 

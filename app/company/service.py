@@ -18,7 +18,7 @@ from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, valid_email
 from app.location.models import Location
-from app.location.repository import LocationRepository
+from app.location.service import usable_location
 
 _UNIQUE = {"uq_companies_tenant_id_legal_name_kind": "Another billing account has this name."}
 
@@ -27,9 +27,7 @@ async def _check_refs(
     session: AsyncSession, operator: Operator, location_id: uuid.UUID | None, tax_rate_id: uuid.UUID | None
 ) -> None:
     if location_id is not None:
-        location = await LocationRepository(session, operator.tenant_id).get(location_id, for_share=True)
-        if location is None or not operator.sees_location(location_id) or not location.active:
-            raise InvalidInput(f"Location {location_id} does not exist or is deactivated.")
+        await usable_location(session, operator, location_id, for_share=True)
     if tax_rate_id is not None:
         rate = await TaxRateRepository(session, operator.tenant_id).get(tax_rate_id)
         if rate is None or rate.status != "active":

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kit.errors import Conflict
+from app.kit.errors import Conflict, driver_error
 
 
 async def flush_unique(session: AsyncSession, messages: Mapping[str, str]) -> None:
@@ -15,7 +15,7 @@ async def flush_unique(session: AsyncSession, messages: Mapping[str, str]) -> No
     try:
         await session.flush()
     except IntegrityError as exc:
-        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        constraint = getattr(driver_error(exc), "constraint_name", None)
         if isinstance(constraint, str) and constraint in messages:
             raise Conflict(messages[constraint]) from None
         raise

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from app.kit.schema import LINE, LINES, Input, check_date
+from app.kit.schema import LINE, Input, Text, check_date
 
 Description = Annotated[str, Meta(min_length=1, max_length=500, pattern=LINE)]
 
@@ -27,7 +27,7 @@ class FeeCreate(Input):
 
 
 class FeeWaive(Input):
-    reason: Annotated[str, Meta(max_length=500, pattern=LINES)] | None = None
+    reason: Text | None = None
 
 
 class FeeOut(msgspec.Struct):

@@ -14,15 +14,13 @@ from app.company.service import billable_company
 from app.fee.models import Fee
 from app.fee.repository import FeeRepository
 from app.fee.schemas import FeeCreate
-from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
-from app.location.repository import LocationRepository
+from app.location.service import usable_location
 
 
 async def record_fee(session: AsyncSession, operator: Operator, data: FeeCreate) -> Fee:
-    location = await LocationRepository(session, operator.tenant_id).get(data.location_id, for_share=True)
-    if location is None or not operator.sees_location(location.id) or not location.active:
-        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
+    location = await usable_location(session, operator, data.location_id, for_share=True)
     company = await billable_company(session, operator, data.company_id, location)
     account_id = await revenue_account(session, operator, data.revenue_account_id, "one_off_fees")
     fee = FeeRepository(session, operator.tenant_id).add(

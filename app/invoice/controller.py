@@ -30,9 +30,10 @@ def to_out(
     return out
 
 
-async def _full(db: Db, operator: Actor, invoice: Invoice) -> InvoiceOut:
-    due = await service.amounts_due(db, operator.tenant_id, [invoice])
-    return to_out(invoice, await service.invoice_lines(db, operator, invoice), due[invoice.id])
+async def full_out(db: Db, invoice: Invoice) -> InvoiceOut:
+    """The invoice with its lines and what is due on it."""
+    due = await service.amounts_due(db, invoice.tenant_id, [invoice])
+    return to_out(invoice, await service.invoice_lines(db, invoice), due[invoice.id])
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
@@ -66,7 +67,7 @@ class InvoiceController(Controller):
     @get("/{invoice_id:uuid}", operation_id="getInvoice", guards=[READ])
     async def get_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
         invoice = await service.get_invoice(db, operator, invoice_id)
-        return await _full(db, operator, invoice)
+        return await full_out(db, invoice)
 
     @get("/{invoice_id:uuid}/pdf", operation_id="getInvoicePdf", media_type="application/pdf", guards=[READ])
     async def invoice_pdf(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:
@@ -78,11 +79,11 @@ class InvoiceController(Controller):
         self, db: Db, operator: Actor, app_state: State, invoice_id: FromPath[uuid.UUID]
     ) -> InvoiceOut:
         invoice = await service.issue_invoice(db, operator, invoice_id, app_state.clock)
-        return await _full(db, operator, invoice)
+        return await full_out(db, invoice)
 
     @post("/{invoice_id:uuid}/void", operation_id="voidInvoice", status_code=200, guards=[WRITE])
     async def void_invoice(
         self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID], data: JSONBody[VoidRequest | None] = None
     ) -> InvoiceOut:
         invoice = await service.void_invoice(db, operator, invoice_id, data.reason if data else None)
-        return await _full(db, operator, invoice)
+        return await full_out(db, invoice)

@@ -9,7 +9,7 @@ from app.catalog.repository import TaxRateRepository
 from app.company.repository import CompanyRepository
 from app.invoice.models import Invoice
 from app.invoice.pdf import render_invoice_pdf
-from app.invoice.repository import InvoiceRepository
+from app.invoice.service import invoice_lines
 from app.location.repository import LocationRepository
 from app.tenant.repository import TenantRepository
 
@@ -17,7 +17,7 @@ from app.tenant.repository import TenantRepository
 async def invoice_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     """The invoice as a PDF; drawing happens in a worker thread, off the event loop."""
     tenant_id = invoice.tenant_id
-    lines = (await InvoiceRepository(session, tenant_id).lines([invoice.id])).get(invoice.id, [])
+    lines = await invoice_lines(session, invoice)
     company = await CompanyRepository(session, tenant_id).get(invoice.company_id)
     location = await LocationRepository(session, tenant_id).get(invoice.location_id)
     tenant = await TenantRepository(session).get(tenant_id)

@@ -11,7 +11,9 @@ from msgspec import Meta
 from app.kit.schema import LINES, Input
 
 
-class InvoiceLineOut(msgspec.Struct):
+class LineOut(msgspec.Struct):
+    """The fields an invoice line and a credit note line share, first in both (in this order)."""
+
     id: uuid.UUID
     position: int
     description: str
@@ -21,6 +23,9 @@ class InvoiceLineOut(msgspec.Struct):
     tax_rate_id: uuid.UUID
     tax_amount: int
     revenue_account_id: uuid.UUID
+
+
+class InvoiceLineOut(LineOut):
     membership_id: uuid.UUID | None
     period_start: date | None
     period_end: date | None

@@ -58,8 +58,9 @@ async def amounts_due(session: AsyncSession, tenant_id: uuid.UUID, invoices: Seq
     return {invoice.id: 0 if invoice.status == "void" else due[invoice.id] for invoice in invoices}
 
 
-async def invoice_lines(session: AsyncSession, operator: Operator, invoice: Invoice) -> list[InvoiceLine]:
-    return (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
+async def invoice_lines(session: AsyncSession, invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's lines, in position order."""
+    return (await InvoiceRepository(session, invoice.tenant_id).lines([invoice.id])).get(invoice.id, [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,8 @@ class Terms:
     due_date: date
 
 
-def terms_of_issue(location: Location, company: Company, number: int, clock: Clock) -> Terms:
-    """Dated today where the location is; due after the customer's payment terms."""
-    issued = local_today(clock, location.time_zone)
+def terms_of_issue(location: Location, company: Company, number: int, issued: date) -> Terms:
+    """Dated ``issued`` (today where the location is); due after the customer's payment terms."""
     return Terms(
         render(location.invoice_number_template, number), issued, issued + timedelta(days=company.payment_terms_days)
     )
@@ -92,7 +92,8 @@ async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, c
     company = await CompanyRepository(session, tenant_id).get(invoice.company_id)
     assert location is not None
     assert company is not None
-    terms = terms_of_issue(location, company, await take_number(session, tenant_id, location.id), clock)
+    number = await take_number(session, tenant_id, location.id)
+    terms = terms_of_issue(location, company, number, local_today(clock, location.time_zone))
     invoice.number, invoice.issue_date, invoice.due_date = terms.number, terms.issue_date, terms.due_date
     invoice.status = status_on_issue(invoice.total)
     invoice.version += 1
@@ -116,7 +117,7 @@ async def void_invoice(
     if invoice.status not in {"draft", "issued"}:
         raise Conflict(f"An invoice that is {invoice.status.replace('_', ' ')} cannot be voided; credit it instead.")
     ledger = LedgerRepository(session, invoice.tenant_id)
-    if await ledger.allocations_of_invoice(invoice.id) or await ledger.credited_total(invoice.id):
+    if await ledger.allocations(invoice_id=invoice.id) or await ledger.credited_total(invoice.id):
         raise Conflict("Payments or credit notes are tied to this invoice; credit it instead of voiding it.")
     line_ids = select(InvoiceLine.id).where(
         InvoiceLine.tenant_id == invoice.tenant_id, InvoiceLine.invoice_id == invoice.id

@@ -167,15 +167,25 @@ PERIOD_LOCKED = "FLLCK"
 DOUBLE_BOOKED = "FLOVL"
 
 
+# Refusals the database's own triggers raise, by SQLSTATE: (code, title, message when it gives none).
+_REFUSALS = {
+    PERIOD_LOCKED: ("period_locked", "Period locked", "The books are locked for that date."),
+    DOUBLE_BOOKED: ("double_booked", "Already booked", "The resource is already booked then."),
+}
+
+
+def driver_error(exc: BaseException) -> Any:
+    """The driver's own exception under SQLAlchemy's wrapper (it carries SQLSTATE, message and
+    constraint name), or None."""
+    return getattr(getattr(exc, "orig", None), "__cause__", None)
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    cause = getattr(exc.orig, "__cause__", None)
+    cause = driver_error(exc)
     sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate == PERIOD_LOCKED:
-        message = getattr(cause, "message", None) or "The books are locked for that date."
-        return problem(409, "period_locked", "Period locked", message, request)
-    if sqlstate == DOUBLE_BOOKED:
-        message = getattr(cause, "message", None) or "The resource is already booked then."
-        return problem(409, "double_booked", "Already booked", message, request)
+    if sqlstate in _REFUSALS:
+        code, title, fallback = _REFUSALS[sqlstate]
+        return problem(409, code, title, getattr(cause, "message", None) or fallback, request)
     if sqlstate in _UNSTORABLE_TEXT:
         return problem(
             400, "invalid_text", "Invalid text", "The request contains characters that cannot be stored.", request

@@ -82,11 +82,14 @@ async def apply_credit(
     )
     usable = await repo.credits(company_id)  # again, now that the rows are locked
     remaining = {credit.id: credit.remaining for credit in usable}
+    # Each invoice is allocated to only in its own turn below, so what is due on all of them can
+    # be read once, now that they are locked.
+    dues = await repo.amounts_due([invoice.id for invoice in invoices if invoice.status in OPEN])
     applied = 0
     for invoice in invoices:
         if invoice.status not in OPEN:
             continue
-        due = (await repo.amounts_due([invoice.id]))[invoice.id]
+        due = dues[invoice.id]
         for credit in usable:
             amount = min(due, remaining[credit.id])
             if amount <= 0 or credit.currency != invoice.currency:

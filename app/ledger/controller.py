@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,12 +10,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from app.auth.guards import requires
+from app.company.service import get_company
 from app.dependencies import Actor, Db, State
 from app.idempotency import service as idempotency
+from app.invoice.service import get_invoice
 from app.kit.clock import local_today
 from app.ledger import service
-from app.ledger.models import Allocation, CreditNote, Payment, Refund
-from app.ledger.repository import CreditNoteRepository
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund
 from app.ledger.schemas import (
     AllocationOut,
     Balance,
@@ -42,7 +44,7 @@ def allocation_out(allocation: Allocation) -> AllocationOut:
 
 
 async def payment_out(db: Db, payment: Payment) -> PaymentOut:
-    allocations = await service.allocations_of(db, payment.tenant_id, payment_id=payment.id)
+    allocations = await service.allocations(db, payment.tenant_id, payment_id=payment.id)
     return PaymentOut(
         id=payment.id,
         company_id=payment.company_id,
@@ -58,8 +60,20 @@ async def payment_out(db: Db, payment: Payment) -> PaymentOut:
 
 
 async def credit_note_out(db: Db, note: CreditNote) -> CreditNoteOut:
-    allocations = await service.allocations_of(db, note.tenant_id, credit_note_id=note.id)
-    lines = await CreditNoteRepository(db, note.tenant_id).lines(note.id)
+    [out] = await credit_notes_out(db, [note])
+    return out
+
+
+async def credit_notes_out(db: Db, notes: Sequence[CreditNote]) -> list[CreditNoteOut]:
+    """Credit notes of one tenant, in the order given, with two queries for all of them."""
+    if not notes:
+        return []
+    tenant_id, ids = notes[0].tenant_id, [note.id for note in notes]
+    allocated, lines = await service.credit_note_parts(db, tenant_id, ids)
+    return [_credit_note_out(note, allocated[note.id], lines[note.id]) for note in notes]
+
+
+def _credit_note_out(note: CreditNote, allocated: int, lines: Sequence[CreditNoteLine]) -> CreditNoteOut:
     return CreditNoteOut(
         id=note.id,
         number=note.number,
@@ -73,14 +87,14 @@ async def credit_note_out(db: Db, note: CreditNote) -> CreditNoteOut:
         subtotal=note.subtotal,
         tax_total=note.tax_total,
         total=note.total,
-        unallocated=note.total - sum(a.amount for a in allocations),
+        unallocated=note.total - allocated,
         reason=note.reason,
         lines=[msgspec.convert(line, CreditNoteLineOut, from_attributes=True) for line in lines],
     )
 
 
 async def refund_out(db: Db, refund: Refund) -> RefundOut:
-    allocations = await service.allocations_of(db, refund.tenant_id, refund_id=refund.id)
+    allocations = await service.allocations(db, refund.tenant_id, refund_id=refund.id)
     return RefundOut(
         id=refund.id,
         company_id=refund.company_id,
@@ -93,20 +107,40 @@ async def refund_out(db: Db, refund: Refund) -> RefundOut:
     )
 
 
-async def _replayed(
-    request: Request[Any, Any, Any], db: Db, operator: Actor, key: str | None, data: msgspec.Struct
-) -> Response[Any] | None:
-    if key is None:
-        return None
-    print_ = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
-    stored = await idempotency.claim(db, operator.tenant_id, key, print_)
-    return Response(stored.body, status_code=stored.status_code) if stored else None
-
-
-async def _created(db: Db, operator: Actor, key: str | None, body: msgspec.Struct) -> Response[Any]:
+async def _create_once(
+    request: Request[Any, Any, Any],
+    db: Db,
+    operator: Actor,
+    key: str | None,
+    data: msgspec.Struct,
+    create: Callable[[], Awaitable[msgspec.Struct]],
+) -> Response[Any]:
+    """201 with what ``create`` makes; with an Idempotency-Key, a retry of the same request gets
+    the stored answer instead of creating again."""
+    if key is not None:
+        print_ = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
+        stored = await idempotency.claim(db, operator.tenant_id, key, print_)
+        if stored:
+            return Response(stored.body, status_code=stored.status_code)
+    body = await create()
     if key is not None:
         await idempotency.remember(db, operator.tenant_id, key, 201, msgspec.to_builtins(body))
     return Response(body, status_code=201)
+
+
+async def _payment_recorded(db: Db, operator: Actor, data: PaymentCreate) -> PaymentOut:
+    return await payment_out(db, await service.record_payment(db, operator, data))
+
+
+async def _refund_recorded(db: Db, operator: Actor, data: RefundCreate) -> RefundOut:
+    return await refund_out(db, await service.refund(db, operator, data))
+
+
+async def _invoice_credited(
+    db: Db, operator: Actor, app_state: State, invoice_id: uuid.UUID, data: CreditNoteCreate
+) -> CreditNoteOut:
+    today = await _today_at_invoice(db, operator, invoice_id, app_state)
+    return await credit_note_out(db, await service.credit_invoice(db, operator, invoice_id, data, today))
 
 
 class PaymentController(Controller):
@@ -122,10 +156,9 @@ class PaymentController(Controller):
         data: JSONBody[PaymentCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        if (replay := await _replayed(request, db, operator, idempotency_key, data)) is not None:
-            return replay
-        payment = await service.record_payment(db, operator, data)
-        return await _created(db, operator, idempotency_key, await payment_out(db, payment))
+        return await _create_once(
+            request, db, operator, idempotency_key, data, lambda: _payment_recorded(db, operator, data)
+        )
 
     @get("/{payment_id:uuid}", operation_id="getPayment", guards=[READ])
     async def get_payment(self, db: Db, operator: Actor, payment_id: FromPath[uuid.UUID]) -> PaymentOut:
@@ -145,10 +178,9 @@ class RefundController(Controller):
         data: JSONBody[RefundCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        if (replay := await _replayed(request, db, operator, idempotency_key, data)) is not None:
-            return replay
-        paid_back = await service.refund(db, operator, data)
-        return await _created(db, operator, idempotency_key, await refund_out(db, paid_back))
+        return await _create_once(
+            request, db, operator, idempotency_key, data, lambda: _refund_recorded(db, operator, data)
+        )
 
     @get("/{refund_id:uuid}", operation_id="getRefund", guards=[READ])
     async def get_refund(self, db: Db, operator: Actor, refund_id: FromPath[uuid.UUID]) -> RefundOut:
@@ -170,11 +202,14 @@ class CreditNoteController(Controller):
         data: JSONBody[CreditNoteCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        if (replay := await _replayed(request, db, operator, idempotency_key, data)) is not None:
-            return replay
-        today = await _today_at_invoice(db, operator, invoice_id, app_state)
-        note = await service.credit_invoice(db, operator, invoice_id, data, today)
-        return await _created(db, operator, idempotency_key, await credit_note_out(db, note))
+        return await _create_once(
+            request,
+            db,
+            operator,
+            idempotency_key,
+            data,
+            lambda: _invoice_credited(db, operator, app_state, invoice_id, data),
+        )
 
     @get("/credit-notes/{credit_note_id:uuid}", operation_id="getCreditNote", guards=[READ])
     async def get_credit_note(self, db: Db, operator: Actor, credit_note_id: FromPath[uuid.UUID]) -> CreditNoteOut:
@@ -190,28 +225,22 @@ class CreditNoteController(Controller):
 
     @get("/companies/{company_id:uuid}/balance", operation_id="getCompanyBalance", guards=[READ])
     async def balance(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> Balance:
-        company, owed = await service.company_balance(db, operator, company_id)
-        return Balance(
-            company_id=company.id, currency=company.currency, outstanding=owed.outstanding, credit=owed.credit
-        )
+        return await service.company_balance(db, operator, company_id)
 
     @post(
         "/companies/{company_id:uuid}/apply-credit", operation_id="applyCompanyCredit", status_code=200, guards=[WRITE]
     )
     async def apply_credit(self, db: Db, operator: Actor, app_state: State, company_id: FromPath[uuid.UUID]) -> Balance:
-        company, _ = await service.company_balance(db, operator, company_id)
+        company = await get_company(db, operator, company_id)
         location = await LocationRepository(db, operator.tenant_id).get(company.home_location_id)
         assert location is not None
         await service.apply_company_credit(db, operator, company_id, local_today(app_state.clock, location.time_zone))
-        company, owed = await service.company_balance(db, operator, company_id)
-        return Balance(
-            company_id=company.id, currency=company.currency, outstanding=owed.outstanding, credit=owed.credit
-        )
+        return await service.company_balance(db, operator, company_id)
 
 
 async def _today_at_invoice(db: Db, operator: Actor, invoice_id: uuid.UUID, app_state: State) -> date:
     """Documents are dated in the invoice's location's time zone."""
-    invoice = await service.find_invoice(db, operator, invoice_id)
+    invoice = await get_invoice(db, operator, invoice_id)
     location = await LocationRepository(db, operator.tenant_id).get(invoice.location_id)
     assert location is not None
     return local_today(app_state.clock, location.time_zone)

@@ -134,13 +134,25 @@ class LedgerRepository:
         )
         return int((await self.session.execute(statement)).scalar_one())
 
-    async def allocations_of_invoice(self, invoice_id: uuid.UUID) -> Sequence[Allocation]:
+    async def allocations(self, **source: uuid.UUID) -> Sequence[Allocation]:
+        """The allocations of one source or target, named by its column: ``invoice_id=...``,
+        ``payment_id=...``, ``credit_note_id=...`` or ``refund_id=...``."""
+        [(column, value)] = source.items()
         statement = (
             select(Allocation)
-            .where(Allocation.tenant_id == self.tenant_id, Allocation.invoice_id == invoice_id)
+            .where(Allocation.tenant_id == self.tenant_id, getattr(Allocation, column) == value)
             .order_by(Allocation.id)
         )
         return (await self.session.execute(statement)).scalars().all()
+
+    async def allocated_from_credit_notes(self, credit_note_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """What each of these credit notes has been allocated so far (0 when nothing)."""
+        if not credit_note_ids:
+            return {}
+        spent = self._allocated(Allocation.credit_note_id, Allocation.credit_note_id.in_(credit_note_ids))
+        rows = await self.session.execute(select(spent.c.credit_note_id, spent.c.amount))
+        found = {note_id: int(amount) for note_id, amount in rows}
+        return {note_id: found.get(note_id, 0) for note_id in credit_note_ids}
 
     async def credited_per_line(self, invoice_line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
         """For each invoice line, what issued credit notes already took back: (amount, tax)."""
@@ -174,17 +186,19 @@ class RefundRepository(TenantRepository[Refund]):
     model = Refund
 
 
-class WriteOffRepository(TenantRepository[WriteOff]):
-    model = WriteOff
-
-
 class CreditNoteRepository(TenantRepository[CreditNote]):
     model = CreditNote
 
-    async def lines(self, credit_note_id: uuid.UUID) -> Sequence[CreditNoteLine]:
+    async def lines(self, credit_note_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[CreditNoteLine]]:
+        """The lines of each of these credit notes, in position order."""
+        found: dict[uuid.UUID, list[CreditNoteLine]] = {note_id: [] for note_id in credit_note_ids}
+        if not credit_note_ids:
+            return found
         statement = (
             select(CreditNoteLine)
-            .where(CreditNoteLine.tenant_id == self.tenant_id, CreditNoteLine.credit_note_id == credit_note_id)
-            .order_by(CreditNoteLine.position)
+            .where(CreditNoteLine.tenant_id == self.tenant_id, CreditNoteLine.credit_note_id.in_(credit_note_ids))
+            .order_by(CreditNoteLine.credit_note_id, CreditNoteLine.position)
         )
-        return (await self.session.execute(statement)).scalars().all()
+        for line in (await self.session.execute(statement)).scalars():
+            found[line.credit_note_id].append(line)
+        return found

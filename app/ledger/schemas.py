@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
+from app.invoice.schemas import LineOut
 from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency, check_date
 
 Amount = Annotated[int, Meta(gt=0, le=10**13, description="minor units of the currency")]
@@ -76,16 +76,7 @@ class CreditNoteCreate(Input):
     reason: Reason | None = None
 
 
-class CreditNoteLineOut(msgspec.Struct):
-    id: uuid.UUID
-    position: int
-    description: str
-    quantity: Decimal
-    unit_amount: int
-    line_amount: int
-    tax_rate_id: uuid.UUID
-    tax_amount: int
-    revenue_account_id: uuid.UUID
+class CreditNoteLineOut(LineOut):
     invoice_line_id: uuid.UUID | None
     explanation: dict[str, Any]
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
@@ -19,6 +17,7 @@ from app.company.service import get_company
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
+from app.invoice.service import get_invoice, invoice_lines
 from app.invoice.totals import totals
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.ids import new_id
@@ -33,14 +32,8 @@ from app.ledger.repository import (
     PaymentRepository,
     RefundRepository,
 )
-from app.ledger.schemas import CreditNoteCreate, PaymentCreate, RefundCreate
+from app.ledger.schemas import Balance, CreditNoteCreate, PaymentCreate, RefundCreate
 from app.location.repository import LocationRepository
-
-
-@dataclass(frozen=True, slots=True)
-class Owed:
-    outstanding: int
-    credit: int
 
 
 async def _company(session: AsyncSession, operator: Operator, company_id: uuid.UUID, currency: str | None) -> Company:
@@ -54,21 +47,17 @@ async def _company(session: AsyncSession, operator: Operator, company_id: uuid.U
     return company
 
 
-async def find_invoice(session: AsyncSession, operator: Operator, invoice_id: uuid.UUID) -> Invoice:
-    invoice = await InvoiceRepository(session, operator.tenant_id).get(invoice_id)
-    if invoice is None or not operator.sees_location(invoice.location_id):
-        raise NotFound("No such invoice.")
-    return invoice
+async def allocations(session: AsyncSession, tenant_id: uuid.UUID, **source: uuid.UUID) -> Sequence[Allocation]:
+    """The allocations of one payment, credit note, refund or invoice (``payment_id=...`` etc.)."""
+    return await LedgerRepository(session, tenant_id).allocations(**source)
 
 
-async def allocations_of(session: AsyncSession, tenant_id: uuid.UUID, **source: uuid.UUID) -> Sequence[Allocation]:
-    [(column, value)] = source.items()
-    statement = (
-        select(Allocation)
-        .where(Allocation.tenant_id == tenant_id, getattr(Allocation, column) == value)
-        .order_by(Allocation.id)
-    )
-    return (await session.execute(statement)).scalars().all()
+async def credit_note_parts(
+    session: AsyncSession, tenant_id: uuid.UUID, credit_note_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[CreditNoteLine]]]:
+    """For each credit note: what has been allocated from it, and its lines."""
+    allocated = await LedgerRepository(session, tenant_id).allocated_from_credit_notes(credit_note_ids)
+    return allocated, await CreditNoteRepository(session, tenant_id).lines(credit_note_ids)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -100,7 +89,7 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
         session, operator.tenant_id, invoices=[e.invoice_id for e in data.allocations], payments=[payment.id]
     )
     for entry in data.allocations:
-        invoice = await find_invoice(session, operator, entry.invoice_id)
+        invoice = await get_invoice(session, operator, entry.invoice_id)
         if invoice.company_id != company.id:
             raise InvalidInput(f"Invoice {invoice.number or invoice.id} belongs to another company.")
         await allocate_to_invoice(
@@ -124,6 +113,12 @@ async def _sees_company(session: AsyncSession, operator: Operator, company_id: u
 
 
 # --- credit notes -----------------------------------------------------------------------------
+
+
+def _left(line: InvoiceLine, credited: dict[uuid.UUID, tuple[int, int]]) -> tuple[int, int]:
+    """(amount, tax) of the line that issued credit notes have not taken back yet."""
+    amount, tax = credited.get(line.id, (0, 0))
+    return line.line_amount - amount, line.tax_amount - tax
 
 
 def _credit_line(
@@ -158,10 +153,7 @@ async def _plan_credit_lines(
     by_id = {line.id: line for line in lines}
     if data.lines is None:
         for line in lines:
-            amount, tax = (
-                line.line_amount - credited.get(line.id, (0, 0))[0],
-                line.tax_amount - credited.get(line.id, (0, 0))[1],
-            )
+            amount, tax = _left(line, credited)
             if amount != 0:
                 planned.append(_credit_line(line, amount, tax, len(planned) + 1, credit_id, whole=True))
     else:
@@ -169,14 +161,10 @@ async def _plan_credit_lines(
             raise InvalidInput("Each invoice line may appear once in a credit note; give one amount per line.")
         book = await TaxBook.load(session, operator.tenant_id)
         for entry in data.lines:
-            found = by_id.get(entry.invoice_line_id)
-            if found is None:
+            if entry.invoice_line_id not in by_id:
                 raise InvalidInput(f"Line {entry.invoice_line_id} is not on this invoice.")
-            line = found
-            left, tax_left = (
-                line.line_amount - credited.get(line.id, (0, 0))[0],
-                line.tax_amount - credited.get(line.id, (0, 0))[1],
-            )
+            line = by_id[entry.invoice_line_id]
+            left, tax_left = _left(line, credited)
             if line.line_amount <= 0 or entry.amount > left:
                 raise InvalidInput(f"At most {max(left, 0)} of '{line.description}' can still be credited.")
             whole = entry.amount == left
@@ -195,10 +183,10 @@ async def credit_invoice(
     tax left; what is left of a line is credited exactly. Nothing written off can be credited
     (it was never paid, so it cannot become credit)."""
     await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
-    invoice = await find_invoice(session, operator, invoice_id)
+    invoice = await get_invoice(session, operator, invoice_id)
     if invoice.status not in {*OPEN, "paid"}:
         raise InvalidInput(f"A {invoice.status} invoice cannot be credited.")
-    lines = (await InvoiceRepository(session, operator.tenant_id).lines([invoice.id])).get(invoice.id, [])
+    lines = await invoice_lines(session, invoice)
     ledger = LedgerRepository(session, operator.tenant_id)
     credited = await ledger.credited_per_line([line.id for line in lines])
     credit_id = new_id()
@@ -318,7 +306,7 @@ async def write_off(
 ) -> WriteOff:
     """Give up what is still due on an invoice; it then counts as settled."""
     await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
-    invoice = await find_invoice(session, operator, invoice_id)
+    invoice = await get_invoice(session, operator, invoice_id)
     due = (await LedgerRepository(session, operator.tenant_id).amounts_due([invoice.id]))[invoice.id]
     if invoice.status not in OPEN or due <= 0:
         raise InvalidInput(f"Invoice {invoice.number or invoice.id} has nothing due to write off.")
@@ -336,10 +324,10 @@ async def write_off(
     return given_up
 
 
-async def company_balance(session: AsyncSession, operator: Operator, company_id: uuid.UUID) -> tuple[Company, Owed]:
+async def company_balance(session: AsyncSession, operator: Operator, company_id: uuid.UUID) -> Balance:
     company = await get_company(session, operator, company_id)
     outstanding, credit = await LedgerRepository(session, operator.tenant_id).owed(company.id)
-    return company, Owed(outstanding=outstanding, credit=credit)
+    return Balance(company_id=company.id, currency=company.currency, outstanding=outstanding, credit=credit)
 
 
 async def apply_company_credit(session: AsyncSession, operator: Operator, company_id: uuid.UUID, today: date) -> int:

@@ -17,7 +17,7 @@ from app.company.models import Company
 from app.db.integrity import flush_unique
 from app.fee.models import Fee
 from app.invoice.repository import InvoiceRepository
-from app.kit.errors import Conflict, NotFound
+from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.models import Location
@@ -60,6 +60,17 @@ async def get_location(
     location = await _repo(session, operator).get(location_id, for_update=for_update)
     if location is None or not operator.sees_location(location.id):
         raise NotFound("No such location.")
+    return location
+
+
+async def usable_location(
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, *, for_share: bool = False
+) -> Location:
+    """A location new rows can be written at: one the operator sees, and active (``for_share``
+    keeps it from being deactivated until the transaction ends)."""
+    location = await _repo(session, operator).get(location_id, for_share=for_share)
+    if location is None or not operator.sees_location(location_id) or not location.active:
+        raise InvalidInput(f"Location {location_id} does not exist or is deactivated.")
     return location
 
 

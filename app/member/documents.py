@@ -17,6 +17,7 @@ from app.kit.errors import NotFound
 from app.kit.pagination import PageRequest
 from app.ledger.models import CreditNote
 from app.ledger.repository import CreditNoteRepository, LedgerRepository
+from app.member.models import Member
 from app.member.service import get_self
 
 
@@ -25,10 +26,15 @@ async def _account(session: AsyncSession, principal: MemberPrincipal) -> uuid.UU
 
 
 async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> Sequence[Invoice]:
-    account = await _account(session, principal)
+    return await invoices_of(session, await get_self(session, principal), page)
+
+
+async def invoices_of(session: AsyncSession, member: Member, page: PageRequest) -> Sequence[Invoice]:
+    """The issued invoices of the member's billing account (``member`` loaded by ``get_self``)."""
+    account = member.company_id
     if account is None:
         return []
-    repo = InvoiceRepository(session, principal.tenant_id)
+    repo = InvoiceRepository(session, member.tenant_id)
     return await repo.page(page, repo.select().where(Invoice.company_id == account, Invoice.status != "draft"))
 
 
@@ -50,7 +56,12 @@ async def my_credit_notes(session: AsyncSession, principal: MemberPrincipal, pag
 
 async def my_balance(session: AsyncSession, principal: MemberPrincipal) -> tuple[int, int]:
     """(outstanding, credit) of the member's billing account."""
-    account = await _account(session, principal)
+    return await balance_of(session, await get_self(session, principal))
+
+
+async def balance_of(session: AsyncSession, member: Member) -> tuple[int, int]:
+    """(outstanding, credit) of the member's billing account (``member`` loaded by ``get_self``)."""
+    account = member.company_id
     if account is None:
         return 0, 0
-    return await LedgerRepository(session, principal.tenant_id).owed(account)
+    return await LedgerRepository(session, member.tenant_id).owed(account)

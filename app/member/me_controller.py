@@ -10,15 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth import service as auth
 from app.dependencies import Db, Me, State, Throttle
-from app.invoice.controller import pdf_response
+from app.invoice.controller import full_out, pdf_response
 from app.invoice.controller import to_out as invoice_out
 from app.invoice.documents import invoice_pdf, pdf_filename
-from app.invoice.repository import InvoiceRepository
 from app.invoice.schemas import InvoiceOut
 from app.invoice.service import amounts_due
 from app.kit.pagination import Page, page_request, paginate
 from app.kit.request_context import client_address
-from app.ledger.controller import credit_note_out
+from app.ledger.controller import credit_notes_out
 from app.ledger.schemas import CreditNoteOut
 from app.member import documents, service
 from app.member.controller import to_out
@@ -55,10 +54,7 @@ class MeController(Controller):
 
     @get("/invoices/{invoice_id:uuid}", operation_id="getMyInvoice")
     async def my_invoice(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
-        invoice = await documents.my_invoice(db, member, invoice_id)
-        lines = (await InvoiceRepository(db, member.tenant_id).lines([invoice.id])).get(invoice.id, [])
-        due = await amounts_due(db, member.tenant_id, [invoice])
-        return invoice_out(invoice, lines, due[invoice.id])
+        return await full_out(db, await documents.my_invoice(db, member, invoice_id))
 
     @get("/invoices/{invoice_id:uuid}/pdf", operation_id="getMyInvoicePdf", media_type="application/pdf")
     async def my_invoice_pdf(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:
@@ -71,8 +67,9 @@ class MeController(Controller):
     ) -> Page[CreditNoteOut]:
         page = page_request(cursor, limit)
         rows = await documents.my_credit_notes(db, member, page)
-        shown = {row.id: await credit_note_out(db, row) for row in rows[: page.limit]}
-        return paginate(rows, page, lambda row: shown[row.id])
+        shown = rows[: page.limit]
+        outs = dict(zip([row.id for row in shown], await credit_notes_out(db, shown), strict=True))
+        return paginate(rows, page, lambda row: outs[row.id])
 
     @get("/balance", operation_id="getMyBalance")
     async def my_balance(self, db: Db, member: Me) -> MyBalance:

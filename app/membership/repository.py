@@ -30,11 +30,6 @@ class MembershipRepository(TenantRepository[Membership]):
             statement = statement.where(Membership.location_id == location_id)
         return statement
 
-    def billable(self, location_id: uuid.UUID, before: date) -> Select[Membership]:
-        """Memberships of a location that have started before ``before`` (ended ones included:
-        a period they still owe may not be billed yet)."""
-        return self.select().where(Membership.location_id == location_id, Membership.start_date < before)
-
     async def billed_through(self, membership_id: uuid.UUID) -> date | None:
         """The end (exclusive) of the last billed period of a membership, if any."""
         statement = select(func.max(BillingItem.period_end)).where(

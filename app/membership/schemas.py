@@ -7,11 +7,10 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.kit.schema import LINES, Input, check_date
+from app.kit.schema import Input, Text, check_date
 
 Quantity = Annotated[int, Meta(ge=1, le=10_000)]
 Price = Annotated[int, Meta(ge=0, le=10**13, description="minor units per interval, instead of the plan's price")]
-Notes = Annotated[str, Meta(max_length=500, pattern=LINES)]
 
 
 class MembershipCreate(Input):
@@ -24,7 +23,7 @@ class MembershipCreate(Input):
     quantity: Quantity = 1
     price_override: Price | None = None
     discount_id: uuid.UUID | None = None
-    notes: Notes | None = None
+    notes: Text | None = None
 
     def __post_init__(self) -> None:
         check_date(self.start_date, "start_date")
@@ -41,7 +40,7 @@ class MembershipUpdate(Input):
     quantity: Quantity | UnsetType = UNSET
     price_override: Price | UnsetType | None = UNSET
     discount_id: uuid.UUID | UnsetType | None = UNSET
-    notes: Notes | UnsetType | None = UNSET
+    notes: Text | UnsetType | None = UNSET
 
     def __post_init__(self) -> None:
         check_date(self.end_date, "end_date")

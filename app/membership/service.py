@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.capture import note
 from app.auth.principal import Operator
 from app.billing.models import BillingItem
+from app.catalog.models import Plan
 from app.catalog.repository import PlanRepository
 from app.catalog.service import usable_discount
 from app.company.repository import CompanyRepository
@@ -22,9 +23,12 @@ from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.money import prorate
 from app.kit.pagination import PageRequest
+from app.kit.schema import apply_patch
 from app.ledger.schemas import CreditLineIn, CreditNoteCreate
 from app.ledger.service import credit_invoice
+from app.location.models import Location
 from app.location.repository import LocationRepository
+from app.location.service import usable_location
 from app.member.repository import MemberRepository
 from app.membership.models import Membership
 from app.membership.repository import MembershipRepository
@@ -64,9 +68,7 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
     plan = await PlanRepository(session, operator.tenant_id).get(data.plan_id)
     if plan is None or not plan.active:
         raise InvalidInput(f"Plan {data.plan_id} does not exist or is deactivated.")
-    location = await LocationRepository(session, operator.tenant_id).get(data.location_id, for_share=True)
-    if location is None or not operator.sees_location(data.location_id) or not location.active:
-        raise InvalidInput(f"Location {data.location_id} does not exist or is deactivated.")
+    location = await usable_location(session, operator, data.location_id, for_share=True)
     if not plan.currency == location.currency == company.currency:
         raise InvalidInput(
             "Mismatched currencies: the plan is priced in "
@@ -96,8 +98,10 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
 async def update_membership(
     session: AsyncSession, operator: Operator, membership_id: uuid.UUID, data: MembershipUpdate, clock: Clock
 ) -> Membership:
+    """Every check runs before any field changes."""
     repo = MembershipRepository(session, operator.tenant_id)
     membership = await get_membership(session, operator, membership_id, for_update=True)
+    plan: Plan | None = None
     if not isinstance(data.end_date, UnsetType):
         if data.end_date is not None and data.end_date < membership.start_date:
             raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
@@ -113,26 +117,36 @@ async def update_membership(
             and data.end_date is not None
             and data.end_date + timedelta(days=1) < billed_through
         ):
-            await _end_inside_billed_periods(session, operator, membership, data.end_date, billed_through, clock)
-        membership.end_date = data.end_date
+            plan = await _plan(session, operator, membership)
+            await _end_inside_billed_periods(
+                session, operator, membership, plan, location, data.end_date, billed_through, clock
+            )
     if not isinstance(data.discount_id, UnsetType):
-        plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
-        assert plan is not None
+        if plan is None:
+            plan = await _plan(session, operator, membership)
         await usable_discount(session, operator, data.discount_id, plan.currency)
-        membership.discount_id = data.discount_id
     if not isinstance(data.member_id, UnsetType):
         await _member(session, operator, data.member_id)
-        membership.member_id = data.member_id
-    for field in ("quantity", "price_override", "notes"):
-        value = getattr(data, field)
-        if not isinstance(value, UnsetType):
-            setattr(membership, field, value)
+    apply_patch(membership, data)
     await session.flush()
     return membership
 
 
+async def _plan(session: AsyncSession, operator: Operator, membership: Membership) -> Plan:
+    plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
+    assert plan is not None
+    return plan
+
+
 async def _end_inside_billed_periods(
-    session: AsyncSession, operator: Operator, membership: Membership, end: date, billed_through: date, clock: Clock
+    session: AsyncSession,
+    operator: Operator,
+    membership: Membership,
+    plan: Plan,
+    location: Location,
+    end: date,
+    billed_through: date,
+    clock: Clock,
 ) -> None:
     """End a membership inside periods it has already been invoiced for: the unused days are
     credited on those invoices (by the actual-days convention, net of the discount; a plan
@@ -171,8 +185,6 @@ async def _end_inside_billed_periods(
             f"This membership is invoiced through {last:%d %b %Y}: ending it earlier credits those invoices, "
             "which needs the billing:write scope."
         )
-    plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
-    assert plan is not None
     on_invoices = await invoice_repo.lines(list({invoice.id for invoice in invoices.values()}))
     lines = [line for found in on_invoices.values() for line in found if line.membership_id == membership.id]
     by_id = {line.id: line for line in lines}
@@ -200,8 +212,6 @@ async def _end_inside_billed_periods(
         amount = prorate(net, unused, (main.period_end - main.period_start).days + 1)
         if amount > 0:
             to_credit[main.invoice_id].append(CreditLineIn(invoice_line_id=main.id, amount=amount))
-    location = await LocationRepository(session, operator.tenant_id).get(membership.location_id)
-    assert location is not None
     today = local_today(clock, location.time_zone)
     for invoice_id, entries in to_credit.items():
         reason = f"{plan.name} ended on {end:%d %b %Y}: the days after it are credited."

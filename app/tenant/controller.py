@@ -6,7 +6,6 @@ from litestar.params import JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
-from app.kit.clock import local_today
 from app.tenant import service
 from app.tenant.models import Tenant
 from app.tenant.schemas import TenantOut, TenantUpdate
@@ -26,6 +25,4 @@ class TenantController(Controller):
 
     @patch("/", operation_id="updateTenant", guards=[requires("settings:write")])
     async def update_tenant(self, db: Db, operator: Actor, app_state: State, data: JSONBody[TenantUpdate]) -> TenantOut:
-        tenant = await service.get_tenant(db, operator.tenant_id)
-        today = local_today(app_state.clock, tenant.default_time_zone)
-        return to_out(await service.update_tenant(db, operator, data, today))
+        return to_out(await service.update_tenant(db, operator, data, app_state.clock))

@@ -16,6 +16,7 @@ from app.catalog.models import BUILTIN_ACCOUNTS, RevenueAccount
 from app.db.engine import bind_tenant
 from app.db.integrity import flush_unique
 from app.db.system import tenant_by_slug
+from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.schema import apply_patch, valid_email
@@ -33,9 +34,10 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-async def update_tenant(session: AsyncSession, operator: Operator, data: TenantUpdate, today: date) -> Tenant:
-    """``today`` is the operator's own date; the books cannot be locked beyond it."""
+async def update_tenant(session: AsyncSession, operator: Operator, data: TenantUpdate, clock: Clock) -> Tenant:
+    """The books cannot be locked beyond the operator's own today (in its default time zone)."""
     tenant = await get_tenant(session, operator.tenant_id)
+    today = local_today(clock, tenant.default_time_zone)
     if isinstance(data.lock_date, date) and data.lock_date > today:
         raise InvalidInput(f"lock_date {data.lock_date} is in the future; lock only days that have passed.")
     reopens = (
