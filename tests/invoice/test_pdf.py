@@ -179,7 +179,7 @@ def test_an_issued_invoice_is_a_valid_a4_pdf_with_every_detail() -> None:
         "Zero rated",
         "350.00",
         "700.00",
-        "9.68",
+        "Mail handling 1 20.00 Zero rated 9.68",  # its own line, not part of the subtotal
         "809.68 GBP",  # subtotal
         "160.00 GBP",  # tax
         "969.68 GBP",  # total
@@ -235,7 +235,7 @@ def test_tax_inclusive_prices_are_stated() -> None:
 
     assert "Prices include tax" in text
     assert "100.00 GBP" in text  # subtotal, net of tax
-    assert "20.00 GBP" in text
+    assert "Tax 20.00 GBP" in text
     assert "120.00 GBP" in text
 
 
@@ -270,7 +270,7 @@ def test_many_lines_flow_onto_further_pages() -> None:
     document = render(Scenario(lines=lines))
 
     reader = read(document)
-    assert len(reader.pages) >= 2
+    assert len(reader.pages) == 3
     text = text_of(document)
     for n in range(1, 61):
         assert f"Meeting room booking number {n}\n" in text or f"Meeting room booking number {n} " in text
@@ -318,7 +318,7 @@ def test_a_zero_decimal_currency() -> None:
     lines = [line(1, "Monthly membership", "3", 50000, 150000, 15000)]
     text = text_of(render(Scenario(currency="JPY", lines=lines)))
 
-    assert "50,000" in text
+    assert "Monthly membership 3 50,000 VAT 20% 150,000" in text
     assert "150,000 JPY" in text  # subtotal
     assert "15,000 JPY" in text  # tax
     assert "165,000 JPY" in text  # total

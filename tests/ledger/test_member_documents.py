@@ -33,7 +33,7 @@ async def test_members_see_their_accounts_issued_invoices_only(client: httpx.Asy
 
 
 async def test_members_see_their_credit_notes_and_credit(client: httpx.AsyncClient, world_a: World) -> None:
-    await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers())
+    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
     note = ok(
         await client.post(
             f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={"allocate": False}, headers=world_a.headers()
@@ -68,6 +68,8 @@ async def test_an_operator_downloads_any_invoice_even_a_draft(client: httpx.Asyn
 async def test_another_tenants_member_cannot_download_it(
     client: httpx.AsyncClient, world_a: World, world_b: World
 ) -> None:
-    await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers())
+    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    url = f"/api/v1/me/invoices/{world_a.invoice.id}/pdf"
+    assert (await client.get(url, headers=await member_headers(client, world_a))).status_code == 200
     other = await member_headers(client, world_b)
-    assert (await client.get(f"/api/v1/me/invoices/{world_a.invoice.id}/pdf", headers=other)).status_code == 404
+    assert (await client.get(url, headers=other)).status_code == 404
