@@ -21,23 +21,36 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, Uuid, bindparam, func, select, text, true
+from asyncpg import Record
+from sqlalchemy import Date, Select, String, Uuid, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.audit.capture import created_events, write_events
+from app.billing.charges import (
+    BookingBill,
+    Charge,
+    Customer,
+    DiscountTerms,
+    MembershipTerms,
+    PlanTerms,
+    booking_bill,
+    deposit_charge,
+    fee_charge,
+    membership_charges,
+)
 from app.billing.models import BillingItem, BillingRun
-from app.billing.periods import Cycle, add_months, describe, membership_cycles, period_starting_on_or_before
+from app.billing.periods import add_months, membership_cycles, period_starting_on_or_before
 from app.booking.models import Booking, Resource
 from app.catalog.models import Discount, Plan
 from app.catalog.repository import RevenueAccountRepository
 from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
+from app.db import driver
 from app.db.base import TenantOwned
 from app.db.bulk import insert_rows
 from app.fee.models import Fee
@@ -47,7 +60,7 @@ from app.invoice.service import status_on_issue, terms_of_issue
 from app.invoice.totals import totals
 from app.kit.clock import Clock, local_today
 from app.kit.ids import new_id
-from app.kit.money import format_amount, line_amount, line_tax, percent_of, plain_decimal, prorate
+from app.kit.money import line_tax, prorate
 from app.ledger.allocation import apply_credit
 from app.ledger.repository import LedgerRepository
 from app.location.models import Location
@@ -55,35 +68,6 @@ from app.location.repository import LocationRepository
 from app.membership.models import Membership
 
 Owned = TypeVar("Owned", bound=TenantOwned)
-
-
-@dataclass(slots=True)
-class Charge:
-    """A line the run intends to write, before it has claimed its period."""
-
-    company: Company
-    source_id: uuid.UUID  # the membership or the fee
-    cycle: Cycle  # for a fee: its date, as a one-day period
-    description: str
-    quantity: Decimal
-    unit_amount: int
-    amount: int
-    tax: AppliedTax
-    revenue_account_id: uuid.UUID
-    explanation: dict[str, Any]
-    source_type: str = "membership"
-    writes_line: bool = True  # a booking paid in full by included credit is claimed, not invoiced
-    line_id: uuid.UUID = field(default_factory=new_id)
-
-    @property
-    def group(self) -> str:
-        """Which invoice it goes on when a tenant splits memberships from everything else."""
-        return "recurring" if self.source_type in {"membership", "deposit"} else "usage"
-
-    @property
-    def key(self) -> tuple[str, uuid.UUID, date]:
-        """What is billed once: this source for this period."""
-        return self.source_type, self.source_id, self.cycle.start
 
 
 @dataclass(slots=True)
@@ -103,254 +87,6 @@ class RunOutcome:
         return self.objects
 
 
-def _tax_facts(tax: AppliedTax, inclusive: bool) -> dict[str, Any]:
-    """How a line is taxed, as its explanation states it."""
-    return {"tax_rate": tax.name, "tax_percent": plain_decimal(tax.rate * 100), "tax_inclusive": inclusive}
-
-
-def _discount_off(discount: Discount, base: int, fixed: int | None = None) -> int:
-    """What a discount takes off ``base``: its percentage, or its fixed amount (``fixed`` when
-    that is prorated) but never more than the base."""
-    if discount.kind == "percent":
-        assert discount.percent is not None
-        return percent_of(base, discount.percent)
-    assert discount.amount is not None
-    return min(discount.amount if fixed is None else fixed, base)
-
-
-def _membership_charges(
-    membership: Membership,
-    plan: Plan,
-    discount: Discount | None,
-    company: Company,
-    cycle: Cycle,
-    tax: AppliedTax,
-    inclusive: bool,
-) -> list[Charge]:
-    """The plan's line for one cycle, and its discount line if it has one."""
-    list_price = membership.price_override if membership.price_override is not None else plan.price
-    if cycle.partial and not plan.prorate and cycle.start > cycle.full_start and cycle.start != membership.start_date:
-        # The rest of a cycle that was charged in full (the end date moved on): nothing more is
-        # owed, but the days are claimed so billing carries on from the cycle's end.
-        return [
-            Charge(
-                company,
-                membership.id,
-                cycle,
-                f"{plan.name}, {describe(cycle)} (already charged in full)",
-                Decimal(1),
-                0,
-                0,
-                tax,
-                plan.revenue_account_id,
-                {"kind": "membership", "plan_id": str(plan.id), "already_charged": True},
-                writes_line=False,
-            )
-        ]
-    prorated = cycle.partial and plan.prorate
-    unit = prorate(list_price, cycle.days, cycle.full_days) if prorated else list_price
-    quantity = Decimal(membership.quantity)
-    amount = line_amount(quantity, unit)
-    description = f"{plan.name}, {describe(cycle)}"
-    if prorated:
-        description += f" ({cycle.days} of {cycle.full_days} days)"
-    explanation: dict[str, Any] = {
-        "kind": "membership",
-        "plan_id": str(plan.id),
-        "plan": plan.name,
-        "period": [cycle.start.isoformat(), (cycle.end - timedelta(days=1)).isoformat()],
-        "cycle": [cycle.full_start.isoformat(), (cycle.full_end - timedelta(days=1)).isoformat()],
-        "days": cycle.days,
-        "cycle_days": cycle.full_days,
-        "prorated": prorated,
-        "list_price": list_price,
-        "price_override": membership.price_override is not None,
-        "unit_amount": unit,
-        "quantity": membership.quantity,
-        **_tax_facts(tax, inclusive),
-    }
-    charges = [
-        Charge(
-            company,
-            membership.id,
-            cycle,
-            description,
-            quantity,
-            unit,
-            amount,
-            tax,
-            plan.revenue_account_id,
-            explanation,
-        )
-    ]
-    if discount is not None and amount > 0:
-        fixed = None
-        if discount.kind == "percent":
-            assert discount.percent is not None
-            label = f"{plain_decimal(discount.percent)}%"
-        else:
-            assert discount.amount is not None
-            label = format_amount(discount.amount, plan.currency)
-            fixed = prorate(discount.amount, cycle.days, cycle.full_days) if prorated else None
-        off = _discount_off(discount, amount, fixed)
-        charges.append(
-            Charge(
-                company,
-                membership.id,
-                cycle,
-                f"{discount.name}: {label} off {plan.name}",
-                Decimal(1),
-                -off,
-                -off,
-                tax,
-                plan.revenue_account_id,
-                {
-                    "kind": "discount",
-                    "discount_id": str(discount.id),
-                    "discount": discount.name,
-                    "discount_kind": discount.kind,
-                    "percent": str(discount.percent) if discount.percent is not None else None,
-                    "amount": discount.amount,
-                    "prorated": prorated and discount.kind == "fixed",
-                    "base": amount,
-                    "period": explanation["period"],
-                    "tax_rate": tax.name,
-                },
-            )
-        )
-    return charges
-
-
-def _fee_charge(fee: Fee, company: Company, tax: AppliedTax, inclusive: bool) -> Charge:
-    return Charge(
-        company,
-        fee.id,
-        Cycle.day(fee.charge_date),
-        f"{fee.description} ({fee.charge_date.day} {fee.charge_date:%b %Y})",
-        fee.quantity,
-        fee.unit_amount,
-        line_amount(fee.quantity, fee.unit_amount),
-        tax,
-        fee.revenue_account_id,
-        {
-            "kind": "fee",
-            "fee_id": str(fee.id),
-            "charged_on": fee.charge_date.isoformat(),
-            **_tax_facts(tax, inclusive),
-        },
-        source_type="fee",
-    )
-
-
-def _deposit_charge(
-    membership: Membership, plan: Plan, company: Company, account_id: uuid.UUID, tax: AppliedTax, inclusive: bool
-) -> Charge:
-    """A plan's deposit, billed once with the membership's first cycle and booked as a liability."""
-    quantity = Decimal(membership.quantity)
-    return Charge(
-        company,
-        membership.id,
-        Cycle.day(membership.start_date),
-        f"Deposit, {plan.name} (refundable)",
-        quantity,
-        plan.deposit,
-        line_amount(quantity, plan.deposit),
-        tax,
-        account_id,
-        {
-            "kind": "deposit",
-            "plan_id": str(plan.id),
-            "plan": plan.name,
-            "membership_start": membership.start_date.isoformat(),
-            **_tax_facts(tax, inclusive),
-        },
-        source_type="deposit",
-    )
-
-
-def _booking_description(booking: Booking, resource: Resource, zone: ZoneInfo) -> str:
-    starts, ends = booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone)
-    until = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends.day} {ends:%b %Y %H:%M}"
-    hours = plain_decimal(Decimal(booking.minutes) / 60)
-    return f"{resource.name}, {starts.day} {starts:%b %Y %H:%M}-{until} ({hours} h)"
-
-
-@dataclass(slots=True)
-class BookingBill:
-    """A booking's part of the run: its charge, and the included credit it used."""
-
-    booking: Booking
-    charge: Charge
-    credit: int
-
-
-def _booking_bill(
-    booking: Booking,
-    resource: Resource,
-    company: Company,
-    discount: Discount | None,
-    credit_left: int,
-    credit_period: date,
-    zone: ZoneInfo,
-    tax: AppliedTax,
-    inclusive: bool,
-) -> BookingBill:
-    """Discount first, then included credit, and what remains is the booking fee."""
-    currency = booking.pricing["currency"]
-    off = _discount_off(discount, booking.price) if discount is not None and booking.price > 0 else 0
-    after_discount = booking.price - off
-    credit = min(credit_left, after_discount)
-    fee = after_discount - credit
-    description = _booking_description(booking, resource, zone)
-    notes = []
-    if discount is not None and off:
-        notes.append(f"{discount.name} -{format_amount(off, currency)}")
-    if credit:
-        notes.append(f"{format_amount(credit, currency)} paid by included credit")
-    if notes:
-        description += ": " + "; ".join(notes)
-    explanation: dict[str, Any] = {
-        "kind": "booking",
-        "booking_id": str(booking.id),
-        "resource": resource.name,
-        "starts_at": booking.starts_at.astimezone(zone).isoformat(timespec="minutes"),
-        "ends_at": booking.ends_at.astimezone(zone).isoformat(timespec="minutes"),
-        "minutes": booking.minutes,
-        "pricing": booking.pricing,
-        "price": booking.price,
-        "discount": None
-        if discount is None
-        else {
-            "discount_id": str(discount.id),
-            "name": discount.name,
-            "kind": discount.kind,
-            "percent": str(discount.percent) if discount.percent is not None else None,
-            "amount": discount.amount,
-        },
-        "discount_amount": off,
-        "credit_period_start": credit_period.isoformat(),
-        "credit_available": credit_left,
-        "credit_used": credit,
-        "fee": fee,
-        **_tax_facts(tax, inclusive),
-    }
-    charge = Charge(
-        company,
-        booking.id,
-        Cycle.day(booking.meeting_date),
-        description,
-        Decimal(1),
-        fee,
-        fee,
-        tax,
-        resource.revenue_account_id,
-        explanation,
-        source_type="booking",
-        writes_line=fee > 0,
-    )
-    return BookingBill(booking, charge, credit)
-
-
 # The run's queries are built once, with the tenant, the location and the date as parameters.
 _TENANT = bindparam("tenant_id", type_=Uuid())
 _LOCATION = bindparam("location_id", type_=Uuid())
@@ -367,9 +103,9 @@ def _in_scope(home: bool, location_column: Any, company_column: Any) -> Any:
 
 
 @cache
-def _billable(home: bool) -> Select[Membership, Plan, Company, Discount, date]:
-    """Memberships the run covers that may owe something before ``before``, each with the end of
-    its last billed cycle (None when nothing is billed yet)."""
+def _billable(home: bool) -> Select[Any]:
+    """Memberships the run covers that may owe something before ``before``, each with its plan,
+    company and discount, and the end of its last billed cycle (None when nothing is billed yet)."""
     # Per membership, an index look-up of its last billed cycle: the cost follows the location's
     # memberships, never the tenant's history (and does not hang on table statistics).
     billed = (
@@ -382,7 +118,16 @@ def _billable(home: bool) -> Select[Membership, Plan, Company, Discount, date]:
         .lateral()
     )
     return (
-        select(Membership, Plan, Company, Discount, billed.c.through)
+        select(
+            *(Membership.__table__.c[name] for name in _MEMBERSHIP_TERMS),
+            Membership.company_id,
+            Membership.plan_id,
+            Membership.discount_id,
+            *(Plan.__table__.c[name].label(f"plan_{name}") for name in _PLAN_TERMS),
+            *(Company.__table__.c[name].label(f"company_{name}") for name in _CUSTOMER_TERMS),
+            *(Discount.__table__.c[name].label(f"discount_{name}") for name in _DISCOUNT_TERMS),
+            billed.c.through,
+        )
         .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
         .join(Company, (Company.tenant_id == Membership.tenant_id) & (Company.id == Membership.company_id))
         .outerjoin(Discount, (Discount.tenant_id == Membership.tenant_id) & (Discount.id == Membership.discount_id))
@@ -399,37 +144,90 @@ def _billable(home: bool) -> Select[Membership, Plan, Company, Discount, date]:
     )
 
 
+# The columns the billable query reads of each table, named as the fields of the run's records.
+_MEMBERSHIP_TERMS = ("id", "location_id", "start_date", "end_date", "quantity", "price_override")
+_PLAN_TERMS = ("id", "name", "currency", "price", "interval_months", "prorate", "deposit", "revenue_account_id")
+_CUSTOMER_TERMS = ("id", "legal_name", "tax_rate_id", "payment_terms_days")
+_DISCOUNT_TERMS = ("id", "name", "kind", "percent", "amount")
+
+
+class _Terms:
+    """Each plan, company and discount of the billable rows as one record (most repeat)."""
+
+    def __init__(self) -> None:
+        self.plans: dict[uuid.UUID, PlanTerms] = {}
+        self.customers: dict[uuid.UUID, Customer] = {}
+        self.discounts: dict[uuid.UUID, DiscountTerms] = {}
+
+    def read(self, row: Record) -> tuple[MembershipTerms, PlanTerms, Customer, DiscountTerms | None]:
+        plan = self.plans.get(row["plan_id"])
+        if plan is None:
+            plan = self.plans[row["plan_id"]] = PlanTerms(*(row[f"plan_{name}"] for name in _PLAN_TERMS))
+        customer = self.customers.get(row["company_id"])
+        if customer is None:
+            customer = self.customers[row["company_id"]] = Customer(
+                *(row[f"company_{name}"] for name in _CUSTOMER_TERMS)
+            )
+        discount = None
+        if row["discount_id"] is not None:
+            discount = self.discounts.get(row["discount_id"])
+            if discount is None:
+                discount = self.discounts[row["discount_id"]] = DiscountTerms(
+                    *(row[f"discount_{name}"] for name in _DISCOUNT_TERMS)
+                )
+        return MembershipTerms(*(row[name] for name in _MEMBERSHIP_TERMS)), plan, customer, discount
+
+
+_FEES_BEFORE = bindparam("fees_before", type_=Date())
+_BOOKINGS_BEFORE = bindparam("bookings_before", type_=Date())
+
+
+def _fees_pending(home: bool) -> list[Any]:
+    """Pending fees dated before ``fees_before`` (billed in arrears)."""
+    return [
+        Fee.tenant_id == _TENANT,
+        _in_scope(home, Fee.location_id, Fee.company_id),
+        Fee.status == "pending",
+        Fee.charge_date < _FEES_BEFORE,
+    ]
+
+
+def _bookings_pending(home: bool) -> list[Any]:
+    """Confirmed bookings that met before ``bookings_before`` and are not billed yet."""
+    return [
+        Booking.tenant_id == _TENANT,
+        _in_scope(home, Booking.location_id, Booking.company_id),
+        Booking.status == "confirmed",
+        Booking.meeting_date < _BOOKINGS_BEFORE,
+    ]
+
+
+@cache
+def _usage_due(home: bool) -> Select[bool, bool]:
+    """Whether any fee or booking is due: most runs have neither, and this one look spares them
+    loading both as entities."""
+    return select(
+        select(Fee.id).where(*_fees_pending(home)).exists(), select(Booking.id).where(*_bookings_pending(home)).exists()
+    )
+
+
 @cache
 def _fees_due(home: bool) -> Select[Fee]:
-    """Pending fees dated before ``before`` (billed in arrears)."""
-    return (
-        select(Fee)
-        .where(
-            Fee.tenant_id == _TENANT,
-            _in_scope(home, Fee.location_id, Fee.company_id),
-            Fee.status == "pending",
-            Fee.charge_date < _BEFORE,
-        )
-        .order_by(Fee.charge_date, Fee.id)
-        .with_for_update()
-    )
+    return select(Fee).where(*_fees_pending(home)).order_by(Fee.charge_date, Fee.id).with_for_update()
 
 
 @cache
 def _bookings_unbilled(home: bool) -> Select[Booking]:
-    """Confirmed bookings that met before ``before`` and are not billed yet, in the order they
-    took place (included credits are used up in that order)."""
+    """In the order they took place (included credits are used up in that order)."""
     return (
         select(Booking)
-        .where(
-            Booking.tenant_id == _TENANT,
-            _in_scope(home, Booking.location_id, Booking.company_id),
-            Booking.status == "confirmed",
-            Booking.meeting_date < _BEFORE,
-        )
+        .where(*_bookings_pending(home))
         .order_by(Booking.meeting_date, Booking.starts_at, Booking.id)
         .with_for_update()
     )
+
+
+_RUN_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String()), 0)))
 
 
 async def _claim(
@@ -459,7 +257,7 @@ async def _claim(
         returning=("source_type", "source_id", "period_start"),
         skip_conflicts=True,
     )
-    return {(row.source_type, row.source_id, row.period_start) for row in claimed}
+    return {(row[0], row[1], row[2]) for row in claimed}
 
 
 @dataclass(slots=True)
@@ -490,7 +288,7 @@ class Worklist:
             return None
         return place
 
-    def tax(self, what: str, account_id: uuid.UUID, location_id: uuid.UUID, company: Company) -> AppliedTax | None:
+    def tax(self, what: str, account_id: uuid.UUID, location_id: uuid.UUID, company: Customer) -> AppliedTax | None:
         try:
             return self.book.for_line(account_id, location_id, company.tax_rate_id)
         except MissingTaxRate as exc:
@@ -568,15 +366,20 @@ async def _gather(
         rows = await session.execute(LocationRepository(session, tenant_id).select())
         places = {place.id: place for place in rows.scalars()}
     work = Worklist(location, places, await TaxBook.load(session, tenant_id))
-    scope = {"tenant_id": tenant_id, "location_id": location.id}
+    scope: dict[str, Any] = {"tenant_id": tenant_id, "location_id": location.id}
     await _add_memberships(session, work, scope | {"before": add_months(period_start, 1)}, home)
-    work.fees = (await session.execute(_fees_due(home), scope | {"before": period_start})).scalars().all()
-    bookings = (
-        (await session.execute(_bookings_unbilled(home), scope | {"before": min(period_start, today)})).scalars().all()
-    )
-    companies = await _by_id(
+    scope |= {"fees_before": period_start, "bookings_before": min(period_start, today)}
+    # Most runs have neither: one look first, and entities (their rows change) only when needed.
+    fees_due, bookings_due = (await driver.fetch(session, _usage_due(home), scope))[0]
+    bookings: Sequence[Booking] = ()
+    if fees_due:
+        work.fees = (await session.execute(_fees_due(home), scope)).scalars().all()
+    if bookings_due:
+        bookings = (await session.execute(_bookings_unbilled(home), scope)).scalars().all()
+    found = await _by_id(
         session, Company, tenant_id, {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
     )
+    companies = {company_id: Customer.of(company) for company_id, company in found.items()}
     for fee in work.fees:
         company = companies[fee.company_id]
         what = f"{company.legal_name}, {fee.description}"
@@ -584,7 +387,7 @@ async def _gather(
             continue
         tax = work.tax(what, fee.revenue_account_id, fee.location_id, company)
         if tax is not None:
-            work.charges.append(_fee_charge(fee, company, tax, work.inclusive))
+            work.charges.append(fee_charge(fee, company, tax, work.inclusive))
     if bookings:
         await _add_bookings(session, tenant_id, work, bookings, companies)
     return work
@@ -593,7 +396,9 @@ async def _gather(
 async def _add_memberships(session: AsyncSession, work: Worklist, scope: dict[str, Any], home: bool) -> None:
     tenant_id, period_end = scope["tenant_id"], scope["before"]
     deposits_account: uuid.UUID | None = None
-    for membership, plan, company, discount, through in await session.execute(_billable(home), scope):
+    terms = _Terms()
+    for row in await driver.fetch(session, _billable(home), scope):
+        membership, plan, company, discount = terms.read(row)
         what = f"{company.legal_name}, {plan.name}"
         if work.supplied_at(membership.location_id, what) is None:
             continue
@@ -603,7 +408,7 @@ async def _add_memberships(session: AsyncSession, work: Worklist, scope: dict[st
             # The calendar of the place the membership is at, whichever location invoices it.
             work.places[membership.location_id].billing_day,
             plan.interval_months,
-            after=through,
+            after=row["through"],
             before=period_end,
         )
         if not cycles:
@@ -619,10 +424,10 @@ async def _add_memberships(session: AsyncSession, work: Worklist, scope: dict[st
         if tax is None:
             continue
         for cycle in cycles:
-            work.charges.extend(_membership_charges(membership, plan, discount, company, cycle, tax, work.inclusive))
+            work.charges.extend(membership_charges(membership, plan, discount, company, cycle, tax, work.inclusive))
         if deposit_tax is not None and deposits_account is not None:
             work.charges.append(
-                _deposit_charge(membership, plan, company, deposits_account, deposit_tax, work.inclusive)
+                deposit_charge(membership, plan, company, deposits_account, deposit_tax, work.inclusive)
             )
 
 
@@ -631,7 +436,7 @@ async def _add_bookings(
     tenant_id: uuid.UUID,
     work: Worklist,
     bookings: Sequence[Booking],
-    companies: dict[uuid.UUID, Company],
+    companies: dict[uuid.UUID, Customer],
 ) -> None:
     """Price the bookings in the order they took place, each using what is left of its credit."""
     resources = await _by_id(session, Resource, tenant_id, {b.resource_id for b in bookings})
@@ -654,8 +459,8 @@ async def _add_bookings(
         if place is None or tax is None:
             continue
         key = pool(booking)
-        discount = discounts.get(booking.discount_id) if booking.discount_id else None
-        bill = _booking_bill(
+        discount = DiscountTerms.of(discounts[booking.discount_id]) if booking.discount_id else None
+        bill = booking_bill(
             booking, resource, company, discount, credit[key], key[2], ZoneInfo(place.time_zone), tax, work.inclusive
         )
         credit[key] -= bill.credit
@@ -735,7 +540,7 @@ async def _write_invoices(
             "updated_at": now,
         }
         if first_number is not None:
-            terms = terms_of_issue(location, charges[0].company, first_number + index, today)
+            terms = terms_of_issue(location, charges[0].company.payment_terms_days, first_number + index, today)
             record |= {
                 "status": status_on_issue(summed.total),
                 "number": terms.number,
@@ -796,9 +601,7 @@ async def bill_location(
     ``grouping`` and ``invoice_location`` are the tenant's choices (see ``Tenant``)."""
     # One run per location at a time; the claims would keep a second one honest anyway, but it
     # would only wait on the first one's locks to find everything taken.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"billing:{location.id}"}
-    )
+    await driver.execute(session, _RUN_LOCK, {"key": f"billing:{location.id}"})
     # The run's row is written last, with what it did (the references to it are checked at commit).
     run_id = new_id()
 

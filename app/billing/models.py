@@ -17,6 +17,7 @@ class BillingRun(TenantOwned, Base):
     """One run (or preview) of billing for a location and period, and what it produced."""
 
     __tablename__ = "billing_runs"
+    tenant_proven_by_parent = True
     __table_args__ = (
         CheckConstraint("status IN ('running', 'completed', 'failed')", name="status"),
         ForeignKeyConstraint(["tenant_id", "location_id"], ["locations.tenant_id", "locations.id"]),

@@ -15,6 +15,7 @@ from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import LocationTaxPolicy, RevenueAccount, TaxRate, TaxRateComponent
+from app.db import driver
 from app.kit.errors import InvalidInput
 from app.kit.money import TaxComponent, effective_rate
 
@@ -30,7 +31,8 @@ class MissingTaxRate(InvalidInput):
     code = "missing_tax_rate"
 
 
-# A tenant's tax rules, as three statements built once (a book is loaded by every billing run).
+# A tenant's tax rules, as three statements built once and sent straight to the driver (a book is
+# loaded by every billing run).
 _TENANT = bindparam("tenant_id", type_=Uuid())
 _RATES = (
     select(
@@ -78,7 +80,7 @@ class TaxBook:
         params = {"tenant_id": tenant_id}
         components: dict[uuid.UUID, list[TaxComponent]] = defaultdict(list)
         rates, archived = {}, set()
-        rows = (await session.execute(_RATES, params)).all()
+        rows = await driver.fetch(session, _RATES, params)
         for rate_id, _, _, name, percent, compound in rows:
             if name is not None:
                 components[rate_id].append(TaxComponent(name, percent, compound))
@@ -87,13 +89,13 @@ class TaxBook:
                 rates[rate_id] = AppliedTax(rate_id, rate_name, effective_rate(components[rate_id]))
                 if status != "active":
                     archived.add(rate_id)
-        accounts = (await session.execute(_ACCOUNTS, params)).all()
-        policies = (await session.execute(_POLICIES, params)).all()
+        accounts = await driver.fetch(session, _ACCOUNTS, params)
+        policies = await driver.fetch(session, _POLICIES, params)
         return cls(
             rates,
             archived,
-            {account.id: account.tax_rate_id for account in accounts},
-            {account.id: account.name for account in accounts},
+            {account_id: rate_id for account_id, _, rate_id in accounts},
+            {account_id: name for account_id, name, _ in accounts},
             {(location_id, account_id): rate_id for location_id, account_id, rate_id in policies},
         )
 

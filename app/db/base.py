@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
@@ -39,9 +40,16 @@ class TenantOwned(Timestamps):
     """A row of one tenant. The primary key leads with ``tenant_id`` so every foreign key into the
     table is composite and can never point into another tenant; row-level security filters on it."""
 
+    # True where the row's composite key to its parent (an invoice's location, a line's invoice)
+    # already proves the tenant exists: a key of its own to tenants would be checked again for
+    # every row written, and billing writes these by the thousand.
+    tenant_proven_by_parent: ClassVar[bool] = False
+
     @declared_attr
     @classmethod
     def tenant_id(cls) -> Mapped[uuid.UUID]:
+        if cls.tenant_proven_by_parent:
+            return mapped_column(primary_key=True, sort_order=-2)
         return mapped_column(ForeignKey("tenants.id"), primary_key=True, sort_order=-2)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-1)

@@ -1,6 +1,7 @@
 """Many rows in one INSERT: each column travels as one array parameter and the server unnests
 them, so a batch is a single statement with a fixed text (prepared once per connection) instead
 of one execution per row. Row-level security, constraints and triggers apply as to any insert.
+The statement goes straight to the driver (``app.db.driver``).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Executable, String, Table, bindparam, func, literal_column, select
+from asyncpg import Record
+from sqlalchemy import ClauseElement, String, Table, bindparam, func, literal_column, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
+from app.db import driver
 from app.db.base import Base
 
 
@@ -27,7 +30,7 @@ def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
 @cache
 def _statement(
     table: Table, same: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
-) -> Executable:
+) -> ClauseElement:
     scalars = [bindparam(name, type_=table.c[name].type) for name in same]
     arrays = [
         sql_cast(bindparam(name, type_=_array_of(table.c[name].type)), _array_of(table.c[name].type))
@@ -43,14 +46,14 @@ def _statement(
 
 
 async def insert_rows(
-    connection: AsyncConnection,
+    session: AsyncSession | AsyncConnection,
     model: type[Base],
     rows: Sequence[dict[str, Any]],
     *,
     shared: tuple[str, ...] = (),
     returning: tuple[str, ...] = (),
     skip_conflicts: bool = False,
-) -> list[Any]:
+) -> list[Record]:
     """Insert ``rows`` (dicts with the same keys, named as the columns) into the model's table;
     the ``returning`` columns of the rows inserted (with ``skip_conflicts``, of those that did not
     clash with an existing row). The ``shared`` columns are those expected to hold one value in
@@ -62,5 +65,7 @@ async def insert_rows(
     columns = tuple(name for name in first if name not in same)
     statement = _statement(cast(Table, model.__table__), same, columns, returning, skip_conflicts)
     params = {name: first[name] for name in same} | {name: [row[name] for row in rows] for name in columns}
-    result = await connection.execute(statement, params)
-    return list(result) if returning else []
+    if returning:
+        return await driver.fetch(session, statement, params)
+    await driver.execute(session, statement, params)
+    return []

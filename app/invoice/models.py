@@ -33,6 +33,7 @@ INVOICE_STATUSES = ("draft", "issued", "partially_paid", "paid", "void")
 @audited("invoice")
 class Invoice(TenantOwned, Base):
     __tablename__ = "invoices"
+    tenant_proven_by_parent = True
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'issued', 'partially_paid', 'paid', 'void')", name="status"),
         CheckConstraint("tax_mode IN ('inclusive', 'exclusive')", name="tax_mode"),
@@ -74,6 +75,7 @@ class Invoice(TenantOwned, Base):
 
 class InvoiceLine(TenantOwned, Base):
     __tablename__ = "invoice_lines"
+    tenant_proven_by_parent = True
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "tax_rate_id"], ["tax_rates.tenant_id", "tax_rates.id"]),

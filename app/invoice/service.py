@@ -14,7 +14,6 @@ from app.audit.capture import set_actor
 from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
 from app.booking.models import Booking
-from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
@@ -72,11 +71,9 @@ class Terms:
     due_date: date
 
 
-def terms_of_issue(location: Location, company: Company, number: int, issued: date) -> Terms:
+def terms_of_issue(location: Location, payment_terms_days: int, number: int, issued: date) -> Terms:
     """Dated ``issued`` (today where the location is); due after the customer's payment terms."""
-    return Terms(
-        render(location.invoice_number_template, number), issued, issued + timedelta(days=company.payment_terms_days)
-    )
+    return Terms(render(location.invoice_number_template, number), issued, issued + timedelta(days=payment_terms_days))
 
 
 def status_on_issue(total: int) -> str:
@@ -93,7 +90,7 @@ async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, c
     assert location is not None
     assert company is not None
     number = await take_number(session, tenant_id, location.id)
-    terms = terms_of_issue(location, company, number, local_today(clock, location.time_zone))
+    terms = terms_of_issue(location, company.payment_terms_days, number, local_today(clock, location.time_zone))
     invoice.number, invoice.issue_date, invoice.due_date = terms.number, terms.issue_date, terms.due_date
     invoice.status = status_on_issue(invoice.total)
     invoice.version += 1

@@ -1,0 +1,109 @@
+"""Statements sent straight to the session's driver connection, inside its transaction.
+
+A billing run is a few dozen statements per location, each cheap for the server; SQLAlchemy's
+work per execution (compiled-cache look-up, parameter and result processing, loading entities)
+cost more than PostgreSQL's. These statements are still built with SQLAlchemy, compiled once per
+dialect, and their parameters encoded by the column types; only the execution skips the layers.
+Rows come back as the driver's records (read by name or position), not entities: nothing read
+this way is tracked by the session, so write it back through the ORM or a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import ClauseElement
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    sql: str
+    order: tuple[str, ...]  # the parameters' names, in the order of $1, $2, ...
+    fixed: Mapping[str, Any]  # values written into the statement itself (a literal compared with)
+    encoders: Mapping[str, Callable[[Any], Any]]  # parameters the driver cannot take as they are
+
+
+def _encoder(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a parameter of this type is encoded for the driver (None: as it is). An array's
+    items are encoded one by one, and None stays NULL."""
+    if isinstance(kind, ARRAY):
+        item = _encoder(kind.item_type, dialect)
+        if item is None:
+            return None
+        return lambda values: [None if value is None else item(value) for value in values]
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+@cache
+def compiled(dialect: Dialect, statement: ClauseElement) -> Compiled:
+    """``statement`` as the driver's SQL (statements are module constants, so this runs once)."""
+    done = cast(SQLCompiler, statement.compile(dialect=dialect))
+    encoders = {}
+    for name, bind in done.binds.items():
+        encode = _encoder(bind.type, dialect)
+        if encode is not None:
+            encoders[name] = encode
+    fixed = {name: bind.value for name, bind in done.binds.items() if not bind.required}
+    return Compiled(str(done), tuple(done.positiontup or ()), fixed, encoders)
+
+
+def _arguments(statement: Compiled, params: Mapping[str, Any]) -> list[Any]:
+    arguments = []
+    for name in statement.order:
+        value = params[name] if name in params else statement.fixed[name]
+        encode = statement.encoders.get(name)
+        arguments.append(value if encode is None or value is None else encode(value))
+    return arguments
+
+
+async def _run(connection: AsyncConnection, statement: ClauseElement, params: Mapping[str, Any], rows: bool) -> Any:
+    prepared = compiled(connection.dialect, statement)
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # the dialect's adapter
+    driver = adapted.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    if not driver.is_in_transaction():
+        # The session's transaction begins with its first statement through SQLAlchemy (the
+        # tenant binding); without it each statement here would commit on its own.
+        raise RuntimeError("driver statements run only inside the session's transaction")
+    arguments = _arguments(prepared, params)
+    try:
+        if rows:
+            return await driver.fetch(prepared.sql, *arguments)
+        return await driver.execute(prepared.sql, *arguments)
+    except asyncpg.PostgresError as error:
+        # The same exception SQLAlchemy raises for its own statements (IntegrityError and so on,
+        # the driver's error underneath), so one set of handlers serves both paths.
+        dbapi_error = connection.dialect.loaded_dbapi.Error
+        try:
+            adapted._handle_exception(error)
+        except dbapi_error as translated:
+            raise DBAPIError.instance(
+                prepared.sql, None, translated, dbapi_error, hide_parameters=True, dialect=connection.dialect
+            ) from error
+        raise
+
+
+async def _connection(session: AsyncSession | AsyncConnection) -> AsyncConnection:
+    return await session.connection() if isinstance(session, AsyncSession) else session
+
+
+async def fetch(
+    session: AsyncSession | AsyncConnection, statement: ClauseElement, params: Mapping[str, Any]
+) -> list[asyncpg.Record]:
+    """Run ``statement`` with ``params`` and return its rows."""
+    return list(await _run(await _connection(session), statement, params, rows=True))
+
+
+async def execute(session: AsyncSession | AsyncConnection, statement: ClauseElement, params: Mapping[str, Any]) -> None:
+    """Like ``fetch``, for a statement whose rows (if any) are not needed."""
+    await _run(await _connection(session), statement, params, rows=False)
