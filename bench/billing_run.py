@@ -564,6 +564,21 @@ class Biller:
             self.statements["COMMIT"] += 1
             self.statement_seconds["COMMIT"] += time.perf_counter() - self.committing
 
+        # Statements the run sends straight to the driver (app.db.driver) pass no cursor events.
+        from app.db import driver
+
+        run = driver._run
+
+        async def timed(connection: Any, statement: Any, params: Any, rows: bool) -> Any:
+            kind = _statement_kind(driver.compiled(connection.dialect, statement).sql)
+            started = time.perf_counter()
+            try:
+                return await run(connection, statement, params, rows)
+            finally:
+                self.statements[kind] += 1
+                self.statement_seconds[kind] += time.perf_counter() - started
+
+        driver._run = timed  # type: ignore[assignment]
         event.listen(self.engine.sync_engine, "before_cursor_execute", before)
         event.listen(self.engine.sync_engine, "after_cursor_execute", after)
         # The COMMIT round trip itself (profile mode runs one location at a time, so one is open).

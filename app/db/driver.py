@@ -68,7 +68,10 @@ def _arguments(statement: Compiled, params: Mapping[str, Any]) -> list[Any]:
 
 async def _run(connection: AsyncConnection, statement: ClauseElement, params: Mapping[str, Any], rows: bool) -> Any:
     prepared = compiled(connection.dialect, statement)
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # the dialect's adapter
+    # The connection is open (see below), so reaching the driver needs no I/O: no greenlet hop.
+    opened = connection.sync_connection
+    assert opened is not None
+    adapted: Any = opened.connection.dbapi_connection  # the dialect's adapter
     driver = adapted.driver_connection
     assert isinstance(driver, asyncpg.Connection)
     if not driver.is_in_transaction():

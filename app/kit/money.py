@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 # Active ISO 4217 currencies and their minor-unit exponents.
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -44,33 +44,42 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS[currency]
 
 
+def _rounded(numerator: int, denominator: int) -> int:
+    """The one rounding: ``numerator / denominator`` to a whole number of minor units, ties away
+    from zero. Exact, in integers: no precision limit to run into."""
+    whole, rest = divmod(abs(numerator), denominator)
+    if 2 * rest >= denominator:
+        whole += 1
+    return whole if numerator >= 0 else -whole
+
+
 def round_minor(value: Decimal) -> int:
-    """The one rounding: to whole minor units, ties away from zero."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """``value`` (in minor units) to whole minor units, ties away from zero."""
+    return _rounded(*value.as_integer_ratio())
 
 
 def line_amount(quantity: Decimal, unit_amount: int) -> int:
     """Quantity times unit price, as Xero computes a line amount."""
-    return round_minor(quantity * unit_amount)
+    numerator, denominator = quantity.as_integer_ratio()
+    return _rounded(numerator * unit_amount, denominator)
 
 
 def prorate(amount: int, days: int, period_days: int) -> int:
     """``days`` of a ``period_days`` period (the actual-days convention); a whole period is exact."""
     if not 0 <= days <= period_days or period_days <= 0:
         raise ValueError(f"cannot prorate {days} of {period_days} days")
-    if days == period_days:
-        return amount
-    return round_minor(Decimal(amount) * days / period_days)
+    return _rounded(amount * days, period_days)
 
 
 def per_hour(rate: int, minutes: int) -> int:
     """What ``minutes`` cost at ``rate`` per hour."""
-    return round_minor(Decimal(rate) * minutes / 60)
+    return _rounded(rate * minutes, 60)
 
 
 def percent_of(amount: int, percent: Decimal) -> int:
     """``percent`` % of ``amount`` (fractional percentages allowed, e.g. 12.5)."""
-    return round_minor(Decimal(amount) * percent / 100)
+    numerator, denominator = percent.as_integer_ratio()
+    return _rounded(amount * numerator, denominator * 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +103,10 @@ def line_tax(amount: int, rate: Decimal, *, inclusive: bool) -> int:
     """Tax of one line, rounded on its own (Xero rounds per line, then sums).
 
     ``amount`` is the line amount as priced: gross when prices include tax, net when not."""
-    if inclusive:
-        return round_minor(Decimal(amount) * rate / (1 + rate))
-    return round_minor(Decimal(amount) * rate)
+    numerator, denominator = rate.as_integer_ratio()
+    if inclusive:  # the tax part of a gross amount: rate / (1 + rate) of it
+        return _rounded(amount * numerator, denominator + numerator)
+    return _rounded(amount * numerator, denominator)
 
 
 def format_amount(amount: int, currency: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -92,3 +93,24 @@ def test_amounts_are_shown_with_the_currency_exponent() -> None:
     assert format_amount(-5, "EUR") == "-0.05"
     assert format_amount(1500, "JPY") == "1,500"
     assert format_amount(1234567, "KWD") == "1,234.567"
+
+
+def _exactly(value: Fraction) -> int:
+    """Half away from zero, on an exact fraction: what every rounding here must equal."""
+    whole = int(abs(value) + Fraction(1, 2))  # floor of |value| + 1/2
+    return whole if value >= 0 else -whole
+
+
+@given(amounts, percents, st.booleans(), st.integers(min_value=1, max_value=366), st.data())
+def test_every_calculation_equals_exact_arithmetic_rounded_once(
+    amount: int, percent: Decimal, inclusive: bool, period: int, data: st.DataObject
+) -> None:
+    """Integers only, whatever the size: no precision limit, no float, one rounding at the end."""
+    rate = Fraction(percent) / 100
+    days = data.draw(st.integers(min_value=0, max_value=period))
+    quantity = data.draw(st.decimals(min_value=-1000, max_value=1000, places=4, allow_nan=False, allow_infinity=False))
+    tax = line_tax(amount, percent / 100, inclusive=inclusive)
+    assert tax == _exactly(amount * rate / (1 + rate) if inclusive else amount * rate)
+    assert prorate(amount, days, period) == _exactly(Fraction(amount * days, period))
+    assert percent_of(amount, percent) == _exactly(amount * rate)
+    assert line_amount(quantity, amount) == _exactly(Fraction(quantity) * amount)
