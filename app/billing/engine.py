@@ -76,14 +76,15 @@ class RunOutcome:
     records: list[dict[str, Any]]  # each invoice's row, as written
     lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
-    objects: list[Invoice] | None = None  # the session's invoices when the run issued them, else made on demand
+    credited: dict[uuid.UUID, Invoice] = field(default_factory=dict)  # the session's: credit paid them
+    objects: list[Invoice] | None = None
 
     @property
     def invoices(self) -> list[Invoice]:
-        """The invoices as objects (a scheduled run that leaves drafts needs only the counts, so
-        drafts are made from their rows only when asked for)."""
+        """The invoices as objects, made from their rows when first asked for (a scheduled run
+        needs only the counts); those that held credit paid are the session's own, as changed."""
         if self.objects is None:
-            self.objects = [Invoice(**record) for record in self.records]
+            self.objects = [self.credited.get(record["id"]) or Invoice(**record) for record in self.records]
         return self.objects
 
 
@@ -569,19 +570,27 @@ def _line_record(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key not in _NOT_AUDITED}
 
 
-async def _apply_held_credit(session: AsyncSession, tenant_id: uuid.UUID, invoices: list[Invoice]) -> None:
-    """Credit a customer already holds pays its new invoices straight away (looked up once for
-    all the run's customers; most hold none)."""
-    if not invoices:
-        return
-    by_company: dict[uuid.UUID, list[Invoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_company[invoice.company_id].append(invoice)
-    holders = await LedgerRepository(session, tenant_id).holding_credit(list(by_company))
+async def _apply_held_credit(
+    session: AsyncSession, tenant_id: uuid.UUID, records: list[dict[str, Any]]
+) -> dict[uuid.UUID, Invoice]:
+    """Credit a customer already holds pays its new invoices straight away. Looked up once for
+    all the run's customers; most hold none, and only the invoices of those who do become
+    entities (the session tracks their rows without inserting them again)."""
+    by_company: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_company[record["company_id"]].append(record)
+    holders = await LedgerRepository(session, tenant_id).holding_credit(list(by_company)) if records else set()
+    credited: dict[uuid.UUID, Invoice] = {}
     for company_id, mine in by_company.items():  # in the run's order, so locks are taken in one order
-        issued_on = mine[0].issue_date
-        if company_id in holders and issued_on is not None:
-            await apply_credit(session, tenant_id, company_id, mine, issued_on)
+        if company_id not in holders:
+            continue
+        invoices = [Invoice(**record) for record in mine]
+        for invoice in invoices:
+            make_transient_to_detached(invoice)
+            session.add(invoice)
+            credited[invoice.id] = invoice
+        await apply_credit(session, tenant_id, company_id, invoices, mine[0]["issue_date"])
+    return credited
 
 
 async def bill_location(
@@ -633,15 +642,7 @@ async def bill_location(
             bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
 
-    issued = None
-    if issue_invoices:
-        issued = []
-        for record in records:
-            invoice = Invoice(**record)
-            make_transient_to_detached(invoice)  # the row exists: the session tracks it without inserting
-            session.add(invoice)
-            issued.append(invoice)
-        await _apply_held_credit(session, tenant_id, issued)
+    credited = await _apply_held_credit(session, tenant_id, records) if issue_invoices else {}
 
     now = clock.now()
     run_row = {
@@ -662,4 +663,4 @@ async def bill_location(
     await insert_rows(await session.connection(), BillingRun, [run_row])
     await write_events(session, events + created_events(session.info, "billing_run", [run_row]))
     run = BillingRun(**run_row)
-    return RunOutcome(run, records, lines, work.problems, issued)
+    return RunOutcome(run, records, lines, work.problems, credited)

@@ -176,6 +176,8 @@ async def test_a_run_that_issues_numbers_its_invoices_in_a_row_and_uses_the_cred
     run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
     made = [ok(await client.get(f"/api/v1/invoices/{i['id']}", headers=headers)) for i in run["invoices"]]
     assert len(made) == 3
+    # The run's own answer already shows the credit applied, as the invoices read back do.
+    assert [(i["status"], i["total"]) for i in run["invoices"]] == [(i["status"], i["total"]) for i in made]
     # Numbered in the run's order, right after the invoice issued by hand, none skipped.
     first = int(issued["number"].rsplit("-", 1)[1])
     assert [int(i["number"].rsplit("-", 1)[1]) for i in made] == [first + 1, first + 2, first + 3]
