@@ -1045,6 +1045,15 @@ def figures(results: list[SizeResult], args: argparse.Namespace) -> list[dict[st
         if run.backend_cpu_seconds is not None:
             add(f"postgres_backend_cpu_{size}", run.backend_cpu_seconds, "s")
             add(f"postgres_backend_cpu_share_of_wall_{size}", run.backend_cpu_seconds / seconds, "ratio")
+            add(
+                f"postgres_backend_cpu_per_ceiling_second_{size}",
+                run.backend_cpu_seconds / result.ceiling_seconds,
+                "ratio",
+            )
+            # The share the run could reach if its CPU (billing and PostgreSQL) filled every core
+            # all the time: what this design allows on this machine, whatever the scheduling.
+            busiest = (run.cpu_seconds + run.backend_cpu_seconds) / (os.cpu_count() or 1)
+            add(f"share_of_ceiling_if_all_cores_busy_{size}", result.ceiling_seconds / busiest, "ratio")
         add(f"commit_time_summed_over_workers_{size}", run.commit_seconds, "s")
         add(f"wal_written_during_run_{size}", run.wal_bytes / 1024 / 1024, "MiB")
         add(f"wal_written_by_ceiling_copy_{size}", result.ceiling_wal_bytes / 1024 / 1024, "MiB")
