@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, TypeVar
@@ -145,11 +145,11 @@ def _billable(home: bool) -> Select[Any]:
     )
 
 
-# The columns the billable query reads of each table, named as the fields of the run's records.
-_MEMBERSHIP_TERMS = ("id", "location_id", "start_date", "end_date", "quantity", "price_override")
-_PLAN_TERMS = ("id", "name", "currency", "price", "interval_months", "prorate", "deposit", "revenue_account_id")
-_CUSTOMER_TERMS = ("id", "legal_name", "tax_rate_id", "payment_terms_days")
-_DISCOUNT_TERMS = ("id", "name", "kind", "percent", "amount")
+# The columns the billable query reads of each table: the fields of the run's records, in order.
+_MEMBERSHIP_TERMS = tuple(column.name for column in fields(MembershipTerms))
+_PLAN_TERMS = tuple(column.name for column in fields(PlanTerms))
+_CUSTOMER_TERMS = tuple(column.name for column in fields(Customer))
+_DISCOUNT_TERMS = tuple(column.name for column in fields(DiscountTerms))
 
 
 class _Terms:
