@@ -115,9 +115,7 @@ def created_events(info: dict[Any, Any], object_type: str, rows: Sequence[dict[s
 
 
 async def write_events(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
-    await insert_rows(
-        await session.connection(), AuditEvent, events, shared=("tenant_id", "actor", "action", "object_type", "reason")
-    )
+    await insert_rows(session, AuditEvent, events, shared=("tenant_id", "actor", "action", "object_type", "reason"))
 
 
 def _text_keys(value: Any) -> Any:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from asyncpg import Record
@@ -45,13 +45,14 @@ from app.billing.charges import (
 )
 from app.billing.models import BillingItem, BillingRun
 from app.billing.periods import add_months, membership_cycles, period_starting_on_or_before
-from app.booking.models import Booking, Resource
+from app.booking.models import Booking
+from app.booking.repository import ResourceRepository
 from app.catalog.models import Discount, Plan
-from app.catalog.repository import RevenueAccountRepository
+from app.catalog.repository import DiscountRepository, RevenueAccountRepository
 from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
+from app.company.repository import CompanyRepository
 from app.db import driver
-from app.db.base import TenantOwned
 from app.db.bulk import insert_rows
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
@@ -66,8 +67,6 @@ from app.ledger.repository import LedgerRepository
 from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.membership.models import Membership
-
-Owned = TypeVar("Owned", bound=TenantOwned)
 
 
 @dataclass(slots=True)
@@ -251,7 +250,7 @@ async def _claim(
     if not rows:
         return set()
     claimed = await insert_rows(
-        await session.connection(),
+        session,
         BillingItem,
         rows,
         shared=("tenant_id", "billing_run_id", "source_type"),
@@ -377,8 +376,8 @@ async def _gather(
         work.fees = (await session.execute(_fees_due(home), scope)).scalars().all()
     if bookings_due:
         bookings = (await session.execute(_bookings_unbilled(home), scope)).scalars().all()
-    found = await _by_id(
-        session, Company, tenant_id, {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
+    found = await CompanyRepository(session, tenant_id).by_ids(
+        {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
     )
     companies = {company_id: Customer.of(company) for company_id, company in found.items()}
     for fee in work.fees:
@@ -440,8 +439,8 @@ async def _add_bookings(
     companies: dict[uuid.UUID, Customer],
 ) -> None:
     """Price the bookings in the order they took place, each using what is left of its credit."""
-    resources = await _by_id(session, Resource, tenant_id, {b.resource_id for b in bookings})
-    discounts = await _by_id(session, Discount, tenant_id, {b.discount_id for b in bookings if b.discount_id})
+    resources = await ResourceRepository(session, tenant_id).by_ids({b.resource_id for b in bookings})
+    discounts = await DiscountRepository(session, tenant_id).by_ids({b.discount_id for b in bookings if b.discount_id})
     billing_days = {place.id: place.billing_day for place in work.places.values()}
 
     def pool(booking: Booking) -> tuple[uuid.UUID, uuid.UUID, date]:
@@ -467,15 +466,6 @@ async def _add_bookings(
         credit[key] -= bill.credit
         work.bookings.append(bill)
         work.charges.append(bill.charge)
-
-
-async def _by_id(
-    session: AsyncSession, model: type[Owned], tenant_id: uuid.UUID, ids: set[uuid.UUID]
-) -> dict[uuid.UUID, Owned]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(model).where(model.tenant_id == tenant_id, model.id.in_(ids)))
-    return {row.id: row for row in rows.scalars()}
 
 
 async def _write_invoices(
@@ -553,9 +543,8 @@ async def _write_invoices(
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
     if not invoice_rows:
         return [], {}, []
-    connection = await session.connection()
-    await insert_rows(connection, Invoice, invoice_rows, shared=_INVOICE_WIDE)
-    await insert_rows(connection, InvoiceLine, [row for rows in lines.values() for row in rows], shared=_RUN_WIDE)
+    await insert_rows(session, Invoice, invoice_rows, shared=_INVOICE_WIDE)
+    await insert_rows(session, InvoiceLine, [row for rows in lines.values() for row in rows], shared=_RUN_WIDE)
     return invoice_rows, lines, created_events(session.info, "invoice", audit_rows)
 
 
@@ -576,10 +565,12 @@ async def _apply_held_credit(
     """Credit a customer already holds pays its new invoices straight away. Looked up once for
     all the run's customers; most hold none, and only the invoices of those who do become
     entities (the session tracks their rows without inserting them again)."""
+    if not records:
+        return {}
     by_company: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_company[record["company_id"]].append(record)
-    holders = await LedgerRepository(session, tenant_id).holding_credit(list(by_company)) if records else set()
+    holders = await LedgerRepository(session, tenant_id).holding_credit(list(by_company))
     credited: dict[uuid.UUID, Invoice] = {}
     for company_id, mine in by_company.items():  # in the run's order, so locks are taken in one order
         if company_id not in holders:
@@ -660,7 +651,7 @@ async def bill_location(
         "created_at": now,
         "updated_at": now,
     }
-    await insert_rows(await session.connection(), BillingRun, [run_row])
+    await insert_rows(session, BillingRun, [run_row])
     await write_events(session, events + created_events(session.info, "billing_run", [run_row]))
     run = BillingRun(**run_row)
     return RunOutcome(run, records, lines, work.problems, credited)

@@ -97,15 +97,12 @@ async def preview_billing(
 
 async def list_runs(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[BillingRun]:
     repo = BillingRunRepository(session, operator.tenant_id)
-    statement = repo.select()
-    if operator.location_ids is not None:
-        statement = statement.where(BillingRun.location_id.in_(operator.location_ids))
-    return await repo.page(page, statement)
+    return await repo.page(page, repo.visible(operator.location_ids))
 
 
 async def get_run(session: AsyncSession, operator: Operator, run_id: uuid.UUID) -> BillingRun:
-    run = await BillingRunRepository(session, operator.tenant_id).get(run_id)
-    if run is None or not operator.sees_location(run.location_id):
+    run = await BillingRunRepository(session, operator.tenant_id).visible_one(run_id, operator.location_ids)
+    if run is None:
         raise NotFound("No such billing run.")
     return run
 

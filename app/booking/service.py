@@ -51,8 +51,10 @@ async def create_resource(session: AsyncSession, operator: Operator, data: Resou
 async def get_resource(
     session: AsyncSession, operator: Operator, resource_id: uuid.UUID, *, for_update: bool = False
 ) -> Resource:
-    resource = await ResourceRepository(session, operator.tenant_id).get(resource_id, for_update=for_update)
-    if resource is None or not operator.sees_location(resource.location_id):
+    resource = await ResourceRepository(session, operator.tenant_id).visible_one(
+        resource_id, operator.location_ids, for_update=for_update
+    )
+    if resource is None:
         raise NotFound("No such resource.")
     return resource
 
@@ -61,12 +63,7 @@ async def list_resources(
     session: AsyncSession, operator: Operator, page: PageRequest, location_id: uuid.UUID | None
 ) -> Sequence[Resource]:
     repo = ResourceRepository(session, operator.tenant_id)
-    statement = repo.select()
-    if operator.location_ids is not None:
-        statement = statement.where(Resource.location_id.in_(operator.location_ids))
-    if location_id is not None:
-        statement = statement.where(Resource.location_id == location_id)
-    return await repo.page(page, statement)
+    return await repo.page(page, repo.visible(operator.location_ids, location_id=location_id))
 
 
 async def update_resource(
@@ -132,8 +129,10 @@ async def _clash(
 
 async def create_booking(session: AsyncSession, operator: Operator, data: BookingCreate) -> Booking:
     # Locked: bookings of one resource are made one at a time, so the overlap check holds.
-    resource = await ResourceRepository(session, operator.tenant_id).get(data.resource_id, for_update=True)
-    if resource is None or not operator.sees_location(resource.location_id):
+    resource = await ResourceRepository(session, operator.tenant_id).visible_one(
+        data.resource_id, operator.location_ids, for_update=True
+    )
+    if resource is None:
         raise InvalidInput(f"Resource {data.resource_id} does not exist.")
     if not resource.active:
         raise InvalidInput(f"{resource.name} is deactivated and cannot be booked.")
@@ -185,8 +184,10 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
 async def get_booking(
     session: AsyncSession, operator: Operator, booking_id: uuid.UUID, *, for_update: bool = False
 ) -> Booking:
-    booking = await BookingRepository(session, operator.tenant_id).get(booking_id, for_update=for_update)
-    if booking is None or not operator.sees_location(booking.location_id):
+    booking = await BookingRepository(session, operator.tenant_id).visible_one(
+        booking_id, operator.location_ids, for_update=for_update
+    )
+    if booking is None:
         raise NotFound("No such booking.")
     return booking
 
@@ -200,14 +201,7 @@ async def list_bookings(
     resource_id: uuid.UUID | None = None,
 ) -> Sequence[Booking]:
     repo = BookingRepository(session, operator.tenant_id)
-    statement = repo.select()
-    if operator.location_ids is not None:
-        statement = statement.where(Booking.location_id.in_(operator.location_ids))
-    if company_id is not None:
-        statement = statement.where(Booking.company_id == company_id)
-    if resource_id is not None:
-        statement = statement.where(Booking.resource_id == resource_id)
-    return await repo.page(page, statement)
+    return await repo.page(page, repo.visible(operator.location_ids, company_id=company_id, resource_id=resource_id))
 
 
 async def cancel_booking(

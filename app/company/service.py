@@ -36,17 +36,16 @@ async def _check_refs(
 
 async def list_companies(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Company]:
     repo = CompanyRepository(session, operator.tenant_id)
-    statement = repo.select()
-    if operator.location_ids is not None:
-        statement = statement.where(Company.home_location_id.in_(operator.location_ids))
-    return await repo.page(page, statement)
+    return await repo.page(page, repo.visible(operator.location_ids))
 
 
 async def get_company(
     session: AsyncSession, operator: Operator, company_id: uuid.UUID, *, for_update: bool = False
 ) -> Company:
-    company = await CompanyRepository(session, operator.tenant_id).get(company_id, for_update=for_update)
-    if company is None or not operator.sees_location(company.home_location_id):
+    company = await CompanyRepository(session, operator.tenant_id).visible_one(
+        company_id, operator.location_ids, for_update=for_update
+    )
+    if company is None:
         raise NotFound("No such company.")
     return company
 

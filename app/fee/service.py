@@ -41,15 +41,14 @@ async def record_fee(session: AsyncSession, operator: Operator, data: FeeCreate)
 
 async def list_fees(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Fee]:
     repo = FeeRepository(session, operator.tenant_id)
-    statement = repo.select()
-    if operator.location_ids is not None:
-        statement = statement.where(Fee.location_id.in_(operator.location_ids))
-    return await repo.page(page, statement)
+    return await repo.page(page, repo.visible(operator.location_ids))
 
 
 async def get_fee(session: AsyncSession, operator: Operator, fee_id: uuid.UUID, *, for_update: bool = False) -> Fee:
-    fee = await FeeRepository(session, operator.tenant_id).get(fee_id, for_update=for_update)
-    if fee is None or not operator.sees_location(fee.location_id):
+    fee = await FeeRepository(session, operator.tenant_id).visible_one(
+        fee_id, operator.location_ids, for_update=for_update
+    )
+    if fee is None:
         raise NotFound("No such fee.")
     return fee
 

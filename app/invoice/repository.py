@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from app.db.repository import TenantRepository
 from app.invoice.models import Invoice, InvoiceLine
@@ -13,31 +13,9 @@ from app.invoice.models import Invoice, InvoiceLine
 class InvoiceRepository(TenantRepository[Invoice]):
     model = Invoice
 
-    def visible(
-        self,
-        location_ids: Collection[uuid.UUID] | None,
-        *,
-        status: str | None = None,
-        company_id: uuid.UUID | None = None,
-        billing_run_id: uuid.UUID | None = None,
-    ) -> Select[Invoice]:
-        statement = self.select()
-        if location_ids is not None:
-            statement = statement.where(Invoice.location_id.in_(location_ids))
-        if status is not None:
-            statement = statement.where(Invoice.status == status)
-        if company_id is not None:
-            statement = statement.where(Invoice.company_id == company_id)
-        if billing_run_id is not None:
-            statement = statement.where(Invoice.billing_run_id == billing_run_id)
-        return statement
-
     async def get_many(self, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
         """The invoices with these ids, in the order given (missing ones left out)."""
-        if not invoice_ids:
-            return []
-        rows = await self.session.execute(self.select().where(Invoice.id.in_(invoice_ids)))
-        found = {invoice.id: invoice for invoice in rows.scalars()}
+        found = await self.by_ids(invoice_ids)
         return [found[invoice_id] for invoice_id in invoice_ids if invoice_id in found]
 
     async def of_lines(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Invoice]:

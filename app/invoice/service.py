@@ -45,8 +45,10 @@ async def list_invoices(
 async def get_invoice(
     session: AsyncSession, operator: Operator, invoice_id: uuid.UUID, *, for_update: bool = False
 ) -> Invoice:
-    invoice = await InvoiceRepository(session, operator.tenant_id).get(invoice_id, for_update=for_update)
-    if invoice is None or not operator.sees_location(invoice.location_id):
+    invoice = await InvoiceRepository(session, operator.tenant_id).visible_one(
+        invoice_id, operator.location_ids, for_update=for_update
+    )
+    if invoice is None:
         raise NotFound("No such invoice.")
     return invoice
 

@@ -37,8 +37,8 @@ from app.location.repository import LocationRepository
 
 
 async def _company(session: AsyncSession, operator: Operator, company_id: uuid.UUID, currency: str | None) -> Company:
-    company = await CompanyRepository(session, operator.tenant_id).get(company_id)
-    if company is None or not operator.sees_location(company.home_location_id):
+    company = await CompanyRepository(session, operator.tenant_id).visible_one(company_id, operator.location_ids)
+    if company is None:
         raise InvalidInput(f"Company {company_id} does not exist.")
     if currency is not None and currency != company.currency:
         raise InvalidInput(
@@ -240,8 +240,8 @@ async def credit_invoice(
 
 
 async def get_credit_note(session: AsyncSession, operator: Operator, credit_note_id: uuid.UUID) -> CreditNote:
-    note = await CreditNoteRepository(session, operator.tenant_id).get(credit_note_id)
-    if note is None or not operator.sees_location(note.location_id):
+    note = await CreditNoteRepository(session, operator.tenant_id).visible_one(credit_note_id, operator.location_ids)
+    if note is None:
         raise NotFound("No such credit note.")
     return note
 

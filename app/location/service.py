@@ -57,8 +57,8 @@ async def get_location(
     *,
     for_update: bool = False,
 ) -> Location:
-    location = await _repo(session, operator).get(location_id, for_update=for_update)
-    if location is None or not operator.sees_location(location.id):
+    location = await _repo(session, operator).visible_one(location_id, operator.location_ids, for_update=for_update)
+    if location is None:
         raise NotFound("No such location.")
     return location
 

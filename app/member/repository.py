@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, update
+from sqlalchemy import func, or_, update
 
 from app.db.repository import TenantRepository
 from app.member.models import Member, MemberToken
@@ -12,19 +11,6 @@ from app.member.models import Member, MemberToken
 
 class MemberRepository(TenantRepository[Member]):
     model = Member
-
-    def visible(
-        self,
-        location_ids: Collection[uuid.UUID] | None,
-        *,
-        location_id: uuid.UUID | None = None,
-    ) -> Select[Member]:
-        statement = self.select()
-        if location_ids is not None:
-            statement = statement.where(Member.location_id.in_(location_ids))
-        if location_id is not None:
-            statement = statement.where(Member.location_id == location_id)
-        return statement
 
     async def by_email(self, email: str) -> Member | None:
         return (await self.session.execute(self.select().where(Member.email == email))).scalar_one_or_none()

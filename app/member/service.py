@@ -50,8 +50,10 @@ async def get_member(
     *,
     for_update: bool = False,
 ) -> Member:
-    member = await MemberRepository(session, operator.tenant_id).get(member_id, for_update=for_update)
-    if member is None or not operator.sees_location(member.location_id):
+    member = await MemberRepository(session, operator.tenant_id).visible_one(
+        member_id, operator.location_ids, for_update=for_update
+    )
+    if member is None:
         raise NotFound("No such member.")
     return member
 

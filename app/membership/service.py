@@ -50,8 +50,10 @@ async def list_memberships(
 async def get_membership(
     session: AsyncSession, operator: Operator, membership_id: uuid.UUID, *, for_update: bool = False
 ) -> Membership:
-    membership = await MembershipRepository(session, operator.tenant_id).get(membership_id, for_update=for_update)
-    if membership is None or not operator.sees_location(membership.location_id):
+    membership = await MembershipRepository(session, operator.tenant_id).visible_one(
+        membership_id, operator.location_ids, for_update=for_update
+    )
+    if membership is None:
         raise NotFound("No such membership.")
     return membership
 
