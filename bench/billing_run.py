@@ -5,11 +5,12 @@ Per size (10,000 and 100,000 memberships by default):
 1. Setup, not timed, in a process of its own: a fresh database built by the migrations, the app's
    own login, and a data set loaded with COPY as the owner (tenants with their built-in revenue accounts, a taxed
    membership-fees account, plans, discounts, locations, companies holding two memberships each).
-2. The run, timed, in a fresh process (so its peak memory is its own): every location billed for
-   one period through the app's engine (the app login, the app role, row-level security, one
-   transaction per location, the worker's own call), two at a time.
+2. The run, timed, in a fresh process (so its peak memory is its own), after a checkpoint: every
+   location billed for one period through the app's engine (the app login, the app role,
+   row-level security, one transaction per location, the worker's own call), two at a time.
 3. The ceiling, timed: the rows the run wrote, read back and copied with one COPY per table into
-   bare copies of those tables (no row-level security, no triggers, no foreign keys).
+   bare copies of those tables (no row-level security, no triggers, no foreign keys); three
+   tries, each after a checkpoint, and the fastest counts.
 
 Figures go to ``bench/results/billing_run.json``. ``--profile`` instead profiles a sample of
 locations with cProfile and writes ``bench/results/billing_run_profile.txt``.
@@ -773,9 +774,13 @@ def in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
 
 @dataclass
 class Ceiling:
-    seconds: float
+    seconds: float  # the fastest of the tries
+    tries: list[float]
     rows: dict[str, int]
-    wal_bytes: int
+    wal_bytes: int  # of the fastest
+
+
+CEILING_TRIES = 3
 
 
 def _lsn(position: str) -> int:
@@ -783,14 +788,28 @@ def _lsn(position: str) -> int:
     return int(high, 16) << 32 | int(low, 16)
 
 
+async def checkpoint(owner_url: str) -> None:
+    """Start the next timed part from a fresh checkpoint: the run and each try of the ceiling
+    then pay for the same full-page images, and none of them for a checkpoint the one before
+    left running."""
+    connection = await asyncpg.connect(owner_url)
+    try:
+        await connection.execute("CHECKPOINT")
+    finally:
+        await connection.close()
+
+
 async def ceiling(owner_url: str) -> Ceiling:
     """Seconds PostgreSQL takes to COPY exactly the rows the run wrote into bare tables.
 
     The rows are read back to files first (binary COPY format, not timed), so the timed part is
     the server taking them: one COPY per table into a LIKE ... INCLUDING ALL copy (same columns,
-    defaults, checks and indexes; no foreign keys, no triggers, no row-level security)."""
+    defaults, checks and indexes; no foreign keys, no triggers, no row-level security). The copy
+    is tried ``CEILING_TRIES`` times, each into empty tables after a checkpoint, and the fastest
+    counts: the strictest ceiling for the run to be measured against."""
     connection = await asyncpg.connect(owner_url)
     counts: dict[str, int] = {}
+    tries: list[tuple[float, int]] = []
     try:
         await connection.execute("CREATE SCHEMA ceiling")
         with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as scratch:
@@ -799,15 +818,20 @@ async def ceiling(owner_url: str) -> Ceiling:
                 counts[table] = await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
                 await connection.copy_from_table(table, output=folder / table, format="binary")
                 await connection.execute(f"CREATE TABLE ceiling.{table} (LIKE public.{table} INCLUDING ALL)")
-            wal_before = await connection.fetchval("SELECT pg_current_wal_lsn()::text")
-            started = time.perf_counter()
-            for table in WRITTEN_TABLES:
-                await connection.copy_to_table(table, schema_name="ceiling", source=folder / table, format="binary")
-            seconds = time.perf_counter() - started
-            wal_after = await connection.fetchval("SELECT pg_current_wal_lsn()::text")
+            for _ in range(CEILING_TRIES):
+                await connection.execute(f"TRUNCATE {', '.join(f'ceiling.{table}' for table in WRITTEN_TABLES)}")
+                await connection.execute("CHECKPOINT")
+                wal_before = await connection.fetchval("SELECT pg_current_wal_lsn()::text")
+                started = time.perf_counter()
+                for table in WRITTEN_TABLES:
+                    await connection.copy_to_table(table, schema_name="ceiling", source=folder / table, format="binary")
+                seconds = time.perf_counter() - started
+                wal_after = await connection.fetchval("SELECT pg_current_wal_lsn()::text")
+                tries.append((seconds, _lsn(wal_after) - _lsn(wal_before)))
     finally:
         await connection.close()
-    return Ceiling(seconds, counts, _lsn(wal_after) - _lsn(wal_before))
+    fastest, wal_bytes = min(tries)
+    return Ceiling(fastest, [seconds for seconds, _ in tries], counts, wal_bytes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -820,6 +844,7 @@ class SizeResult:
     setup: Setup
     run: RunResult
     ceiling_seconds: float
+    ceiling_tries: list[float]
     ceiling_wal_bytes: int
     written: dict[str, int]
 
@@ -893,6 +918,7 @@ def measure(admin_url: str, shape: Shape, args: argparse.Namespace) -> SizeResul
             f"{setup.generate_seconds:.1f} s, loaded in {setup.load_seconds:.1f} s: {setup.loaded}"
         )
         say(f"[{shape.memberships:,}] billing {len(setup.jobs):,} locations, {args.concurrency} at a time ...")
+        asyncio.run(checkpoint(setup.owner_url))
         run = run_processes(setup.app_url, setup.jobs, args.concurrency, args.processes)
         say(
             f"[{shape.memberships:,}] {run.invoices:,} invoices, {run.lines:,} lines in "
@@ -900,8 +926,9 @@ def measure(admin_url: str, shape: Shape, args: argparse.Namespace) -> SizeResul
         )
         asyncio.run(_check(setup.owner_url, shape))
         bare = asyncio.run(ceiling(setup.owner_url))
-        say(f"[{shape.memberships:,}] ceiling: the same rows COPY in {bare.seconds:.2f} s: {bare.rows}")
-        return SizeResult(shape, setup, run, bare.seconds, bare.wal_bytes, bare.rows)
+        tries = ", ".join(f"{seconds:.2f}" for seconds in bare.tries)
+        say(f"[{shape.memberships:,}] ceiling: the same rows COPY in {bare.seconds:.2f} s (tries: {tries} s)")
+        return SizeResult(shape, setup, run, bare.seconds, bare.tries, bare.wal_bytes, bare.rows)
     finally:
         if args.keep:
             say(f"kept database {name}")
@@ -1036,6 +1063,7 @@ def figures(results: list[SizeResult], args: argparse.Namespace) -> list[dict[st
         add(f"lines_per_second_{size}", run.lines / seconds, "lines/s")
         add(f"seconds_per_1000_memberships_{size}", seconds / (result.shape.memberships / 1000), "s")
         add(f"ceiling_seconds_{size}", result.ceiling_seconds, "s")
+        add(f"ceiling_seconds_slowest_try_{size}", max(result.ceiling_tries), "s")
         add(f"rows_written_{size}", sum(result.written.values()), "rows")
         add(f"share_of_ceiling_{size}", result.ceiling_seconds / seconds, "ratio")
         add(f"peak_rss_billing_process_{size}", run.peak_rss_kib / 1024, "MiB")

@@ -30,7 +30,7 @@ from sqlalchemy import Date, Select, String, Uuid, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.audit.capture import created_events, write_events
+from app.audit.capture import created_events, event_rows
 from app.billing.charges import (
     BookingBill,
     Charge,
@@ -53,7 +53,7 @@ from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
 from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.db import driver
-from app.db.bulk import insert_rows
+from app.db.bulk import Rows, insert_rows, insert_together
 from app.fee.models import Fee
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import take_number
@@ -468,8 +468,7 @@ async def _add_bookings(
         work.charges.append(bill.charge)
 
 
-async def _write_invoices(
-    session: AsyncSession,
+def _invoice_rows(
     tenant_id: uuid.UUID,
     work: Worklist,
     run_id: uuid.UUID,
@@ -477,9 +476,9 @@ async def _write_invoices(
     clock: Clock,
     first_number: int | None,
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """Write one invoice per group of charges, as two multi-row inserts (the ORM would spend more
-    time than PostgreSQL on a run's rows), and hand back the invoices' rows, their lines' rows and
-    their audit events (each carries its lines). Drafts, or (given the first of the numbers taken
+    """One invoice per group of charges, as rows to write in bulk (the ORM would spend more time
+    than PostgreSQL on a run's rows): the invoices' rows, their lines' rows and what their audit
+    events keep (each invoice with its lines). Drafts, or (given the first of the numbers taken
     for them) invoices issued as they are written."""
     location, inclusive = work.location, work.inclusive
     now, today = clock.now(), local_today(clock, work.location.time_zone)
@@ -541,11 +540,7 @@ async def _write_invoices(
         invoice_rows.append(record)
         lines[invoice_id] = rows
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
-    if not invoice_rows:
-        return [], {}, []
-    await insert_rows(session, Invoice, invoice_rows, shared=_INVOICE_WIDE)
-    await insert_rows(session, InvoiceLine, [row for rows in lines.values() for row in rows], shared=_RUN_WIDE)
-    return invoice_rows, lines, created_events(session.info, "invoice", audit_rows)
+    return invoice_rows, lines, audit_rows
 
 
 # Columns holding one value in all of a run's rows (sent once each, not once per row).
@@ -602,7 +597,6 @@ async def bill_location(
     # One run per location at a time; the claims would keep a second one honest anyway, but it
     # would only wait on the first one's locks to find everything taken.
     await driver.execute(session, _RUN_LOCK, {"key": f"billing:{location.id}"})
-    # The run's row is written last, with what it did (the references to it are checked at commit).
     run_id = new_id()
 
     today = local_today(clock, location.time_zone)
@@ -619,22 +613,7 @@ async def bill_location(
     first_number = None
     if issue_invoices and grouped:
         first_number = await take_number(session, tenant_id, location.id, count=len(grouped))
-    records, lines, events = await _write_invoices(
-        session, tenant_id, work, run_id, list(grouped.values()), clock, first_number
-    )
-
-    line_of = {charge.source_id: charge.line_id for charge in claimed}
-    for fee in work.fees:
-        if fee.id in line_of:
-            fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
-    for bill in work.bookings:
-        if bill.booking.id in line_of:
-            bill.booking.status, bill.booking.credit_used = "billed", bill.credit
-            bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
-    await session.flush()
-
-    credited = await _apply_held_credit(session, tenant_id, records) if issue_invoices else {}
-
+    records, lines, audited = _invoice_rows(tenant_id, work, run_id, list(grouped.values()), clock, first_number)
     now = clock.now()
     run_row = {
         "tenant_id": tenant_id,
@@ -651,7 +630,27 @@ async def bill_location(
         "created_at": now,
         "updated_at": now,
     }
-    await insert_rows(session, BillingRun, [run_row])
-    await write_events(session, events + created_events(session.info, "billing_run", [run_row]))
-    run = BillingRun(**run_row)
-    return RunOutcome(run, records, lines, work.problems, credited)
+    # The run, its invoices and lines, and their audit events: one statement.
+    events = created_events(session.info, "invoice", audited) + created_events(session.info, "billing_run", [run_row])
+    await insert_together(
+        session,
+        [
+            Rows(BillingRun, [run_row]),
+            Rows(Invoice, records, _INVOICE_WIDE),
+            Rows(InvoiceLine, [row for rows in lines.values() for row in rows], _RUN_WIDE),
+            event_rows(events),
+        ],
+    )
+
+    line_of = {charge.source_id: charge.line_id for charge in claimed}
+    for fee in work.fees:
+        if fee.id in line_of:
+            fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
+    for bill in work.bookings:
+        if bill.booking.id in line_of:
+            bill.booking.status, bill.booking.credit_used = "billed", bill.credit
+            bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
+    await session.flush()
+
+    credited = await _apply_held_credit(session, tenant_id, records) if issue_invoices else {}
+    return RunOutcome(BillingRun(**run_row), records, lines, work.problems, credited)

@@ -31,8 +31,8 @@ class MissingTaxRate(InvalidInput):
     code = "missing_tax_rate"
 
 
-# A tenant's tax rules, as three statements built once and sent straight to the driver (a book is
-# loaded by every billing run).
+# A tenant's tax rules: three queries, built once and sent together straight to the driver (a book
+# is loaded by every billing run).
 _TENANT = bindparam("tenant_id", type_=Uuid())
 _RATES = (
     select(
@@ -56,6 +56,7 @@ _ACCOUNTS = select(RevenueAccount.id, RevenueAccount.name, RevenueAccount.tax_ra
 _POLICIES = select(
     LocationTaxPolicy.location_id, LocationTaxPolicy.revenue_account_id, LocationTaxPolicy.tax_rate_id
 ).where(LocationTaxPolicy.tenant_id == _TENANT)
+_BOOK = driver.row_sets(_RATES, _ACCOUNTS, _POLICIES)
 
 
 class TaxBook:
@@ -80,7 +81,7 @@ class TaxBook:
         params = {"tenant_id": tenant_id}
         components: dict[uuid.UUID, list[TaxComponent]] = defaultdict(list)
         rates, archived = {}, set()
-        rows = await driver.fetch(session, _RATES, params)
+        ((rows, accounts, policies),) = await driver.fetch(session, _BOOK, params)
         for rate_id, _, _, name, percent, compound in rows:
             if name is not None:
                 components[rate_id].append(TaxComponent(name, percent, compound))
@@ -89,8 +90,6 @@ class TaxBook:
                 rates[rate_id] = AppliedTax(rate_id, rate_name, effective_rate(components[rate_id]))
                 if status != "active":
                     archived.add(rate_id)
-        accounts = await driver.fetch(session, _ACCOUNTS, params)
-        policies = await driver.fetch(session, _POLICIES, params)
         return cls(
             rates,
             archived,

@@ -1,19 +1,22 @@
 """Many rows in one INSERT: each column travels as one array parameter and the server unnests
 them, so a batch is a single statement with a fixed text (prepared once per connection) instead
-of one execution per row. Row-level security, constraints and triggers apply as to any insert.
-The statement goes straight to the driver (``app.db.driver``).
+of one execution per row. Rows for several tables can go in one statement too (each insert but
+the last a ``WITH`` clause): one round trip, and the keys between them are checked once the
+statement has written them all. Row-level security, constraints and triggers apply as to any
+insert. The statements go straight to the driver (``app.db.driver``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
 from asyncpg import Record
 from sqlalchemy import ClauseElement, String, Table, bindparam, func, literal_column, select
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
@@ -27,22 +30,70 @@ def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
     return ARRAY(String() if isinstance(item, String) else item)
 
 
-@cache
 def _statement(
-    table: Table, same: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
-) -> ClauseElement:
-    scalars = [bindparam(name, type_=table.c[name].type) for name in same]
+    table: Table, same: tuple[str, ...], columns: tuple[str, ...], skip_conflicts: bool = False, prefix: str = ""
+) -> Insert:
+    """The insert; its parameters are the columns' names, after ``prefix``."""
+    scalars = [bindparam(prefix + name, type_=table.c[name].type) for name in same]
     arrays = [
-        sql_cast(bindparam(name, type_=_array_of(table.c[name].type)), _array_of(table.c[name].type))
+        sql_cast(bindparam(prefix + name, type_=_array_of(table.c[name].type)), _array_of(table.c[name].type))
         for name in columns
     ]
     rows = select(*scalars, literal_column("*")).select_from(func.unnest(*arrays))
     statement = insert(table).from_select(same + columns, rows)
-    if skip_conflicts:
-        statement = statement.on_conflict_do_nothing()
-    if returning:
-        return statement.returning(*(table.c[name] for name in returning))
-    return statement
+    return statement.on_conflict_do_nothing() if skip_conflicts else statement
+
+
+@cache
+def _single(
+    table: Table, same: tuple[str, ...], columns: tuple[str, ...], returning: tuple[str, ...], skip_conflicts: bool
+) -> ClauseElement:
+    statement = _statement(table, same, columns, skip_conflicts)
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows for one table (dicts with the same keys, named as its columns). The ``shared``
+    columns are those expected to hold one value in every row (the tenant, the run, the time):
+    each is sent once when it does."""
+
+    model: type[Base]
+    rows: Sequence[dict[str, Any]]
+    shared: tuple[str, ...] = ()
+
+    def shape(self) -> tuple[Table, tuple[str, ...], tuple[str, ...]]:
+        """The table, the columns sent once, the columns sent as arrays."""
+        first = self.rows[0]
+        same = tuple(name for name in self.shared if all(row[name] == first[name] for row in self.rows))
+        return cast(Table, self.model.__table__), same, tuple(name for name in first if name not in same)
+
+    def params(self, same: tuple[str, ...], columns: tuple[str, ...], prefix: str = "") -> dict[str, Any]:
+        first = self.rows[0]
+        return {prefix + name: first[name] for name in same} | {
+            prefix + name: [row[name] for row in self.rows] for name in columns
+        }
+
+
+@cache
+def _together(shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...]], ...]) -> ClauseElement:
+    """One statement inserting into each table in turn (parameters named ``t<i>_<column>``)."""
+    inserts = [_statement(table, same, columns, prefix=f"t{i}_") for i, (table, same, columns) in enumerate(shapes)]
+    *before, last = inserts
+    return last.add_cte(*(insert.cte(f"t{i}") for i, insert in enumerate(before)))
+
+
+async def insert_together(session: AsyncSession | AsyncConnection, batches: Sequence[Rows]) -> None:
+    """Insert every batch (those with rows) in one statement, in the order given; keys between
+    them (lines to their invoice) are checked after all are written."""
+    present = [batch for batch in batches if batch.rows]
+    if not present:
+        return
+    shapes = tuple(batch.shape() for batch in present)
+    params: dict[str, Any] = {}
+    for i, (batch, (_, same, columns)) in enumerate(zip(present, shapes, strict=True)):
+        params |= batch.params(same, columns, prefix=f"t{i}_")
+    await driver.execute(session, _together(shapes), params)
 
 
 async def insert_rows(
@@ -54,17 +105,14 @@ async def insert_rows(
     returning: tuple[str, ...] = (),
     skip_conflicts: bool = False,
 ) -> list[Record]:
-    """Insert ``rows`` (dicts with the same keys, named as the columns) into the model's table;
-    the ``returning`` columns of the rows inserted (with ``skip_conflicts``, of those that did not
-    clash with an existing row). The ``shared`` columns are those expected to hold one value in
-    every row (the tenant, the run, the time): each is sent once when it does."""
+    """Insert ``rows`` into the model's table (as ``Rows``); the ``returning`` columns of the rows
+    inserted (with ``skip_conflicts``, of those that did not clash with an existing row)."""
     if not rows:
         return []
-    first = rows[0]
-    same = tuple(name for name in shared if all(row[name] == first[name] for row in rows))
-    columns = tuple(name for name in first if name not in same)
-    statement = _statement(cast(Table, model.__table__), same, columns, returning, skip_conflicts)
-    params = {name: first[name] for name in same} | {name: [row[name] for row in rows] for name in columns}
+    batch = Rows(model, rows, shared)
+    table, same, columns = batch.shape()
+    statement = _single(table, same, columns, returning, skip_conflicts)
+    params = batch.params(same, columns)
     if returning:
         return await driver.fetch(session, statement, params)
     await driver.execute(session, statement, params)

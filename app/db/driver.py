@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ClauseElement
+from sqlalchemy import ClauseElement, Select, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -94,6 +94,20 @@ async def _run(connection: AsyncConnection, statement: ClauseElement, params: Ma
                 prepared.sql, None, translated, dbapi_error, hide_parameters=True, dialect=connection.dialect
             ) from error
         raise
+
+
+def row_sets(*queries: Select[Any]) -> Select[Any]:
+    """One statement answering several queries: each one's rows as one array of records, so a few
+    small result sets cost one round trip. ``fetch`` gives one row; its n-th value is the n-th
+    query's rows, as tuples in that query's column order (and order of rows)."""
+    return select(
+        *(
+            func.array(
+                query.with_only_columns(func.row(*query.selected_columns), maintain_column_froms=True).scalar_subquery()
+            )
+            for query in queries
+        )
+    )
 
 
 async def _connection(session: AsyncSession | AsyncConnection) -> AsyncConnection:
