@@ -7,7 +7,8 @@ Per size (10,000 and 100,000 memberships by default):
    membership-fees account, plans, discounts, locations, companies holding two memberships each).
 2. The run, timed, in a fresh process (so its peak memory is its own), after a checkpoint: every
    location billed for one period through the app's engine (the app login, the app role,
-   row-level security, one transaction per location, the worker's own call), two at a time.
+   row-level security, the worker's own call: one transaction per job, a job being a tenant's
+   locations due together), two jobs at a time.
 3. The ceiling, timed: the rows the run wrote, read back and copied with one COPY per table into
    bare copies of those tables (no row-level security, no triggers, no foreign keys); three
    tries, each after a checkpoint, and the fastest counts.
@@ -49,6 +50,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 PERIOD = date(2027, 3, 1)
+Job = tuple[str, list[str]]  # a billing job: the tenant, and the locations it bills together
 RESULTS = Path(__file__).resolve().parent / "results"
 APP_LOGIN = "flexledger_bench_login"
 APP_PASSWORD = "bench-login-password"  # noqa: S105 - a throwaway login on a throwaway database
@@ -139,7 +141,7 @@ class DataSet:
 
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    jobs: list[tuple[str, str]] = field(default_factory=list)  # (tenant_id, location_id) to bill
+    jobs: list[Job] = field(default_factory=list)  # the worker's jobs: a tenant's locations each
 
     def table(self, name: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
         self.columns[name] = columns
@@ -296,7 +298,11 @@ def _tenant(data: DataSet, rng: random.Random, index: int, companies: int, issue
                 f"L{number}-CN-{{number:06}}",
             )
         )
-        data.jobs.append((str(tenant_id), str(location_id)))
+    # The scheduler's jobs: a tenant's locations due for the period, together (workers/main.py).
+    from workers.main import RUN_BATCH
+
+    for first in range(0, len(locations), RUN_BATCH):
+        data.jobs.append((str(tenant_id), [str(location_id) for location_id in locations[first : first + RUN_BATCH]]))
     for number in range(companies):
         company_id = new_id()
         location_id = locations[number % LOCATIONS_PER_TENANT]
@@ -374,6 +380,7 @@ async def load(owner_url: str, data: DataSet) -> dict[str, int]:
 
 @dataclass
 class RunResult:
+    jobs: int
     locations: int
     invoices: int
     lines: int
@@ -415,6 +422,7 @@ class RunResult:
             for kind, seconds in part.statement_seconds.items():
                 statement_seconds[kind] += seconds
         return cls(
+            jobs=sum(part.jobs for part in parts),
             locations=sum(part.locations for part in parts),
             invoices=sum(part.invoices for part in parts),
             lines=sum(part.lines for part in parts),
@@ -579,14 +587,14 @@ class Biller:
                 self.statements[kind] += 1
                 self.statement_seconds[kind] += time.perf_counter() - started
 
-        driver._run = timed  # type: ignore[assignment]
+        driver._run = timed
         event.listen(self.engine.sync_engine, "before_cursor_execute", before)
         event.listen(self.engine.sync_engine, "after_cursor_execute", after)
-        # The COMMIT round trip itself (profile mode runs one location at a time, so one is open).
+        # The COMMIT round trip itself (profile mode runs one job at a time, so one is open).
         event.listen(self.engine.sync_engine, "commit", commit_sent)
         event.listen(Session, "after_commit", committed)
 
-    async def bill_one(self, tenant_id: str, location_id: str) -> None:
+    async def bill_one(self, tenant_id: str, location_ids: list[str]) -> None:
         from app.audit.capture import set_actor
         from app.billing.service import SCHEDULER, run_scheduled
         from app.db.engine import bind_tenant
@@ -595,10 +603,12 @@ class Biller:
             await bind_tenant(session, uuid.UUID(tenant_id))
             set_actor(session.sync_session, SCHEDULER)
             async with session.begin():
-                outcome = await run_scheduled(session, uuid.UUID(tenant_id), uuid.UUID(location_id), PERIOD, self.clock)
+                locations = [uuid.UUID(location_id) for location_id in location_ids]
+                outcomes = await run_scheduled(session, uuid.UUID(tenant_id), locations, PERIOD, self.clock)
                 committing = time.perf_counter()
             self.commit_seconds += time.perf_counter() - committing
-        if outcome is not None:
+        self.totals["jobs"] += 1
+        for outcome in outcomes:
             self.totals["locations"] += 1
             self.totals["invoices"] += outcome.run.invoices_created
             self.totals["lines"] += outcome.run.lines_created
@@ -610,11 +620,11 @@ class Biller:
         self.statements.clear()
         self.statement_seconds.clear()
 
-    async def worker(self, queue: Iterator[tuple[str, str]]) -> None:
-        for tenant_id, location_id in queue:
-            await self.bill_one(tenant_id, location_id)
+    async def worker(self, queue: Iterator[Job]) -> None:
+        for tenant_id, location_ids in queue:
+            await self.bill_one(tenant_id, location_ids)
 
-    async def bill(self, jobs: Sequence[tuple[str, str]], profiler: cProfile.Profile | None) -> RunResult:
+    async def bill(self, jobs: Sequence[Job], profiler: cProfile.Profile | None) -> RunResult:
         """Bill ``jobs``, ``concurrency`` at a time; the clock covers only this."""
         queue = iter(jobs)  # shared: each worker takes the next location
         load_average = os.getloadavg()[0]
@@ -638,6 +648,7 @@ class Biller:
             else None  # the server is not on this machine
         )
         return RunResult(
+            jobs=self.totals["jobs"],
             locations=self.totals["locations"],
             invoices=self.totals["invoices"],
             lines=self.totals["lines"],
@@ -658,7 +669,7 @@ class Biller:
         )
 
 
-async def _bill(app_url: str, jobs: Sequence[tuple[str, str]], concurrency: int, start: Any) -> RunResult:
+async def _bill(app_url: str, jobs: Sequence[Job], concurrency: int, start: Any) -> RunResult:
     biller = Biller(app_url, concurrency)
     try:
         await biller.warm()
@@ -669,12 +680,12 @@ async def _bill(app_url: str, jobs: Sequence[tuple[str, str]], concurrency: int,
         await biller.engine.dispose()
 
 
-def run_process(app_url: str, jobs: list[tuple[str, str]], concurrency: int, start: Any) -> dict[str, Any]:
+def run_process(app_url: str, jobs: list[Job], concurrency: int, start: Any) -> dict[str, Any]:
     """The timed run, in a process of its own (``start``: a barrier shared with its siblings)."""
     return asdict(asyncio.run(_bill(app_url, jobs, concurrency, start)))
 
 
-def run_processes(app_url: str, jobs: list[tuple[str, str]], concurrency: int, processes: int) -> RunResult:
+def run_processes(app_url: str, jobs: list[Job], concurrency: int, processes: int) -> RunResult:
     """Bill ``jobs`` in fresh processes (one by default), ``concurrency`` locations at a time in all."""
     context = multiprocessing.get_context("spawn")
     shares = [jobs[index::processes] for index in range(processes)]
@@ -729,12 +740,12 @@ def _selected(stats: pstats.Stats) -> str:
     return "\n".join(["    calls   own (s)   cum (s)  function", *(row for _, row in rows)]) + "\n"
 
 
-async def _profile(app_url: str, jobs: list[tuple[str, str]], warm_up: int, sample: int) -> dict[str, Any]:
+async def _profile(app_url: str, jobs: list[Job], warm_up: int, sample: int) -> dict[str, Any]:
     biller = Biller(app_url, 1)
     try:
         await biller.warm()
-        for tenant_id, location_id in jobs[:warm_up]:
-            await biller.bill_one(tenant_id, location_id)
+        for tenant_id, location_ids in jobs[:warm_up]:
+            await biller.bill_one(tenant_id, location_ids)
         biller.time_statements()
         biller.reset()
         plain = await biller.bill(jobs[warm_up : warm_up + sample], None)
@@ -755,9 +766,9 @@ async def _profile(app_url: str, jobs: list[tuple[str, str]], warm_up: int, samp
     return {"plain": asdict(plain), "profiled": asdict(profiled), "profile": report.getvalue()}
 
 
-def profile_process(app_url: str, jobs: list[tuple[str, str]], warm_up: int, sample: int) -> dict[str, Any]:
-    """One location at a time: ``sample`` locations timed statement by statement, then ``sample``
-    more under cProfile; after ``warm_up`` unmeasured ones (connections open, caches warm)."""
+def profile_process(app_url: str, jobs: list[Job], warm_up: int, sample: int) -> dict[str, Any]:
+    """One job at a time: ``sample`` jobs timed statement by statement, then ``sample`` more under
+    cProfile; after ``warm_up`` unmeasured ones (connections open, caches warm)."""
     return asyncio.run(_profile(app_url, jobs, warm_up, sample))
 
 
@@ -853,7 +864,7 @@ class SizeResult:
 class Setup:
     owner_url: str
     app_url: str
-    jobs: list[tuple[str, str]]
+    jobs: list[Job]
     loaded: dict[str, int]
     migrate_seconds: float
     generate_seconds: float
@@ -917,7 +928,10 @@ def measure(admin_url: str, shape: Shape, args: argparse.Namespace) -> SizeResul
             f"[{shape.memberships:,}] migrated in {setup.migrate_seconds:.1f} s, generated in "
             f"{setup.generate_seconds:.1f} s, loaded in {setup.load_seconds:.1f} s: {setup.loaded}"
         )
-        say(f"[{shape.memberships:,}] billing {len(setup.jobs):,} locations, {args.concurrency} at a time ...")
+        say(
+            f"[{shape.memberships:,}] billing {shape.locations:,} locations in {len(setup.jobs):,} jobs, "
+            f"{args.concurrency} jobs at a time ..."
+        )
         asyncio.run(checkpoint(setup.owner_url))
         run = run_processes(setup.app_url, setup.jobs, args.concurrency, args.processes)
         say(
@@ -952,7 +966,8 @@ def _breakdown(run: RunResult) -> list[str]:
         + f"; WAL {run.wal_bytes / locations / 1024:.0f} KiB per location; "
         f"load average {run.load_average:.2f} at the start.",
         f"  statements  {in_statements:7.2f} s  {in_statements / seconds:6.1%}  "
-        f"({sum(run.statements.values()) / locations - 1:.1f} per location and a COMMIT; sent to answered)",
+        f"({sum(run.statements.values()) / run.jobs - 1:.1f} per job of {locations / run.jobs:.1f} locations "
+        "and a COMMIT; sent to answered)",
         f"  commit      {run.commit_seconds:7.2f} s  {run.commit_seconds / seconds:6.1%}  "
         f"(of which the COMMIT round trip {commit_trip:.2f} s: deferred foreign-key checks, WAL flush)",
         f"  the rest    {python:7.2f} s  {python / seconds:6.1%}  (Python: the engine, the ORM, the audit capture)",
@@ -966,7 +981,7 @@ def _breakdown(run: RunResult) -> list[str]:
 
 def profile(admin_url: str, shape: Shape, args: argparse.Namespace) -> None:
     name = f"flexledger_bench_profile_{uuid.uuid4().hex[:8]}"
-    warm_up, sample = 10, args.profile_locations
+    warm_up, sample = 4, args.profile_jobs
     try:
         say(f"[profile, {shape.memberships:,} memberships] setting up {name} ...")
         setup = set_up(admin_url, name, shape, args.issue)
@@ -976,8 +991,8 @@ def profile(admin_url: str, shape: Shape, args: argparse.Namespace) -> None:
         if not args.keep:
             asyncio.run(drop_database(admin_url, name))
     header = [
-        f"Billing run profile: {shape.memberships:,}-membership data set, one location at a time, "
-        f"issue on run: {args.issue}, after {warm_up} unmeasured locations.",
+        f"Billing run profile: {shape.memberships:,}-membership data set, one job (a tenant's "
+        f"{LOCATIONS_PER_TENANT} locations) at a time, issue on run: {args.issue}, after {warm_up} unmeasured jobs.",
         "",
         "== without the profiler: where the wall time goes ==",
         *_breakdown(RunResult(**result["plain"])),
@@ -1142,7 +1157,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--issue", action="store_true", help="tenants issue invoices on run (default: drafts)")
     parser.add_argument("--profile", action="store_true", help="profile a sample of locations instead")
-    parser.add_argument("--profile-locations", type=int, default=100, help="locations to profile (default 100)")
+    parser.add_argument("--profile-jobs", type=int, default=34, help="jobs to profile (default 34: 102 locations)")
     parser.add_argument("--keep", action="store_true", help="keep the databases (for inspection)")
     parser.add_argument(
         "--output",

@@ -6,8 +6,10 @@ tenant named in its arguments, so row-level security holds in the worker exactly
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from functools import wraps
 from typing import Any
@@ -86,10 +88,13 @@ async def email_sweep(ctx: Ctx) -> int:
 
 
 RUN_JOB = "billing.run"
+RUN_BATCH = 20  # locations billed in one job (one transaction) at most
 
 
-def billing_job_id(location_id: uuid.UUID, period: date) -> str:
-    return f"{RUN_JOB}:{location_id}:{period.isoformat()}"
+def billing_job_id(tenant_id: uuid.UUID, location_ids: Sequence[uuid.UUID], period: date) -> str:
+    """The same locations due for the same period ring as the same job, once."""
+    digest = hashlib.sha256(",".join(sorted(map(str, location_ids))).encode()).hexdigest()[:16]
+    return f"{RUN_JOB}:{tenant_id}:{period.isoformat()}:{digest}"
 
 
 def failure_summary(exc: BaseException) -> str:
@@ -98,41 +103,69 @@ def failure_summary(exc: BaseException) -> str:
     return f"The run failed: {message}"[:500]
 
 
-@_job(RUN_JOB)
-async def billing_run(ctx: Ctx, tenant_id: str, location_id: str, period: str) -> int:
-    """Bill one location for one period. Safe to run twice: every period is claimed once."""
-    state = state_of(ctx)
-    structlog.contextvars.bind_contextvars(tenant_id=tenant_id, location_id=location_id)
-    tenant, location, day = uuid.UUID(tenant_id), uuid.UUID(location_id), date.fromisoformat(period)
+async def _bill(state: AppState, tenant: uuid.UUID, locations: list[uuid.UUID], day: date, *, last_try: bool) -> int:
+    """Bill ``locations`` in one transaction. If that fails, nothing of it is kept and the error
+    is raised; on the last try, each location's run also records the failure for the operator
+    (the latest error wins)."""
     async with state.sessionmaker() as session:
         await bind_tenant(session, tenant)
         set_actor(session.sync_session, SCHEDULER)
         try:
             async with session.begin():
-                outcome = await run_scheduled(session, tenant, location, day, state.clock)
+                outcomes = await run_scheduled(session, tenant, locations, day, state.clock)
         except Exception as exc:
-            # Nothing of the run is kept, but the operator sees that it failed and why; the
-            # scheduler tries again (only a completed run counts as done).
-            log.exception("billing.run.failed", period=period)
-            async with session.begin():
-                await record_failed_run(session, tenant, location, day, failure_summary(exc), state.clock)
+            log.exception("billing.run.failed", period=day.isoformat(), locations=len(locations))
+            if last_try:
+                async with session.begin():
+                    for location in locations:
+                        await record_failed_run(session, tenant, location, day, failure_summary(exc), state.clock)
             raise
         await state.queue.enqueue_deferred(session)
-    made = outcome.run.invoices_created if outcome else 0
-    log.info("billing.run.completed", invoices=made, period=period)
+    return sum(outcome.run.invoices_created for outcome in outcomes)
+
+
+@_job(RUN_JOB)
+async def billing_run(ctx: Ctx, tenant_id: str, location_ids: list[str], period: str) -> int:
+    """Bill some locations of one tenant for one period, together (they share the statements).
+    Should that fail, each is billed alone, so that one location's fault holds back no other;
+    the operator sees the failed ones' errors, the scheduler tries them again. Safe to run
+    twice: every period is claimed once."""
+    state = state_of(ctx)
+    structlog.contextvars.bind_contextvars(tenant_id=tenant_id)
+    tenant, day = uuid.UUID(tenant_id), date.fromisoformat(period)
+    locations = [uuid.UUID(location_id) for location_id in location_ids]
+    try:
+        made = await _bill(state, tenant, locations, day, last_try=len(locations) == 1)
+    except Exception:
+        if len(locations) == 1:
+            raise
+        made, failure = 0, None
+        for location in locations:
+            try:
+                made += await _bill(state, tenant, [location], day, last_try=True)
+            except Exception as exc:  # noqa: BLE001 - recorded on its run; the first is raised once all are tried
+                failure = failure or exc
+        if failure is not None:
+            raise failure from None
+    log.info("billing.run.completed", invoices=made, locations=len(locations), period=period)
     return made
 
 
 async def billing_schedule(ctx: Ctx) -> int:
-    """Ring for every location whose billing time has come in its own time zone."""
+    """Ring for every location whose billing time has come in its own time zone: one job for a
+    tenant's locations due for the same period (up to ``RUN_BATCH`` of them)."""
     state = state_of(ctx)
     async with state.sessionmaker() as session, session.begin():
         due = await system.due_billing(session, state.clock.now(), state.settings.billing_hour, SWEEP_BATCH)
+    together: dict[tuple[uuid.UUID, date], list[uuid.UUID]] = defaultdict(list)
     for tenant_id, location_id, period in due:
-        job = JobRequest(
-            RUN_JOB, (str(tenant_id), str(location_id), period.isoformat()), billing_job_id(location_id, period)
-        )
-        await state.queue.enqueue(job)
+        together[tenant_id, period].append(location_id)
+    for (tenant_id, period), location_ids in together.items():
+        location_ids.sort()
+        for first in range(0, len(location_ids), RUN_BATCH):
+            batch = location_ids[first : first + RUN_BATCH]
+            args = (str(tenant_id), [str(location_id) for location_id in batch], period.isoformat())
+            await state.queue.enqueue(JobRequest(RUN_JOB, args, billing_job_id(tenant_id, batch, period)))
     if due:
         log.info("billing.schedule.enqueued", count=len(due))
     return len(due)

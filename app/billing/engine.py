@@ -20,13 +20,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from asyncpg import Record
-from sqlalchemy import Date, Select, String, Uuid, bindparam, func, select, true
+from sqlalchemy import Date, Select, String, Uuid, any_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -87,18 +88,18 @@ class RunOutcome:
         return self.objects
 
 
-# The run's queries are built once, with the tenant, the location and the date as parameters.
+# The run's queries are built once, with the tenant, the locations and the date as parameters.
 _TENANT = bindparam("tenant_id", type_=Uuid())
-_LOCATION = bindparam("location_id", type_=Uuid())
+_LOCATIONS = bindparam("location_ids", type_=ARRAY(Uuid()))
 _BEFORE = bindparam("before", type_=Date())
 
 
 def _in_scope(home: bool, location_column: Any, company_column: Any) -> Any:
-    """Which items a location's run bills: those supplied there, or (home-location invoicing)
-    those of the companies whose home it is, wherever they were supplied."""
+    """Which items the runs of these locations bill: those supplied there, or (home-location
+    invoicing) those of the companies whose home is one of them, wherever they were supplied."""
     if not home:
-        return location_column == _LOCATION
-    homed = select(Company.id).where(Company.tenant_id == _TENANT, Company.home_location_id == _LOCATION)
+        return location_column == any_(_LOCATIONS)
+    homed = select(Company.id).where(Company.tenant_id == _TENANT, Company.home_location_id == any_(_LOCATIONS))
     return company_column.in_(homed)
 
 
@@ -127,6 +128,8 @@ def _billable(home: bool) -> Select[Any]:
             *(Company.__table__.c[name].label(f"company_{name}") for name in _CUSTOMER_TERMS),
             *(Discount.__table__.c[name].label(f"discount_{name}") for name in _DISCOUNT_TERMS),
             billed.c.through,
+            # The location whose run bills it.
+            (Company.home_location_id if home else Membership.location_id).label("run_location_id"),
         )
         .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
         .join(Company, (Company.tenant_id == Membership.tenant_id) & (Company.id == Membership.company_id))
@@ -227,26 +230,30 @@ def _bookings_unbilled(home: bool) -> Select[Booking]:
     )
 
 
-_RUN_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String()), 0)))
+_LOCK_KEYS = func.unnest(bindparam("keys", type_=ARRAY(String()))).table_valued("key").render_derived("keys")
+_RUN_LOCKS = select(func.pg_advisory_xact_lock(func.hashtextextended(_LOCK_KEYS.c.key, 0))).select_from(_LOCK_KEYS)
 
 
 async def _claim(
-    session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, charges: list[Charge]
+    session: AsyncSession, tenant_id: uuid.UUID, works: list[Worklist]
 ) -> set[tuple[str, uuid.UUID, date]]:
-    """Claim each item (membership cycle, deposit, fee, booking) once; returns the keys this run won."""
-    firsts = {c.key: c for c in reversed(charges)}  # the first line of an item names it
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "source_type": source_type,
-            "source_id": source_id,
-            "period_start": start,
-            "period_end": charge.cycle.end,
-            "billing_run_id": run_id,
-            "invoice_line_id": charge.line_id if charge.writes_line else None,
-        }
-        for (source_type, source_id, start), charge in firsts.items()
-    ]
+    """Claim each item (membership cycle, deposit, fee, booking) once, for the run of the location
+    that found it; returns the keys these runs won."""
+    rows: list[dict[str, Any]] = []
+    for work in works:
+        firsts = {c.key: c for c in reversed(work.charges)}  # the first line of an item names it
+        rows.extend(
+            {
+                "tenant_id": tenant_id,
+                "source_type": source_type,
+                "source_id": source_id,
+                "period_start": start,
+                "period_end": charge.cycle.end,
+                "billing_run_id": work.run_id,
+                "invoice_line_id": charge.line_id if charge.writes_line else None,
+            }
+            for (source_type, source_id, start), charge in firsts.items()
+        )
     if not rows:
         return set()
     claimed = await insert_rows(
@@ -267,9 +274,11 @@ class Worklist:
     location: Location  # the run's
     places: dict[uuid.UUID, Location]  # where its items may have been supplied
     book: TaxBook
+    today: date  # at the location
+    run_id: uuid.UUID = field(default_factory=new_id)
     charges: list[Charge] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    fees: Sequence[Fee] = ()
+    fees: list[Fee] = field(default_factory=list)
     bookings: list[BookingBill] = field(default_factory=list)
 
     @property
@@ -357,47 +366,74 @@ async def _credit_left(
 
 
 async def _gather(
-    session: AsyncSession, tenant_id: uuid.UUID, location: Location, period_start: date, home: bool, today: date
-) -> Worklist:
-    """Every charge the period owes: memberships (and deposits) in advance, fees and bookings in
-    arrears (a booking once its day has passed, even when a run bills ahead)."""
-    places = {location.id: location}
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    locations: Sequence[Location],
+    period_start: date,
+    home: bool,
+    clock: Clock,
+) -> list[Worklist]:
+    """Every charge the period owes, for each location's run: memberships (and deposits) in
+    advance, fees and bookings in arrears (a booking once its day has passed there, even when a
+    run bills ahead). One query per kind serves all the locations."""
+    places = {location.id: location for location in locations}
     if home:
         rows = await session.execute(LocationRepository(session, tenant_id).select())
         places = {place.id: place for place in rows.scalars()}
-    work = Worklist(location, places, await TaxBook.load(session, tenant_id))
-    scope: dict[str, Any] = {"tenant_id": tenant_id, "location_id": location.id}
-    await _add_memberships(session, work, scope | {"before": add_months(period_start, 1)}, home)
-    scope |= {"fees_before": period_start, "bookings_before": min(period_start, today)}
+    book = await TaxBook.load(session, tenant_id)
+    works = {
+        location.id: Worklist(location, places, book, local_today(clock, location.time_zone)) for location in locations
+    }
+    scope: dict[str, Any] = {"tenant_id": tenant_id, "location_ids": list(works)}
+    await _add_memberships(session, works, scope | {"before": add_months(period_start, 1)}, home)
+
+    def bookings_before(work: Worklist) -> date:
+        return min(period_start, work.today)
+
+    scope |= {"fees_before": period_start, "bookings_before": max(map(bookings_before, works.values()))}
     # Most runs have neither: one look first, and entities (their rows change) only when needed.
     fees_due, bookings_due = (await driver.fetch(session, _usage_due(home), scope))[0]
+    fees: Sequence[Fee] = ()
     bookings: Sequence[Booking] = ()
     if fees_due:
-        work.fees = (await session.execute(_fees_due(home), scope)).scalars().all()
+        fees = (await session.execute(_fees_due(home), scope)).scalars().all()
     if bookings_due:
         bookings = (await session.execute(_bookings_unbilled(home), scope)).scalars().all()
     found = await CompanyRepository(session, tenant_id).by_ids(
-        {fee.company_id for fee in work.fees} | {b.company_id for b in bookings}
+        {fee.company_id for fee in fees} | {b.company_id for b in bookings}
     )
     companies = {company_id: Customer.of(company) for company_id, company in found.items()}
-    for fee in work.fees:
-        company = companies[fee.company_id]
+
+    def run_of(location_id: uuid.UUID, company_id: uuid.UUID) -> Worklist:
+        return works[found[company_id].home_location_id if home else location_id]
+
+    for fee in fees:
+        work, company = run_of(fee.location_id, fee.company_id), companies[fee.company_id]
+        work.fees.append(fee)
         what = f"{company.legal_name}, {fee.description}"
         if work.supplied_at(fee.location_id, what) is None:
             continue
         tax = work.tax(what, fee.revenue_account_id, fee.location_id, company)
         if tax is not None:
             work.charges.append(fee_charge(fee, company, tax, work.inclusive))
-    if bookings:
-        await _add_bookings(session, tenant_id, work, bookings, companies)
-    return work
+    met: dict[uuid.UUID, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        work = run_of(booking.location_id, booking.company_id)
+        if booking.meeting_date < bookings_before(work):
+            met[work.location.id].append(booking)
+    for location_id, its_bookings in met.items():
+        await _add_bookings(session, tenant_id, works[location_id], its_bookings, companies)
+    return list(works.values())
 
 
-async def _add_memberships(session: AsyncSession, work: Worklist, scope: dict[str, Any], home: bool) -> None:
+async def _add_memberships(
+    session: AsyncSession, works: dict[uuid.UUID, Worklist], scope: dict[str, Any], home: bool
+) -> None:
     tenant_id, period_end = scope["tenant_id"], scope["before"]
     deposits_account: uuid.UUID | None = None
     terms = _Terms()
     for row in await driver.fetch(session, _billable(home), scope):
+        work = works[row["run_location_id"]]
         membership, plan, company, discount = terms.read(row)
         what = f"{company.legal_name}, {plan.name}"
         if work.supplied_at(membership.location_id, what) is None:
@@ -469,19 +505,13 @@ async def _add_bookings(
 
 
 def _invoice_rows(
-    tenant_id: uuid.UUID,
-    work: Worklist,
-    run_id: uuid.UUID,
-    groups: list[list[Charge]],
-    clock: Clock,
-    first_number: int | None,
+    tenant_id: uuid.UUID, work: Worklist, groups: list[list[Charge]], now: datetime, first_number: int | None
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
     """One invoice per group of charges, as rows to write in bulk (the ORM would spend more time
     than PostgreSQL on a run's rows): the invoices' rows, their lines' rows and what their audit
     events keep (each invoice with its lines). Drafts, or (given the first of the numbers taken
     for them) invoices issued as they are written."""
-    location, inclusive = work.location, work.inclusive
-    now, today = clock.now(), local_today(clock, work.location.time_zone)
+    location, inclusive, today = work.location, work.inclusive, work.today
     invoice_rows: list[dict[str, Any]] = []
     lines: dict[uuid.UUID, list[dict[str, Any]]] = {}
     audit_rows: list[dict[str, Any]] = []
@@ -515,7 +545,7 @@ def _invoice_rows(
             "id": invoice_id,
             "location_id": location.id,
             "company_id": charges[0].company.id,
-            "billing_run_id": run_id,
+            "billing_run_id": work.run_id,
             "status": "draft",
             "number": None,
             "currency": location.currency,
@@ -591,66 +621,110 @@ async def bill_location(
     grouping: str = "company",
     invoice_location: str = "location",
 ) -> RunOutcome:
-    """Bill one location for the period opening on ``period_start`` (a billing date).
+    """Bill one location for the period opening on ``period_start`` (a billing date)."""
+    (outcome,) = await bill_locations(
+        session,
+        tenant_id,
+        [location],
+        period_start,
+        started_by=started_by,
+        issue_invoices=issue_invoices,
+        clock=clock,
+        grouping=grouping,
+        invoice_location=invoice_location,
+    )
+    return outcome
+
+
+async def bill_locations(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    locations: Sequence[Location],
+    period_start: date,
+    *,
+    started_by: str,
+    issue_invoices: bool,
+    clock: Clock,
+    grouping: str = "company",
+    invoice_location: str = "location",
+) -> list[RunOutcome]:
+    """Bill locations of one tenant for the period opening on ``period_start`` (a billing date of
+    each), in the session's transaction: each location gets its own run, invoices and numbers,
+    exactly as if billed alone, while the statements (the tax book, the memberships, the writes)
+    serve all of them at once. One outcome per location, in their order.
 
     ``grouping`` and ``invoice_location`` are the tenant's choices (see ``Tenant``)."""
+    if not locations:
+        return []
     # One run per location at a time; the claims would keep a second one honest anyway, but it
-    # would only wait on the first one's locks to find everything taken.
-    await driver.execute(session, _RUN_LOCK, {"key": f"billing:{location.id}"})
-    run_id = new_id()
+    # would only wait on the first one's locks to find everything taken. Taken in one order, so
+    # runs sharing locations cannot deadlock.
+    await driver.execute(session, _RUN_LOCKS, {"keys": sorted(f"billing:{location.id}" for location in locations)})
+    works = await _gather(session, tenant_id, locations, period_start, invoice_location == "home", clock)
+    won = await _claim(session, tenant_id, works)
 
-    today = local_today(clock, location.time_zone)
-    work = await _gather(session, tenant_id, location, period_start, invoice_location == "home", today)
-    won = await _claim(session, tenant_id, run_id, work.charges)
-    claimed = [charge for charge in work.charges if charge.key in won]
-    # One invoice per company, or (split) one for its memberships and one for everything else.
-    grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)
-    for charge in claimed:
-        if charge.writes_line:
-            grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
-
-    # Issuing on the run numbers the invoices as they are written: one block of numbers for all.
-    first_number = None
-    if issue_invoices and grouped:
-        first_number = await take_number(session, tenant_id, location.id, count=len(grouped))
-    records, lines, audited = _invoice_rows(tenant_id, work, run_id, list(grouped.values()), clock, first_number)
     now = clock.now()
-    run_row = {
-        "tenant_id": tenant_id,
-        "id": run_id,
-        "location_id": location.id,
-        "period_start": period_start,
-        "period_end": add_months(period_start, 1),
-        "status": "completed",
-        "started_by": started_by,
-        "invoices_created": len(records),
-        "lines_created": sum(len(invoice_lines) for invoice_lines in lines.values()),
-        "finished_at": now,
-        "error": "\n".join(work.problems) or None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    # The run, its invoices and lines, and their audit events: one statement.
-    events = created_events(session.info, "invoice", audited) + created_events(session.info, "billing_run", [run_row])
+    outcomes: list[RunOutcome] = []
+    run_rows: list[dict[str, Any]] = []
+    audited: list[dict[str, Any]] = []
+    line_of: dict[uuid.UUID, uuid.UUID] = {}
+    for work in works:
+        claimed = [charge for charge in work.charges if charge.key in won]
+        line_of |= {charge.source_id: charge.line_id for charge in claimed}
+        # One invoice per company, or (split) one for its memberships and one for everything else.
+        grouped: dict[tuple[uuid.UUID, str], list[Charge]] = defaultdict(list)
+        for charge in claimed:
+            if charge.writes_line:
+                grouped[charge.company.id, charge.group if grouping == "split" else "all"].append(charge)
+        # Issuing on the run numbers the invoices as they are written: one block of numbers for all.
+        first_number = None
+        if issue_invoices and grouped:
+            first_number = await take_number(session, tenant_id, work.location.id, count=len(grouped))
+        records, lines, audit = _invoice_rows(tenant_id, work, list(grouped.values()), now, first_number)
+        run_row = {
+            "tenant_id": tenant_id,
+            "id": work.run_id,
+            "location_id": work.location.id,
+            "period_start": period_start,
+            "period_end": add_months(period_start, 1),
+            "status": "completed",
+            "started_by": started_by,
+            "invoices_created": len(records),
+            "lines_created": sum(len(invoice_lines) for invoice_lines in lines.values()),
+            "finished_at": now,
+            "error": "\n".join(work.problems) or None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        run_rows.append(run_row)
+        audited.extend(audit)
+        outcomes.append(RunOutcome(BillingRun(**run_row), records, lines, work.problems))
+
+    # The runs, their invoices and lines, and the audit events of both: one statement.
+    records = [record for outcome in outcomes for record in outcome.records]
+    events = created_events(session.info, "invoice", audited) + created_events(session.info, "billing_run", run_rows)
     await insert_together(
         session,
         [
-            Rows(BillingRun, [run_row]),
+            Rows(BillingRun, run_rows, _RUN_WIDE),
             Rows(Invoice, records, _INVOICE_WIDE),
-            Rows(InvoiceLine, [row for rows in lines.values() for row in rows], _RUN_WIDE),
+            Rows(InvoiceLine, [row for o in outcomes for rows in o.lines.values() for row in rows], _RUN_WIDE),
             event_rows(events),
         ],
     )
 
-    line_of = {charge.source_id: charge.line_id for charge in claimed}
-    for fee in work.fees:
-        if fee.id in line_of:
-            fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
-    for bill in work.bookings:
-        if bill.booking.id in line_of:
-            bill.booking.status, bill.booking.credit_used = "billed", bill.credit
-            bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
+    for work in works:
+        for fee in work.fees:
+            if fee.id in line_of:
+                fee.status, fee.invoice_line_id = "billed", line_of[fee.id]
+        for bill in work.bookings:
+            if bill.booking.id in line_of:
+                bill.booking.status, bill.booking.credit_used = "billed", bill.credit
+                bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
 
-    credited = await _apply_held_credit(session, tenant_id, records) if issue_invoices else {}
-    return RunOutcome(BillingRun(**run_row), records, lines, work.problems, credited)
+    if issue_invoices:
+        credited = await _apply_held_credit(session, tenant_id, records)
+        for outcome in outcomes:
+            outcome.credited = credited
+    return outcomes

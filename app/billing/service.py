@@ -11,7 +11,7 @@ from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator, actor_label
-from app.billing.engine import RunOutcome, bill_location
+from app.billing.engine import RunOutcome, bill_locations
 from app.billing.models import BillingRun
 from app.billing.periods import add_months, period_starting_on_or_before
 from app.billing.repository import BillingRunRepository
@@ -44,13 +44,19 @@ def _current_period(location: Location, clock: Clock) -> date:
 
 
 async def _bill(
-    session: AsyncSession, tenant: Tenant, location: Location, period: date, *, started_by: str, clock: Clock
-) -> RunOutcome:
-    """A run with the tenant's own choices (issue on run, grouping, where invoices go)."""
-    return await bill_location(
+    session: AsyncSession,
+    tenant: Tenant,
+    locations: Sequence[Location],
+    period: date,
+    *,
+    started_by: str,
+    clock: Clock,
+) -> list[RunOutcome]:
+    """Runs with the tenant's own choices (issue on run, grouping, where invoices go)."""
+    return await bill_locations(
         session,
         tenant.id,
-        location,
+        locations,
         period,
         started_by=started_by,
         issue_invoices=tenant.issue_on_run,
@@ -73,7 +79,8 @@ async def run_billing(
             "(a preview can look further)."
         )
     tenant = await get_tenant(session, operator.tenant_id)
-    return await _bill(session, tenant, location, period, started_by=actor_label(operator), clock=clock)
+    (outcome,) = await _bill(session, tenant, [location], period, started_by=actor_label(operator), clock=clock)
+    return outcome
 
 
 async def preview_billing(
@@ -90,7 +97,8 @@ async def preview_billing(
     tenant = await get_tenant(session, operator.tenant_id)
     savepoint = await session.begin_nested()
     try:
-        return present(await _bill(session, tenant, location, period, started_by=actor_label(operator), clock=clock))
+        (outcome,) = await _bill(session, tenant, [location], period, started_by=actor_label(operator), clock=clock)
+        return present(outcome)
     finally:
         await savepoint.rollback()
 
@@ -108,28 +116,29 @@ async def get_run(session: AsyncSession, operator: Operator, run_id: uuid.UUID) 
 
 
 SCHEDULER = "system:scheduler"
-# The location and its tenant, in one query (the scheduler asks for every location it bills).
+# The locations and their tenant, in one query (the scheduler asks for every location it bills).
 _SCHEDULED = (
     select(Location, Tenant)
     .join(Tenant, Tenant.id == Location.tenant_id)
     .where(
         Location.tenant_id == bindparam("tenant_id", type_=Uuid()),
-        Location.id == bindparam("location_id", type_=Uuid()),
+        Location.id.in_(bindparam("location_ids", expanding=True)),
     )
+    .order_by(Location.id)
 )
 
 
 async def run_scheduled(
-    session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID, period: date, clock: Clock
-) -> RunOutcome | None:
-    """The scheduler's run of one location and period (the session is bound to the tenant)."""
-    found = (await session.execute(_SCHEDULED, {"tenant_id": tenant_id, "location_id": location_id})).first()
-    if found is None:
-        return None
-    location, tenant = found
-    if not location.active or tenant.status != "active":
-        return None
-    return await _bill(session, tenant, location, period, started_by=SCHEDULER, clock=clock)
+    session: AsyncSession, tenant_id: uuid.UUID, location_ids: Sequence[uuid.UUID], period: date, clock: Clock
+) -> list[RunOutcome]:
+    """The scheduler's run of some locations of one tenant, all for one period, in the session's
+    transaction (bound to the tenant): closed locations, and those of a tenant no longer active,
+    are skipped."""
+    found = (await session.execute(_SCHEDULED, {"tenant_id": tenant_id, "location_ids": list(location_ids)})).all()
+    locations = [location for location, tenant in found if location.active and tenant.status == "active"]
+    if not locations:
+        return []
+    return await _bill(session, found[0][1], locations, period, started_by=SCHEDULER, clock=clock)
 
 
 async def record_failed_run(

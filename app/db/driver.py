@@ -96,7 +96,7 @@ async def _run(connection: AsyncConnection, statement: ClauseElement, params: Ma
         raise
 
 
-def row_sets(*queries: Select[Any]) -> Select[Any]:
+def row_sets(*queries: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """One statement answering several queries: each one's rows as one array of records, so a few
     small result sets cost one round trip. ``fetch`` gives one row; its n-th value is the n-th
     query's rows, as tuples in that query's column order (and order of rows)."""

@@ -32,7 +32,7 @@ def deserialize(raw: bytes) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class JobRequest:
     name: str
-    args: tuple[str | int | bool | None, ...]
+    args: tuple[str | int | bool | list[str] | None, ...]
     job_id: str
 
 
