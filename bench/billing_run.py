@@ -484,8 +484,14 @@ def _statement_kind(statement: str) -> str:
     if not words:
         return "?"
     verb = words[0].upper()
-    if verb == "INSERT" and len(words) > 2:
-        return f"INSERT {words[2]}"
+    # Inserts, into one table or several in one statement (WITH ... INSERT INTO ...).
+    tables = [
+        words[at + 2] for at, word in enumerate(words[:-2]) if word.lstrip("(") == "INSERT" and words[at + 1] == "INTO"
+    ]
+    if verb in {"INSERT", "WITH"} and tables:
+        return "INSERT " + " + ".join(tables)
+    if verb == "SELECT" and words[1].startswith("pg_advisory_xact_lock"):
+        return "SELECT pg_advisory_xact_lock"
     if verb == "UPDATE" and len(words) > 1:
         return f"UPDATE {words[1]}"
     if verb == "SELECT" and "FROM" in words:
@@ -515,10 +521,17 @@ class Biller:
         self.statement_seconds: defaultdict[str, float] = defaultdict(float)
 
     async def warm(self) -> None:
-        """Open the pool's connections before the clock starts."""
+        """Before the clock starts, what a worker does once when it starts: load the modules (the
+        worker's own, which import every model) and set up the mappers; and open the pool's
+        connections. Statements are still compiled and prepared on first use, inside the run."""
         from contextlib import AsyncExitStack
 
         from sqlalchemy import text
+        from sqlalchemy.orm import configure_mappers
+
+        import workers.main  # noqa: F401 - what the worker process imports at start
+
+        configure_mappers()
 
         async with AsyncExitStack() as stack:
             for _ in range(self.concurrency):

@@ -48,3 +48,7 @@ class CompanyController(Controller):
     @post("/{company_id:uuid}/deactivate", operation_id="deactivateCompany", status_code=200, guards=[WRITE])
     async def deactivate_company(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> CompanyOut:
         return to_out(await service.set_company_active(db, operator, company_id, active=False))
+
+    @post("/{company_id:uuid}/reactivate", operation_id="reactivateCompany", status_code=200, guards=[WRITE])
+    async def reactivate_company(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> CompanyOut:
+        return to_out(await service.set_company_active(db, operator, company_id, active=True))

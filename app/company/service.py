@@ -97,7 +97,17 @@ async def update_company(
 async def set_company_active(
     session: AsyncSession, operator: Operator, company_id: uuid.UUID, *, active: bool
 ) -> Company:
+    """Deactivate, or reactivate: only at a home location that is open (a location cannot close
+    while active companies call it home, so neither may one come back to a closed one)."""
     company = await get_company(session, operator, company_id, for_update=True)
+    if active and not company.active:
+        try:
+            await usable_location(session, operator, company.home_location_id, for_share=True)
+        except InvalidInput:
+            raise InvalidInput(
+                f"{company.legal_name}'s home location is deactivated: move the company to an open location "
+                "(PATCH home_location_id), then reactivate it."
+            ) from None
     company.active = active
     await session.flush()
     return company

@@ -352,3 +352,25 @@ async def test_a_location_that_still_bills_cannot_be_closed(client: httpx.AsyncC
     refused = await client.post("/api/v1/companies", json={**homed, "home_location_id": annex["id"]}, headers=headers)
     assert refused.status_code == 422
     assert ok(await client.post(f"{annex_url}/reactivate", headers=headers))["active"] is True
+
+
+async def test_a_company_comes_back_only_to_an_open_home(client: httpx.AsyncClient, world_a: World) -> None:
+    headers = world_a.headers()
+    place = {"name": "Loft", "code": "LFT", "time_zone": "Europe/London", "country": "GB", "currency": "GBP"}
+    loft = ok(await client.post("/api/v1/locations", json={**place, "tax_mode": "exclusive"}, headers=headers), 201)
+    body = {"legal_name": "Gone Ltd", "billing_email": "a@gone.test", "country": "GB", "currency": "GBP"}
+    company = ok(
+        await client.post("/api/v1/companies", json={**body, "home_location_id": loft["id"]}, headers=headers), 201
+    )
+    url = f"/api/v1/companies/{company['id']}"
+    assert ok(await client.post(f"{url}/deactivate", headers=headers))["active"] is False
+    ok(await client.post(f"/api/v1/locations/{loft['id']}/deactivate", headers=headers))
+
+    refused = await client.post(f"{url}/reactivate", headers=headers)
+    assert refused.status_code == 422
+    assert "home location is deactivated" in refused.json()["detail"]
+    assert ok(await client.get(url, headers=headers))["active"] is False
+
+    moved = ok(await client.patch(url, json={"home_location_id": str(world_a.location.id)}, headers=headers))
+    assert moved["active"] is False
+    assert ok(await client.post(f"{url}/reactivate", headers=headers))["active"] is True
