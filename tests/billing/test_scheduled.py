@@ -54,6 +54,18 @@ async def _tokyo(state: AppState, *, also_osaka: bool = False) -> tuple[uuid.UUI
     return operator.tenant_id, location.id
 
 
+async def _schedule_and_work(state: AppState, tenant_id: uuid.UUID, location_ids: list[uuid.UUID]) -> None:
+    """The scheduler rings, the job for these locations is queued, and a worker runs the queue."""
+    await billing_schedule({"state": state})
+    job = Job(billing_job_id(tenant_id, location_ids, MARCH), state.redis, _queue_name=state.settings.worker_queue_name)
+    assert await job.status() == JobStatus.queued
+    worker = make_worker(state.settings, burst=True, state=state)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
 async def _location_id(state: AppState, tenant_id: uuid.UUID, code: str) -> uuid.UUID:
     async with state.sessionmaker() as session:
         await bind_tenant(session, tenant_id)
@@ -85,14 +97,7 @@ async def test_a_location_is_billed_once_when_its_own_billing_hour_comes(live: A
     assert (tenant_id, location_id, MARCH) not in await due(before)
     assert (tenant_id, location_id, MARCH) in await due(after)
 
-    await billing_schedule({"state": after})
-    job = Job(billing_job_id(tenant_id, [location_id], MARCH), live.redis, _queue_name=live.settings.worker_queue_name)
-    assert await job.status() == JobStatus.queued
-    worker = make_worker(live.settings, burst=True, state=after)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    await _schedule_and_work(after, tenant_id, [location_id])
 
     async def invoices() -> int:
         async with live.sessionmaker() as session:
@@ -138,16 +143,7 @@ async def test_a_tenants_locations_due_together_are_one_job_and_each_gets_its_ow
     osaka_id = await _location_id(live, tenant_id, "OSA")
     after = dataclasses.replace(live, clock=FrozenClock(AFTER))
 
-    await billing_schedule({"state": after})
-    job = Job(
-        billing_job_id(tenant_id, [osaka_id, tokyo_id], MARCH), live.redis, _queue_name=live.settings.worker_queue_name
-    )
-    assert await job.status() == JobStatus.queued
-    worker = make_worker(live.settings, burst=True, state=after)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    await _schedule_and_work(after, tenant_id, [osaka_id, tokyo_id])
 
     # Tokyo: Kaisha KK's March and the fixture's customer caught up; Osaka: Naniwa KK's March.
     assert await _march(live, tenant_id) == [("OSA", "completed", 1, 1), ("TYO", "completed", 2, 2)]
