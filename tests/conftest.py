@@ -60,6 +60,7 @@ from app.tenant.schemas import OwnerCreate, TenantCreate
 from app.tenant.service import create_tenant
 from app.user.models import User
 from portal.asgi import create_app
+from workers.main import make_worker
 
 PASSWORD = "correct-horse-battery"
 
@@ -424,3 +425,20 @@ async def world_b(db: AsyncSession, state: AppState) -> World:
     world = await make_world(db, state, "bravo")
     await db.commit()
     return world
+
+
+async def issue(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """The world's invoice (the fixture's November draft), issued through the API."""
+    issued: dict[str, Any] = ok(
+        await client.post(f"/api/v1/invoices/{world.invoice.id}/issue", headers=world.headers())
+    )
+    return issued
+
+
+async def run_worker(state: AppState) -> None:
+    """A real arq worker, in burst mode: runs what is queued, then stops."""
+    worker = make_worker(state.settings, burst=True, state=state)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()

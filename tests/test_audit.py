@@ -11,7 +11,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.capture import write_events
+from app.audit.capture import event_rows
+from app.db.bulk import insert_together
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.clock import local_today
@@ -183,11 +184,11 @@ async def test_bulk_written_events_keep_every_value_whole_or_refuse_it(db: Async
                 for n in range(2)
             ]
 
-        await write_events(db, events("bulk_test"))
+        await insert_together(db, [event_rows(events("bulk_test"))])
         stored = await db.execute(
             text("SELECT changes FROM audit_events WHERE object_type LIKE 'bulk_test_' ORDER BY object_type")
         )
         assert [row.changes for row in stored] == [{"n": 0, "day": "2027-03-01"}, {"n": 1, "day": "2027-03-01"}]
         with pytest.raises(DBAPIError, match="too long"):
             async with db.begin_nested():
-                await write_events(db, events("x" * 40))  # object_type is at most 40 characters
+                await insert_together(db, [event_rows(events("x" * 40))])  # object_type is at most 40 characters

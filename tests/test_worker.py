@@ -24,8 +24,8 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
 from sandbox.mail import MailSink
-from tests.conftest import new_tenant
-from workers.main import email_sweep, make_worker
+from tests.conftest import new_tenant, run_worker
+from workers.main import email_sweep
 
 pytestmark = pytest.mark.filterwarnings(
     # aiosmtpd's server thread closes its loop's transports late; the mail itself is unaffected.
@@ -67,14 +67,6 @@ async def _tenant_with_location(session: AsyncSession, state: AppState) -> tuple
     return operator, location.id
 
 
-async def _run_worker(state: AppState) -> None:
-    worker = make_worker(state.settings, burst=True, state=state)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
-
-
 async def _email(state: AppState, tenant_id: uuid.UUID, email_id: uuid.UUID) -> Email:
     async with state.sessionmaker() as session:
         await bind_tenant(session, tenant_id)
@@ -95,7 +87,7 @@ async def test_welcome_mail_is_sent_once_by_the_worker_after_commit(live: AppSta
             email_id = (await session.execute(select(Email.id))).scalar_one()
         await live.queue.enqueue_deferred(session)
 
-    await _run_worker(live)
+    await run_worker(live)
     messages = mail.mailbox.wait_for(1)
     assert len(messages) == 1
     assert messages[0]["To"] == member.email
@@ -106,7 +98,7 @@ async def test_welcome_mail_is_sent_once_by_the_worker_after_commit(live: AppSta
 
     # The same job again (a duplicate doorbell): nothing more is sent.
     await live.queue.enqueue(JobRequest(SEND_JOB, (str(operator.tenant_id), str(email_id)), send_job_id(email_id)))
-    await _run_worker(live)
+    await run_worker(live)
     assert len(mail.mailbox.wait_for(2, timeout=1)) == 1
     assert (await _email(live, operator.tenant_id, email_id)).attempts == 1
 
@@ -119,7 +111,7 @@ async def test_a_rolled_back_request_enqueues_nothing(live: AppState, mail: Mail
         await session.rollback()
         await live.queue.enqueue_deferred(session)
     assert await live.redis.zcard(live.settings.worker_queue_name) == 0
-    await _run_worker(live)
+    await run_worker(live)
     assert mail.mailbox.wait_for(1, timeout=0.5) == []
 
 
@@ -133,7 +125,7 @@ async def test_the_sweep_rings_again_for_mail_whose_job_was_lost(live: AppState,
             update(Email).where(Email.id == email.id).values(updated_at=live.clock.now().replace(year=2020))
         )
     assert await email_sweep({"state": live}) >= 1
-    await _run_worker(live)
+    await run_worker(live)
     assert [m["To"] for m in mail.mailbox.wait_for(1)] == ["lost@example.test"]
     assert (await _email(live, operator.tenant_id, email.id)).status == "sent"
 
@@ -146,7 +138,7 @@ async def test_an_unreachable_mail_server_is_a_state_not_a_crash(settings: Setti
                 operator, _ = await _tenant_with_location(session, state)
                 email = await queue_email(session, operator.tenant_id, to="x@example.test", subject="s", body="b")
             await state.queue.enqueue_deferred(session)
-        await _run_worker(state)
+        await run_worker(state)
         stored = await _email(state, operator.tenant_id, email.id)
         assert (stored.status, stored.attempts) == ("queued", 1)
         assert stored.last_error
@@ -161,7 +153,7 @@ async def test_an_address_the_server_refuses_for_good_fails_at_once(live: AppSta
             operator, _ = await _tenant_with_location(session, live)
             email = await queue_email(session, operator.tenant_id, to="(c)@example.test", subject="s", body="b")
         await live.queue.enqueue_deferred(session)
-    await _run_worker(live)
+    await run_worker(live)
     stored = await _email(live, operator.tenant_id, email.id)
     assert (stored.status, stored.attempts) == ("failed", 1)
     assert stored.last_error is not None
@@ -177,14 +169,14 @@ async def test_failed_sends_back_off_before_the_next_attempt(settings: Settings)
                 operator, _ = await _tenant_with_location(session, state)
                 email = await queue_email(session, operator.tenant_id, to="x@example.test", subject="s", body="b")
             await state.queue.enqueue_deferred(session)
-        await _run_worker(state)
+        await run_worker(state)
         first = await _email(state, operator.tenant_id, email.id)
         assert first.attempts == 1
         assert first.next_attempt_at >= state.clock.now() + retry_delay(1) - timedelta(seconds=5)
         # Not due yet: the sweep leaves it, and a stray doorbell does not send early.
         assert await email_sweep({"state": state}) == 0
         await state.queue.enqueue(JobRequest(SEND_JOB, (str(operator.tenant_id), str(email.id)), send_job_id(email.id)))
-        await _run_worker(state)
+        await run_worker(state)
         assert (await _email(state, operator.tenant_id, email.id)).attempts == 1
     finally:
         await state.close()

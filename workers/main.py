@@ -124,6 +124,20 @@ async def _bill(state: AppState, tenant: uuid.UUID, locations: list[uuid.UUID], 
     return sum(outcome.run.invoices_created for outcome in outcomes)
 
 
+async def _bill_each(state: AppState, tenant: uuid.UUID, locations: list[uuid.UUID], day: date) -> int:
+    """Each location alone: one's failure (recorded on its run) holds back no other; the first
+    failure is raised once all are tried."""
+    made, failure = 0, None
+    for location in locations:
+        try:
+            made += await _bill(state, tenant, [location], day, last_try=True)
+        except Exception as exc:  # noqa: BLE001 - recorded on its run, raised below
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return made
+
+
 @_job(RUN_JOB)
 async def billing_run(ctx: Ctx, tenant_id: str, location_ids: list[str], period: str) -> int:
     """Bill some locations of one tenant for one period, together (they share the statements).
@@ -134,19 +148,13 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_ids: list[str], period:
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id)
     tenant, day = uuid.UUID(tenant_id), date.fromisoformat(period)
     locations = [uuid.UUID(location_id) for location_id in location_ids]
+    alone = len(locations) == 1
     try:
-        made = await _bill(state, tenant, locations, day, last_try=len(locations) == 1)
+        made = await _bill(state, tenant, locations, day, last_try=alone)
     except Exception:
-        if len(locations) == 1:
+        if alone:
             raise
-        made, failure = 0, None
-        for location in locations:
-            try:
-                made += await _bill(state, tenant, [location], day, last_try=True)
-            except Exception as exc:  # noqa: BLE001 - recorded on its run; the first is raised once all are tried
-                failure = failure or exc
-        if failure is not None:
-            raise failure from None
+        made = await _bill_each(state, tenant, locations, day)
     log.info("billing.run.completed", invoices=made, locations=len(locations), period=period)
     return made
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditEvent
-from app.db.bulk import Rows, insert_together
+from app.db.bulk import Rows
 from app.kit.ids import new_id
 
 ACTOR_KEY = "audit_actor"
@@ -117,10 +117,6 @@ def created_events(info: dict[Any, Any], object_type: str, rows: Sequence[dict[s
 def event_rows(events: Sequence[dict[str, Any]]) -> Rows:
     """Events to write in bulk (alone, or with the rows they record)."""
     return Rows(AuditEvent, events, ("tenant_id", "actor", "action", "object_type", "reason"))
-
-
-async def write_events(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
-    await insert_together(session, [event_rows(events)])
 
 
 def _text_keys(value: Any) -> Any:

@@ -68,6 +68,7 @@ from app.ledger.repository import LedgerRepository
 from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.membership.models import Membership
+from app.membership.repository import billed_through
 
 
 @dataclass(slots=True)
@@ -109,15 +110,7 @@ def _billable(home: bool) -> Select[Any]:
     company and discount, and the end of its last billed cycle (None when nothing is billed yet)."""
     # Per membership, an index look-up of its last billed cycle: the cost follows the location's
     # memberships, never the tenant's history (and does not hang on table statistics).
-    billed = (
-        select(func.max(BillingItem.period_end).label("through"))
-        .where(
-            BillingItem.tenant_id == Membership.tenant_id,
-            BillingItem.source_type == "membership",
-            BillingItem.source_id == Membership.id,
-        )
-        .lateral()
-    )
+    billed = billed_through(Membership.tenant_id, Membership.id).lateral()
     return (
         select(
             *(Membership.__table__.c[name] for name in _MEMBERSHIP_TERMS),

@@ -3,7 +3,7 @@ its own, by the hour, and a day rate, where the resource has one, caps that day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,14 +54,5 @@ def pricing_record(
         "time_zone": time_zone,
         "hourly_rate": hourly_rate,
         "daily_rate": daily_rate,
-        "days": [
-            {
-                "day": day.day,
-                "minutes": day.minutes,
-                "by_the_hour": day.by_the_hour,
-                "amount": day.amount,
-                "day_rate": day.day_rate,
-            }
-            for day in days
-        ],
+        "days": [asdict(day) for day in days],
     }

@@ -23,7 +23,7 @@ from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.repository import LocationRepository
 from app.location.service import usable_location
-from app.member.repository import MemberRepository
+from app.member.service import usable_member
 
 LONGEST_BOOKING = timedelta(days=31)
 NAME_TAKEN = "uq_resources_location_name"
@@ -141,12 +141,7 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
     if not location.active:
         raise InvalidInput(f"{location.name} is deactivated.")
     company = await billable_company(session, operator, data.company_id, location)
-    if data.member_id is not None:
-        member = await MemberRepository(session, operator.tenant_id).get(data.member_id)
-        if member is None:
-            raise InvalidInput(f"Member {data.member_id} does not exist.")
-        if member.company_id is not None and member.company_id != company.id:
-            raise InvalidInput(f"Member {data.member_id} belongs to another company.")
+    await usable_member(session, operator, data.member_id, company_id=company.id)
     zone = ZoneInfo(location.time_zone)
     starts_at = to_instant(data.starts_at, zone, "starts_at")
     ends_at = to_instant(data.ends_at, zone, "ends_at")

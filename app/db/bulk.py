@@ -52,6 +52,9 @@ def _single(
     return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
+Shape = tuple[Table, tuple[str, ...], tuple[str, ...]]  # the table, columns sent once, columns sent as arrays
+
+
 @dataclass(frozen=True, slots=True)
 class Rows:
     """Rows for one table (dicts with the same keys, named as its columns). The ``shared``
@@ -62,21 +65,19 @@ class Rows:
     rows: Sequence[dict[str, Any]]
     shared: tuple[str, ...] = ()
 
-    def shape(self) -> tuple[Table, tuple[str, ...], tuple[str, ...]]:
-        """The table, the columns sent once, the columns sent as arrays."""
+    def split(self, prefix: str = "") -> tuple[Shape, dict[str, Any]]:
+        """The statement's shape, and its parameters (named as the columns, after ``prefix``)."""
         first = self.rows[0]
         same = tuple(name for name in self.shared if all(row[name] == first[name] for row in self.rows))
-        return cast(Table, self.model.__table__), same, tuple(name for name in first if name not in same)
-
-    def params(self, same: tuple[str, ...], columns: tuple[str, ...], prefix: str = "") -> dict[str, Any]:
-        first = self.rows[0]
-        return {prefix + name: first[name] for name in same} | {
+        columns = tuple(name for name in first if name not in same)
+        params = {prefix + name: first[name] for name in same} | {
             prefix + name: [row[name] for row in self.rows] for name in columns
         }
+        return (cast(Table, self.model.__table__), same, columns), params
 
 
 @cache
-def _together(shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...]], ...]) -> ClauseElement:
+def _together(shapes: tuple[Shape, ...]) -> ClauseElement:
     """One statement inserting into each table in turn (parameters named ``t<i>_<column>``)."""
     inserts = [_statement(table, same, columns, prefix=f"t{i}_") for i, (table, same, columns) in enumerate(shapes)]
     *before, last = inserts
@@ -86,14 +87,13 @@ def _together(shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...]], ...]
 async def insert_together(session: AsyncSession | AsyncConnection, batches: Sequence[Rows]) -> None:
     """Insert every batch (those with rows) in one statement, in the order given; keys between
     them (lines to their invoice) are checked after all are written."""
-    present = [batch for batch in batches if batch.rows]
-    if not present:
+    parts = [batch.split(prefix=f"t{i}_") for i, batch in enumerate(batch for batch in batches if batch.rows)]
+    if not parts:
         return
-    shapes = tuple(batch.shape() for batch in present)
     params: dict[str, Any] = {}
-    for i, (batch, (_, same, columns)) in enumerate(zip(present, shapes, strict=True)):
-        params |= batch.params(same, columns, prefix=f"t{i}_")
-    await driver.execute(session, _together(shapes), params)
+    for _, part in parts:
+        params |= part
+    await driver.execute(session, _together(tuple(shape for shape, _ in parts)), params)
 
 
 async def insert_rows(
@@ -109,10 +109,8 @@ async def insert_rows(
     inserted (with ``skip_conflicts``, of those that did not clash with an existing row)."""
     if not rows:
         return []
-    batch = Rows(model, rows, shared)
-    table, same, columns = batch.shape()
+    (table, same, columns), params = Rows(model, rows, shared).split()
     statement = _single(table, same, columns, returning, skip_conflicts)
-    params = batch.params(same, columns)
     if returning:
         return await driver.fetch(session, statement, params)
     await driver.execute(session, statement, params)

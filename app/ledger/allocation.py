@@ -37,14 +37,18 @@ async def allocate_to_invoice(
     payment_id: uuid.UUID | None = None,
     credit_note_id: uuid.UUID | None = None,
     write_off_id: uuid.UUID | None = None,
+    due: int | None = None,
 ) -> Allocation:
+    """Apply ``amount`` to ``invoice`` (at most what is due on it). ``due``: what is due, when the
+    caller has just read it with the invoice locked (saves reading it again)."""
     if invoice.status not in OPEN:
         raise InvalidInput(f"Invoice {invoice.number or invoice.id} is {invoice.status}; nothing can be applied to it.")
     if currency != invoice.currency:
         raise InvalidInput(
             f"Invoice {invoice.number or invoice.id} is in {invoice.currency}; {currency} cannot be applied to it."
         )
-    due = (await LedgerRepository(session, invoice.tenant_id).amounts_due([invoice.id]))[invoice.id]
+    if due is None:
+        due = (await LedgerRepository(session, invoice.tenant_id).amounts_due([invoice.id]))[invoice.id]
     if not 0 < amount <= due:
         raise InvalidInput(f"Invoice {invoice.number} has {due} due; {amount} cannot be applied to it.")
     allocation = Allocation(
@@ -95,7 +99,7 @@ async def apply_credit(
             if amount <= 0 or credit.currency != invoice.currency:
                 continue
             source = {"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}
-            await allocate_to_invoice(session, invoice, amount, on, currency=credit.currency, **source)
+            await allocate_to_invoice(session, invoice, amount, on, currency=credit.currency, due=due, **source)
             remaining[credit.id] -= amount
             due -= amount
             applied += amount

@@ -65,26 +65,29 @@ class LedgerRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
+    def _used(self, column: InstrumentedAttribute[uuid.UUID | None], source: Any) -> ColumnElement[Any]:
+        """What has been allocated from one payment or credit note (``column`` names which): a
+        look-up per row, never a sum over the tenant's whole ledger."""
+        spent = select(func.sum(Allocation.amount)).where(Allocation.tenant_id == self.tenant_id, column == source)
+        return func.coalesce(spent.scalar_subquery(), 0)
+
     async def credits(self, company_id: uuid.UUID) -> list[Credit]:
         """Unallocated remainders of the company's payments and credit notes, oldest first."""
-        from_payments = self._allocated(Allocation.payment_id)
-        from_notes = self._allocated(Allocation.credit_note_id)
         payments = await self.session.execute(
             select(
-                Payment.id, Payment.paid_on, Payment.amount - func.coalesce(from_payments.c.amount, 0), Payment.currency
-            )
-            .outerjoin(from_payments, from_payments.c.payment_id == Payment.id)
-            .where(Payment.tenant_id == self.tenant_id, Payment.company_id == company_id)
+                Payment.id,
+                Payment.paid_on,
+                Payment.amount - self._used(Allocation.payment_id, Payment.id),
+                Payment.currency,
+            ).where(Payment.tenant_id == self.tenant_id, Payment.company_id == company_id)
         )
         notes = await self.session.execute(
             select(
                 CreditNote.id,
                 CreditNote.issue_date,
-                CreditNote.total - func.coalesce(from_notes.c.amount, 0),
+                CreditNote.total - self._used(Allocation.credit_note_id, CreditNote.id),
                 CreditNote.currency,
-            )
-            .outerjoin(from_notes, from_notes.c.credit_note_id == CreditNote.id)
-            .where(
+            ).where(
                 CreditNote.tenant_id == self.tenant_id,
                 CreditNote.company_id == company_id,
                 CreditNote.status == "issued",
@@ -96,23 +99,17 @@ class LedgerRepository:
         return sorted((c for c in found if c.remaining > 0), key=lambda c: (c.dated, str(c.id)))
 
     async def holding_credit(self, company_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these companies have a payment or credit note not used up yet (looked up per
-        payment and note of theirs, never over the tenant's whole ledger)."""
-
-        def used(column: InstrumentedAttribute[uuid.UUID | None], source: Any) -> Any:
-            spent = select(func.sum(Allocation.amount)).where(Allocation.tenant_id == self.tenant_id, column == source)
-            return func.coalesce(spent.scalar_subquery(), 0)
-
+        """Which of these companies have a payment or credit note not used up yet."""
         payments = select(Payment.company_id).where(
             Payment.tenant_id == self.tenant_id,
             Payment.company_id.in_(company_ids),
-            Payment.amount > used(Allocation.payment_id, Payment.id),
+            Payment.amount > self._used(Allocation.payment_id, Payment.id),
         )
         notes = select(CreditNote.company_id).where(
             CreditNote.tenant_id == self.tenant_id,
             CreditNote.company_id.in_(company_ids),
             CreditNote.status == "issued",
-            CreditNote.total > used(Allocation.credit_note_id, CreditNote.id),
+            CreditNote.total > self._used(Allocation.credit_note_id, CreditNote.id),
         )
         return set((await self.session.execute(union(payments, notes))).scalars())
 

@@ -234,7 +234,7 @@ async def credit_invoice(
         if due > 0:
             await lock_for_allocation(session, operator.tenant_id, credit_notes=[note.id])
             await allocate_to_invoice(
-                session, invoice, min(due, note.total), today, currency=note.currency, credit_note_id=note.id
+                session, invoice, min(due, note.total), today, currency=note.currency, credit_note_id=note.id, due=due
             )
     return note
 
@@ -320,7 +320,9 @@ async def write_off(
     )
     session.add(given_up)
     await session.flush()
-    await allocate_to_invoice(session, invoice, due, today, currency=invoice.currency, write_off_id=given_up.id)
+    await allocate_to_invoice(
+        session, invoice, due, today, currency=invoice.currency, write_off_id=given_up.id, due=due
+    )
     return given_up
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
-from app.billing.models import BillingItem
 from app.booking.models import Booking
 from app.company.models import Company
 from app.db.integrity import flush_unique
@@ -24,6 +23,7 @@ from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.location.schemas import LocationCreate, LocationUpdate
 from app.membership.models import Membership
+from app.membership.repository import billed_through
 
 _UNIQUE = {"uq_locations_tenant_id_code": "Another location already uses this code."}
 
@@ -125,21 +125,12 @@ async def set_location_active(
 
 async def _still_owed(session: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> list[str]:
     """What a run of this location would still bill (or, for companies homed here, invoice)."""
-    billed_through = (
-        select(func.max(BillingItem.period_end))
-        .where(
-            BillingItem.tenant_id == tenant_id,
-            BillingItem.source_type == "membership",
-            BillingItem.source_id == Membership.id,
-        )
-        .scalar_subquery()
-    )
+    through = billed_through(tenant_id, Membership.id).scalar_subquery()
     counts = {
         "running or unbilled memberships": select(func.count()).where(
             Membership.tenant_id == tenant_id,
             Membership.location_id == location_id,
-            Membership.end_date.is_(None)
-            | (func.coalesce(billed_through, Membership.start_date) <= Membership.end_date),
+            Membership.end_date.is_(None) | (func.coalesce(through, Membership.start_date) <= Membership.end_date),
         ),
         "pending one-off fees": select(func.count()).where(
             Fee.tenant_id == tenant_id, Fee.location_id == location_id, Fee.status == "pending"

@@ -32,6 +32,20 @@ async def _check_location(session: AsyncSession, operator: Operator, location_id
         raise InvalidInput(f"Location {location.name} is deactivated.")
 
 
+async def usable_member(
+    session: AsyncSession, operator: Operator, member_id: uuid.UUID | None, *, company_id: uuid.UUID | None = None
+) -> None:
+    """A member a membership or a booking may name (none is fine): one of the tenant's, and, given
+    ``company_id``, one of that company's or of none."""
+    if member_id is None:
+        return
+    member = await MemberRepository(session, operator.tenant_id).get(member_id)
+    if member is None:
+        raise InvalidInput(f"Member {member_id} does not exist.")
+    if company_id is not None and member.company_id is not None and member.company_id != company_id:
+        raise InvalidInput(f"Member {member_id} belongs to another company.")
+
+
 async def list_members(
     session: AsyncSession,
     operator: Operator,

@@ -16,7 +16,7 @@ from app.auth.principal import Operator
 from app.billing.models import BillingItem
 from app.catalog.models import Plan
 from app.catalog.repository import PlanRepository
-from app.catalog.service import usable_discount
+from app.catalog.service import get_plan, usable_discount
 from app.company.repository import CompanyRepository
 from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
@@ -29,7 +29,7 @@ from app.ledger.service import credit_invoice
 from app.location.models import Location
 from app.location.repository import LocationRepository
 from app.location.service import usable_location
-from app.member.repository import MemberRepository
+from app.member.service import usable_member
 from app.membership.models import Membership
 from app.membership.repository import MembershipRepository
 from app.membership.schemas import MembershipCreate, MembershipUpdate
@@ -58,11 +58,6 @@ async def get_membership(
     return membership
 
 
-async def _member(session: AsyncSession, operator: Operator, member_id: uuid.UUID | None) -> None:
-    if member_id is not None and await MemberRepository(session, operator.tenant_id).get(member_id) is None:
-        raise InvalidInput(f"Member {member_id} does not exist.")
-
-
 async def create_membership(session: AsyncSession, operator: Operator, data: MembershipCreate) -> Membership:
     company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
     if company is None or not company.active:
@@ -78,7 +73,7 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
             f"{company.legal_name} is billed in {company.currency}; they must be the same."
         )
     await usable_discount(session, operator, data.discount_id, plan.currency)
-    await _member(session, operator, data.member_id)
+    await usable_member(session, operator, data.member_id)
     membership = MembershipRepository(session, operator.tenant_id).add(
         Membership(
             company_id=data.company_id,
@@ -100,10 +95,16 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
 async def update_membership(
     session: AsyncSession, operator: Operator, membership_id: uuid.UUID, data: MembershipUpdate, clock: Clock
 ) -> Membership:
-    """Every check runs before any field changes."""
+    """Every check runs before anything is written (an end inside billed periods writes credit
+    notes, so the cheap checks come first)."""
     repo = MembershipRepository(session, operator.tenant_id)
     membership = await get_membership(session, operator, membership_id, for_update=True)
     plan: Plan | None = None
+    if not isinstance(data.discount_id, UnsetType):
+        plan = await get_plan(session, operator, membership.plan_id)
+        await usable_discount(session, operator, data.discount_id, plan.currency)
+    if not isinstance(data.member_id, UnsetType):
+        await usable_member(session, operator, data.member_id)
     if not isinstance(data.end_date, UnsetType):
         if data.end_date is not None and data.end_date < membership.start_date:
             raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
@@ -119,25 +120,13 @@ async def update_membership(
             and data.end_date is not None
             and data.end_date + timedelta(days=1) < billed_through
         ):
-            plan = await _plan(session, operator, membership)
+            plan = plan or await get_plan(session, operator, membership.plan_id)
             await _end_inside_billed_periods(
                 session, operator, membership, plan, location, data.end_date, billed_through, clock
             )
-    if not isinstance(data.discount_id, UnsetType):
-        if plan is None:
-            plan = await _plan(session, operator, membership)
-        await usable_discount(session, operator, data.discount_id, plan.currency)
-    if not isinstance(data.member_id, UnsetType):
-        await _member(session, operator, data.member_id)
     apply_patch(membership, data)
     await session.flush()
     return membership
-
-
-async def _plan(session: AsyncSession, operator: Operator, membership: Membership) -> Plan:
-    plan = await PlanRepository(session, operator.tenant_id).get(membership.plan_id)
-    assert plan is not None
-    return plan
 
 
 async def _end_inside_billed_periods(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from tests.conftest import World, ok
+from tests.conftest import World, issue, ok
 
 
 async def _count(db: AsyncSession, world: World, model: type[Invoice] | type[BillingItem]) -> int:
@@ -68,7 +68,7 @@ async def test_a_run_bills_each_period_once(client: httpx.AsyncClient, db: Async
 
 
 async def test_issuing_numbers_without_gaps_and_sets_the_due_date(client: httpx.AsyncClient, world_a: World) -> None:
-    issued = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    issued = await issue(client, world_a)
     assert issued["status"] == "issued"
     assert issued["number"] == "MAIN-000001"
     issue_date = date.fromisoformat(issued["issue_date"])
@@ -131,7 +131,7 @@ async def test_ending_inside_invoiced_periods_credits_the_unused_days(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
     headers = world_a.headers()
-    november = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=headers))
+    november = await issue(client, world_a)
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
     [december] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
     ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=headers))
@@ -147,7 +147,7 @@ async def test_ending_inside_invoiced_periods_credits_the_unused_days(
     assert ok(await client.get(f"/api/v1/invoices/{december['id']}", headers=headers))["amount_due"] == 0
     preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
     assert ok(await client.post(preview, json={"period_start": "2027-01-01"}, headers=headers))["invoices"] == []
-    # Moving the end later again bills the days from the new end on, once.
+    # Moving the end later again bills the days between the old end and the new one.
     ok(
         await client.patch(
             f"/api/v1/memberships/{world_a.membership.id}", json={"end_date": "2026-11-25"}, headers=headers

@@ -22,8 +22,8 @@ from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
 from app.tenant.models import Tenant
-from tests.conftest import make_billing, new_customer, new_location, open_tenant
-from workers.main import billing_job_id, billing_run, billing_schedule, make_worker
+from tests.conftest import make_billing, new_customer, new_location, open_tenant, run_worker
+from workers.main import billing_job_id, billing_run, billing_schedule
 
 MARCH = date(2027, 3, 1)
 # 1 March 2027 in Tokyo (UTC+9): 05:00 is before the 06:00 billing hour, 07:00 after it.
@@ -59,11 +59,7 @@ async def _schedule_and_work(state: AppState, tenant_id: uuid.UUID, location_ids
     await billing_schedule({"state": state})
     job = Job(billing_job_id(tenant_id, location_ids, MARCH), state.redis, _queue_name=state.settings.worker_queue_name)
     assert await job.status() == JobStatus.queued
-    worker = make_worker(state.settings, burst=True, state=state)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    await run_worker(state)
 
 
 async def _location_id(state: AppState, tenant_id: uuid.UUID, code: str) -> uuid.UUID:

@@ -17,7 +17,7 @@ from app.db.engine import bind_tenant
 from app.kit.clock import FrozenClock
 from app.state import AppState
 from tests.booking.test_bookings import book, room
-from tests.conftest import World, ok, revenue_account, tax_account
+from tests.conftest import World, issue, ok, revenue_account, tax_account
 
 
 async def _no_vat_deposits(client: httpx.AsyncClient, world: World) -> None:
@@ -282,7 +282,7 @@ async def test_ending_early_leaves_the_deposit_alone(client: httpx.AsyncClient, 
 
 async def test_ending_twice_credits_each_day_once(client: httpx.AsyncClient, world_a: World) -> None:
     headers = world_a.headers()
-    november = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=headers))
+    november = await issue(client, world_a)
     url = f"/api/v1/memberships/{world_a.membership.id}"
     ok(await client.patch(url, json={"end_date": "2026-11-25"}, headers=headers))
     ok(await client.patch(url, json={"end_date": "2026-11-20"}, headers=headers))
@@ -292,7 +292,7 @@ async def test_ending_twice_credits_each_day_once(client: httpx.AsyncClient, wor
 
 
 async def test_ending_into_invoiced_days_needs_the_billing_scope(client: httpx.AsyncClient, world_a: World) -> None:
-    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    await issue(client, world_a)
     key = ok(
         await client.post(
             "/api/v1/api-keys",

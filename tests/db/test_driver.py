@@ -10,9 +10,10 @@ from sqlalchemy import Uuid, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.audit.capture import write_events
+from app.audit.capture import event_rows
 from app.audit.models import AuditEvent
 from app.db import driver
+from app.db.bulk import insert_together
 from app.db.engine import bind_tenant
 from app.kit.errors import driver_error
 from app.kit.ids import new_id
@@ -54,10 +55,10 @@ async def test_a_refused_statement_raises_what_sqlalchemy_raises_and_writes_noth
     await bind_tenant(db, world_a.tenant_id)
     async with db.begin():
         taken = new_id()
-        await write_events(db, [_event(world_a, taken)])
+        await insert_together(db, [event_rows([_event(world_a, taken)])])
         with pytest.raises(IntegrityError) as refused:
             async with db.begin_nested():
-                await write_events(db, [_event(world_a, new_id()), _event(world_a, taken)])
+                await insert_together(db, [event_rows([_event(world_a, new_id()), _event(world_a, taken)])])
         assert getattr(driver_error(refused.value), "constraint_name", None) == "pk_audit_events"
         kept = await db.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "driver_test")

@@ -179,7 +179,7 @@ def test_an_issued_invoice_is_a_valid_a4_pdf_with_every_detail() -> None:
         "Zero rated",
         "350.00",
         "700.00",
-        "Mail handling 1 20.00 Zero rated 9.68",  # its own line, not part of the subtotal
+        "Mail handling 1 20.00 Zero rated 9.68",  # 9.68 on the Mail handling row itself, not only within 809.68
         "809.68 GBP",  # subtotal
         "160.00 GBP",  # tax
         "969.68 GBP",  # total

@@ -18,16 +18,9 @@ from app.kit.errors import InvalidInput
 from app.ledger.allocation import allocate_to_invoice
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
-from tests.conftest import World, ok
+from tests.conftest import World, issue, ok
 
 TOTAL = 40645
-
-
-async def issue(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
-    issued: dict[str, Any] = ok(
-        await client.post(f"/api/v1/invoices/{world.invoice.id}/issue", headers=world.headers())
-    )
-    return issued
 
 
 def payment(world: World, amount: int, day: str, **extra: Any) -> dict[str, Any]:
@@ -193,9 +186,8 @@ async def test_a_run_that_issues_numbers_its_invoices_in_a_row_and_uses_the_cred
 
 
 async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClient, world_a: World) -> None:
-    day = (await issue(client, world_a))["issue_date"]
+    day = (await overpaid(client, world_a, 2500))["issue_date"]
     headers = world_a.headers()
-    ok(await client.post("/api/v1/payments", json=payment(world_a, TOTAL + 2500, day), headers=headers), 201)
     refund = {
         "company_id": str(world_a.company.id),
         "amount": 2500,
@@ -293,7 +285,7 @@ async def test_part_of_a_line_is_taxed_as_its_own_line(client: httpx.AsyncClient
 async def test_money_in_another_currency_is_never_applied_to_an_invoice(
     client: httpx.AsyncClient, db: AsyncSession, world_a: World
 ) -> None:
-    issued = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    issued = await issue(client, world_a)
     await bind_tenant(db, world_a.tenant_id)
     invoice = await db.get_one(Invoice, (world_a.tenant_id, world_a.invoice.id), populate_existing=True)
     with pytest.raises(InvalidInput, match="is in GBP; EUR cannot be applied"):
