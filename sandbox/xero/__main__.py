@@ -1,0 +1,3 @@
+from sandbox.xero.server import main
+
+main()
