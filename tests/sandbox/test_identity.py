@@ -19,7 +19,7 @@ async def test_consent_connects_the_chosen_organisations_and_names_them_by_auth_
     orgs = await xero.organisations()
     chosen = [o["id"] for o in orgs]
     await xero.connect(chosen)
-    event = claims_of(xero.access_token)["authentication_event_id"]
+    event = str(claims_of(xero.access_token)["authentication_event_id"])
     response = await xero.http.get(
         "/connections", params={"authEventId": event}, headers={"Authorization": f"Bearer {xero.access_token}"}
     )
