@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from sandbox.xero import wire
 from sandbox.xero.server import SandboxServer
 
 CLIENT_ID = "flexledger-test"
@@ -91,7 +92,10 @@ class Xero:
             "xero-tenant-id": tenant or self.tenants[0],
             "Accept": "application/json",
         } | {k.replace("_", "-"): v for k, v in headers.items()}
-        return await self.http.request(method, f"/api.xro/2.0/{path}", json=body, headers=sent)
+        # Amounts go out as JSON numbers written from Decimal, as a careful client sends them.
+        content = wire.encode(body) if body is not None else None
+        sent |= {"Content-Type": "application/json"} if content else {}
+        return await self.http.request(method, f"/api.xro/2.0/{path}", content=content, headers=sent)
 
     async def ok(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
         response = await self.api(method, path, body, **headers)

@@ -320,7 +320,8 @@ def _check_content(call: Call, kind: Kind, draft: Record, existing: Record | Non
     if not draft["LineItems"]:
         errors.add(f"{kind.label}s must contain at least one line item.")
     if draft["Status"] in {"AUTHORISED", "SUBMITTED"}:
-        if any("AccountID" not in line for line in draft["LineItems"]):
+        # A line whose account was refused already says so; this is for lines that name none.
+        if any("AccountID" not in line for line in draft["LineItems"]) and not errors.messages:
             errors.add("Each line item must have an account code when the document is approved.")
         if kind is INVOICE and draft["DueDate"] is None:
             errors.add("Due Date is required.")

@@ -85,7 +85,9 @@ def settle(kind: str, record: Record, amount: Decimal, day: Any, now: Any) -> No
         record["RemainingCredit"] -= amount
         record["AppliedAmount"] = record.get("AppliedAmount", ZERO) + amount
     if outstanding(kind, record) == 0 and record["Status"] == "AUTHORISED":
-        record["Status"], record["FullyPaidOnDate"] = "PAID", day
+        record["Status"] = "PAID"
+        if kind != "Overpayment":  # the spec gives overpayments no FullyPaidOnDate
+            record["FullyPaidOnDate"] = day
     elif outstanding(kind, record) > 0 and record["Status"] == "PAID":
         record["Status"] = "AUTHORISED"
         record.pop("FullyPaidOnDate", None)
