@@ -53,10 +53,12 @@ class Sandbox:
         self.store = seeded_store(self.clock.now())
 
     def reset(self) -> None:
+        """Back to a fresh start at the real time, keeping registered apps and the time scale."""
         apps = self.store.apps
+        self.clock = SandboxClock(self.clock.scale)
         self.store = seeded_store(self.clock.now())
         self.store.apps = apps
-        self.limiter = Limiter(self.limiter.settings)
+        self.limiter = Limiter()
         self.faults.configure(FaultSettings())
         self.violations.clear()
         self.calls.clear()

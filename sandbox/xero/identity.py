@@ -31,7 +31,21 @@ SCOPE_GROUPS: dict[str, tuple[str, ...]] = {
     "payments": ("accounting.transactions", "accounting.payments"),
     "banktransactions": ("accounting.transactions", "accounting.banktransactions"),
 }
-KNOWN_SCOPES = {"openid", "profile", "email", "offline_access"} | {
+_OTHER_SCOPES = {
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "paymentservices",
+    "accounting.attachments",
+    "accounting.attachments.read",
+    "accounting.reports.read",
+    "accounting.journals.read",
+    "accounting.budgets.read",
+    "accounting.manualjournals",
+    "accounting.manualjournals.read",
+}
+KNOWN_SCOPES = _OTHER_SCOPES | {
     name + suffix for names in SCOPE_GROUPS.values() for name in names for suffix in ("", ".read")
 }
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias
 from urllib.parse import unquote
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 SPEC_PATH: Final = Path(__file__).parent / "openapi" / "xero_accounting.yaml"
 
@@ -517,7 +517,7 @@ def _shapes(compiler: _Compiler, schema: Mapping[str, Any], endpoint: str) -> _S
     return _Shapes(endpoint, collection, documented)
 
 
-class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
+class _Loader(yaml.CSafeLoader):
     """Keeps unquoted dates such as ``2019-03-11`` as the strings the spec means them to be."""
 
     yaml_implicit_resolvers = {
