@@ -62,6 +62,8 @@ from app.user.models import User
 from portal.asgi import create_app
 from workers.main import make_worker
 
+pytest_plugins = ["tests.fixtures.xero"]
+
 PASSWORD = "correct-horse-battery"
 
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):

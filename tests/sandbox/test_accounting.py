@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.sandbox.conftest import Xero
+from tests.fixtures.xero import Xero
 
 
 async def contact(xero: Xero, name: str = "Acme Ltd", **extra: Any) -> str:

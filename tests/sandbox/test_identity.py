@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 
-from tests.sandbox.conftest import CLIENT_ID, REDIRECT_URI, Xero
+from tests.fixtures.xero import CLIENT_ID, REDIRECT_URI, Xero
 
 
 def claims_of(token: str) -> dict[str, object]:

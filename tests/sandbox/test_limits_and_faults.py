@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Xero
+from tests.fixtures.xero import Xero
 
 
 async def test_the_sixty_first_call_in_a_minute_is_refused_until_the_window_moves(xero: Xero) -> None:

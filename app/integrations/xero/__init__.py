@@ -1,0 +1,1 @@
+"""Xero: the OAuth2 client, connections and the Accounting API."""
