@@ -7,6 +7,7 @@ answer is checked against the spec too; mismatches are kept in ``violations`` fo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html
@@ -27,8 +28,9 @@ from sandbox.xero import identity, wire
 from sandbox.xero.clock import SandboxClock
 from sandbox.xero.faults import Faults, FaultSettings
 from sandbox.xero.limits import Limiter, LimitSettings, retry_after_header
-from sandbox.xero.resources import ROUTES, Handler
+from sandbox.xero.resources import ROUTES, Handler, banking, contacts, documents, payments
 from sandbox.xero.resources.common import Answer, Call, Missing, Refused, Rejected
+from sandbox.xero.resources.documents import CREDIT_NOTE, INVOICE
 from sandbox.xero.spec import AccountingSpec, Operation, Violation
 from sandbox.xero.store import ClientApp, Organisation, Replay, Store, new_organisation, seeded_store
 
@@ -293,8 +295,8 @@ async def accounting(request: Request[Any, Any, State], path: FromPath[str]) -> 
         return early.response
     sandbox.calls[tenant_id] = sandbox.calls.get(tenant_id, 0) + 1
     try:
-        if sandbox.faults.settings.latency_ms:
-            await sandbox.clock.sleep(sandbox.faults.settings.latency_ms / 1000 * sandbox.clock.scale)
+        if latency := sandbox.faults.settings.latency_ms:
+            await asyncio.sleep(latency / 1000)  # wall-clock time: it is the client's wait
         try:
             response = await _answer(sandbox, request, operation, handler, org, path)
         except Answered as early:
@@ -331,7 +333,7 @@ def _route(sandbox: Sandbox, request: Request[Any, Any, State], path: str) -> tu
 
 
 def _refused(number: int, kind: str, message: str) -> Answered:
-    return Answered(_json({"ErrorNumber": number, "Type": kind, "Message": message}, 400))
+    return Answered(_json(Refused(number, kind, message).body, 400))
 
 
 def _request_body(sandbox: Sandbox, operation: Operation, raw: bytes) -> Any:
@@ -341,8 +343,7 @@ def _request_body(sandbox: Sandbox, operation: Operation, raw: bytes) -> Any:
         raise _refused(14, "PostDataInvalidException", "The JSON is not valid.") from None
     if body is not None and (problems := operation.check_request(body)):
         _record(sandbox, problems)
-        elements = [{"ValidationErrors": [{"Message": f"{p.path}: {p.message}"} for p in problems]}]
-        raise Answered(_json(wire.validation_error(elements), 400))
+        raise Answered(_json(wire.rejection([f"{p.path}: {p.message}" for p in problems]), 400))
     return body
 
 
@@ -392,7 +393,7 @@ async def _answer(
     except Refused as refused:
         answer = Answer(400, refused.body)
     except Rejected as rejected:
-        answer = Answer(400, wire.validation_error([{"ValidationErrors": [{"Message": m} for m in rejected.messages]}]))
+        answer = Answer(400, wire.rejection(rejected.messages))
     out = wire.to_wire(answer.body)
     _record(sandbox, operation.check_response(answer.status, out))
     encoded, media = wire.encode(out), "application/json; charset=utf-8"
@@ -511,14 +512,11 @@ def change_organisation(
 @get("/_sandbox/organisations/{tenant_id:str}/books", sync_to_thread=False)
 def books(request: Request[Any, Any, State], tenant_id: FromPath[str]) -> Response[bytes]:
     """Everything an organisation holds, as Xero would write it: what tests assert on."""
-    from sandbox.xero.resources import banking, contacts, documents, payments
-    from sandbox.xero.resources.documents import CREDIT_NOTE, INVOICE
-
     sandbox = _sandbox(request)
     org = sandbox.store.organisations[tenant_id]
     call = Call(org=org, now=sandbox.clock.now(), params={}, query={"unitdp": "4"})
     body = {
-        "Contacts": [contacts.render(org, c) for c in org.contacts.values()],
+        "Contacts": [contacts.render(c) for c in org.contacts.values()],
         "Invoices": [documents.render(call, INVOICE, r) for r in org.invoices.values()],
         "CreditNotes": [documents.render(call, CREDIT_NOTE, r) for r in org.credit_notes.values()],
         "Payments": [payments.render(call, p) for p in org.payments.values()],
@@ -532,11 +530,7 @@ def revoke_app(request: Request[Any, Any, State], data: JSONBody[dict[str, Any]]
     """The user disconnects the app inside Xero: every grant and connection of it ends."""
     store = _sandbox(request).store
     client_id = str(data["client_id"])
-    for grant in store.grants.values():
-        if grant.client_id == client_id:
-            grant.revoked = True
-    for connection in [c for c in store.connections.values() if c.client_id == client_id]:
-        del store.connections[connection.id]
+    identity.end_access(store, client_id, store.user_id)
     return {"revoked": client_id}
 
 

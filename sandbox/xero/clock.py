@@ -6,7 +6,6 @@ minute pass in a second, and ``advance`` lets it jump 31 minutes or 61 days at o
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -34,10 +33,3 @@ class SandboxClock:
         if scale <= 0:
             raise ValueError("scale must be positive")
         self._base, self._started, self._scale = self.timestamp(), time.monotonic(), scale
-
-    def real_seconds(self, sandbox_seconds: float) -> float:
-        """How long ``sandbox_seconds`` of sandbox time last on the wall clock."""
-        return sandbox_seconds / self._scale
-
-    async def sleep(self, sandbox_seconds: float) -> None:
-        await asyncio.sleep(self.real_seconds(sandbox_seconds))

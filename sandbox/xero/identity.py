@@ -198,11 +198,15 @@ def revoke(store: Store, client_id: str, token: str) -> None:
     found = store.grant_by_refresh_token(token)
     if found is None or found[0].client_id != client_id:
         return
-    grant = found[0]
-    for other in store.grants.values():
-        if other.client_id == client_id and other.user_id == grant.user_id:
-            other.revoked = True
-    for connection in store.connections_of(client_id, grant.user_id):
+    end_access(store, client_id, found[0].user_id)
+
+
+def end_access(store: Store, client_id: str, user_id: str) -> None:
+    """The app loses a user: every grant is revoked and every connection removed."""
+    for grant in store.grants.values():
+        if grant.client_id == client_id and grant.user_id == user_id:
+            grant.revoked = True
+    for connection in store.connections_of(client_id, user_id):
         del store.connections[connection.id]
 
 

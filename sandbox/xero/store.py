@@ -102,13 +102,25 @@ class Organisation:
     overpayments: dict[str, Record] = field(default_factory=dict)
     replays: dict[str, Replay] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
+    # (document type, number) -> the document last given that number, so checks need no scan.
+    numbers: dict[tuple[str, str], Record] = field(default_factory=dict)
 
-    def next_number(self, prefix: str, taken: set[str]) -> str:
+    def numbered(self, doc_type: str, number: str, number_key: str) -> Record | None:
+        """The live document of this type holding ``number`` (a deleted draft gives its number up)."""
+        found = self.numbers.get((doc_type, number))
+        if found is None or found[number_key] != number or found["Status"] == "DELETED":
+            return None
+        return found
+
+    def next_number(self, doc_type: str, prefix: str) -> str:
         while True:
             self.sequences[prefix] = self.sequences.get(prefix, 0) + 1
             number = f"{prefix}-{self.sequences[prefix]:04d}"
-            if number not in taken:
+            if (doc_type, number) not in self.numbers:
                 return number
+
+    def is_locked(self, day: date) -> bool:
+        return self.period_lock_date is not None and day <= self.period_lock_date
 
     def account_by_code(self, code: str) -> Record | None:
         return next((a for a in self.accounts.values() if a.get("Code") == code), None)

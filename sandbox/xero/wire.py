@@ -14,6 +14,7 @@ import msgspec
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 
@@ -53,7 +54,10 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def to_wire(value: Any) -> Any:
-    """Python values of a stored record turned into what Xero sends (dates as /Date()/)."""
+    """Python values of a stored record turned into what Xero sends (dates as /Date()/).
+
+    This is the one place private bookkeeping (keys starting with ``_``) and unset values are dropped.
+    """
     if isinstance(value, Mapping):
         return {key: to_wire(item) for key, item in value.items() if not key.startswith("_") and item is not None}
     if isinstance(value, list):
@@ -87,6 +91,11 @@ def validation_error(elements: list[Any]) -> dict[str, Any]:
         "Message": "A validation exception occurred",
         "Elements": elements,
     }
+
+
+def rejection(messages: list[str]) -> dict[str, Any]:
+    """A 400 for one element that failed: its messages, as a ValidationException."""
+    return validation_error([{"ValidationErrors": [{"Message": m} for m in messages]}])
 
 
 def problem(status: int, title: str, detail: str) -> dict[str, Any]:

@@ -161,13 +161,11 @@ class XeroClient:
         return code
 
     async def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-        return await self._token(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-            | {"code_verifier": code_verifier}
-        )
+        form = {"code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier}
+        return await self._token("authorization_code", form)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return await self._token("refresh_token", {"refresh_token": refresh_token})
 
     async def revoke(self, refresh_token: str) -> None:
         response = await self._send(
@@ -179,8 +177,8 @@ class XeroClient:
     def _basic(self) -> tuple[str, str]:
         return self._client_id, self._client_secret
 
-    async def _token(self, form: dict[str, str]) -> TokenSet:
-        body = parameters.prepare_token_request(form.pop("grant_type"), **form)
+    async def _token(self, grant_type: str, form: dict[str, str]) -> TokenSet:
+        body = parameters.prepare_token_request(grant_type, **form)
         response = await self._send(
             "POST",
             f"{self._identity_url}/connect/token",

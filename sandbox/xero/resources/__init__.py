@@ -52,11 +52,11 @@ ROUTES: dict[tuple[str, str], tuple[str, Handler]] = {
     ("POST", "/CreditNotes/{CreditNoteID}"): ("invoices", lambda call: documents.write(call, CREDIT_NOTE, "POST")),
     ("PUT", "/CreditNotes/{CreditNoteID}/Allocations"): (
         "invoices",
-        lambda call: payments.allocate(call, "credit_notes", "CreditNoteID"),
+        lambda call: payments.allocate(call, "CreditNoteID"),
     ),
     ("DELETE", "/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}"): (
         "invoices",
-        lambda call: payments.unallocate(call, "credit_notes", "CreditNoteID"),
+        lambda call: payments.unallocate(call, "CreditNoteID"),
     ),
     ("GET", "/Payments"): ("payments", payments.get_list),
     ("PUT", "/Payments"): ("payments", payments.put),
@@ -67,11 +67,11 @@ ROUTES: dict[tuple[str, str], tuple[str, Handler]] = {
     ("GET", "/Overpayments/{OverpaymentID}"): ("payments", banking.get_overpayment),
     ("PUT", "/Overpayments/{OverpaymentID}/Allocations"): (
         "payments",
-        lambda call: payments.allocate(call, "overpayments", "OverpaymentID"),
+        lambda call: payments.allocate(call, "OverpaymentID"),
     ),
     ("DELETE", "/Overpayments/{OverpaymentID}/Allocations/{AllocationID}"): (
         "payments",
-        lambda call: payments.unallocate(call, "overpayments", "OverpaymentID"),
+        lambda call: payments.unallocate(call, "OverpaymentID"),
     ),
     ("GET", "/BankTransactions"): ("banktransactions", banking.get_transactions),
     ("PUT", "/BankTransactions"): ("banktransactions", banking.put),

@@ -10,18 +10,18 @@ from sandbox.xero.resources.common import (
     Answer,
     Call,
     Errors,
-    Missing,
     Rejected,
     a_date,
     batch,
     elements,
     listing,
+    one,
     touch,
 )
 from sandbox.xero.resources.payments import bank_account
 from sandbox.xero.store import Record, new_id
+from sandbox.xero.wire import ZERO
 
-ZERO = Decimal("0.00")
 _TYPES = ("RECEIVE", "SPEND", "RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
 
 
@@ -39,22 +39,19 @@ def create(call: Call, item: dict[str, Any]) -> Record:
     amount_types = item.get("LineAmountTypes") or "Exclusive"
     if kind.endswith("OVERPAYMENT") and amount_types != "NoTax":
         errors.add("Overpayments must use LineAmountTypes NoTax.")
-    if org.period_lock_date is not None and day <= org.period_lock_date:
+    if org.is_locked(day):
         errors.add("The document date cannot be on or before the organisation's lock date.")
     raw_lines = item.get("LineItems") or []
     if not raw_lines:
         errors.add("A bank transaction must contain at least one line item.")
-    lines = [
-        documents.price_line(call, documents.INVOICE, "ACCREC", amount_types, given, errors) for given in raw_lines
-    ]
+    lines = [documents.price_line(org, kind.startswith("RECEIVE"), amount_types, given, errors) for given in raw_lines]
     currency = item.get("CurrencyCode") or org.base_currency
     if currency not in org.currencies:
         errors.add(f"The currency {currency} is not enabled for this organisation.")
     errors.raise_any()
     assert contact is not None
     assert account is not None
-    if contact.get("_new"):
-        contact = contacts.save(call, {"Name": contact["Name"]}, create_only=True)
+    contact = contacts.materialise(call, contact)
     sub_total, total_tax, total = documents.totals(amount_types, lines)
     common: Record = {
         "Date": day,
@@ -91,8 +88,8 @@ def create(call: Call, item: dict[str, Any]) -> Record:
     return touch(transaction, call.now)
 
 
-def render_transaction(call: Call, record: Record) -> dict[str, Any]:
-    out = {k: v for k, v in record.items() if not k.startswith("_")}
+def render_transaction(record: Record) -> dict[str, Any]:
+    out = dict(record)
     out["Contact"] = contacts.summary(record["_contact"])
     account = record["_account"]
     out["BankAccount"] = {"AccountID": account["AccountID"], "Name": account["Name"]} | (
@@ -104,7 +101,7 @@ def render_transaction(call: Call, record: Record) -> dict[str, Any]:
 
 def render_overpayment(call: Call, record: Record) -> dict[str, Any]:
     org = call.org
-    out = {k: v for k, v in record.items() if not k.startswith("_")}
+    out = dict(record)
     out["Contact"] = contacts.summary(record["_contact"])
     out["Allocations"] = [documents.allocation_view(org, a) for a in record["_allocations"] if not a["IsDeleted"]]
     out["Payments"] = [
@@ -122,7 +119,7 @@ def put(call: Call) -> Answer:
         "BankTransactions",
         elements(call, "BankTransactions", "BankTransaction"),
         lambda item: create(call, item),
-        lambda r: render_transaction(call, r),
+        render_transaction,
         id_key="BankTransactionID",
         error_flag=None,
     )
@@ -130,14 +127,12 @@ def put(call: Call) -> Answer:
 
 def get_transactions(call: Call) -> Answer:
     records = call.org.bank_transactions.values()
-    return listing(call, "BankTransactions", records, lambda r: render_transaction(call, r), paged=True)
+    return listing(call, "BankTransactions", records, render_transaction, paged=True)
 
 
 def get_transaction(call: Call) -> Answer:
-    record = call.org.bank_transactions.get(call.params["BankTransactionID"].lower())
-    if record is None:
-        raise Missing
-    return listing(call, "BankTransactions", [record], lambda r: render_transaction(call, r), paged=False)
+    record = one(call.org.bank_transactions, call.params["BankTransactionID"])
+    return listing(call, "BankTransactions", [record], render_transaction, paged=False)
 
 
 def get_overpayments(call: Call) -> Answer:
@@ -146,7 +141,5 @@ def get_overpayments(call: Call) -> Answer:
 
 
 def get_overpayment(call: Call) -> Answer:
-    record = call.org.overpayments.get(call.params["OverpaymentID"].lower())
-    if record is None:
-        raise Missing
+    record = one(call.org.overpayments, call.params["OverpaymentID"])
     return listing(call, "Overpayments", [record], lambda r: render_overpayment(call, r), paged=False)

@@ -20,7 +20,6 @@ class Call:
     query: Mapping[str, str]
     body: Any = None
     if_modified_since: datetime | None = None
-    app_name: str = "FlexLedger"
 
     @property
     def today(self) -> date:
@@ -39,7 +38,6 @@ class Call:
 class Answer:
     status: int
     body: Any
-    text: bool = False
     wrote: bool = False  # whether the call changed the books (a lost answer is only simulated for writes)
 
 
@@ -207,6 +205,19 @@ def listing(
         }
     shown: list[Any] = page.records
     return Answer(200, wire.envelope(plural, [render(r) for r in shown], call.now, **extra))
+
+
+def one(books: Mapping[str, Record], key: str) -> Record:
+    """A record by its id (ids are stored lower-case); 404 if there is none."""
+    record = books.get(key.lower())
+    if record is None:
+        raise Missing
+    return record
+
+
+def written(call: Call, plural: str, records: list[Record]) -> Answer:
+    """The answer to a write of a single object: the saved records in Xero's envelope."""
+    return Answer(200, wire.envelope(plural, records, call.now), wrote=True)
 
 
 def ids_filter(call: Call, name: str) -> set[str] | None:

@@ -107,8 +107,13 @@ def _problems(org: Organisation, merged: Record, name: str, status: str, own_id:
     return errors.messages
 
 
-def render(org: Organisation, record: Record) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if not k.startswith("_")} | {"HasAttachments": False}
+def render(record: Record) -> dict[str, Any]:
+    return record | {"HasAttachments": False}
+
+
+def materialise(call: Call, contact: Record) -> Record:
+    """A contact a document named only by a new name is created once the document is saved."""
+    return save(call, {"Name": contact["Name"]}, create_only=True) if contact.get("_new") else contact
 
 
 def summary(record: Record) -> dict[str, Any]:
@@ -120,8 +125,7 @@ def summary(record: Record) -> dict[str, Any]:
 
 
 def get_list(call: Call) -> Answer:
-    org = call.org
-    records = list(org.contacts.values())
+    records = list(call.org.contacts.values())
     if call.query.get("includeArchived", "").lower() != "true":
         records = [c for c in records if c["ContactStatus"] == "ACTIVE"]
     if (ids := ids_filter(call, "IDs")) is not None:
@@ -129,7 +133,7 @@ def get_list(call: Call) -> Answer:
     if term := call.query.get("searchTerm", "").casefold():
         fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
         records = [c for c in records if any(term in str(c.get(f) or "").casefold() for f in fields)]
-    return listing(call, "Contacts", records, lambda r: render(org, r), paged=True)
+    return listing(call, "Contacts", records, render, paged=True)
 
 
 def get_one(call: Call) -> Answer:
@@ -137,7 +141,7 @@ def get_one(call: Call) -> Answer:
     record = find(call.org, key)
     if record is None:
         raise Missing
-    return listing(call, "Contacts", [record], lambda r: render(call.org, r), paged=False)
+    return listing(call, "Contacts", [record], render, paged=False)
 
 
 def put(call: Call) -> Answer:
@@ -161,7 +165,7 @@ def _batch(call: Call, save_one: Callable[[dict[str, Any]], Record]) -> Answer:
         "Contacts",
         elements(call, "Contacts", "Contact"),
         save_one,
-        lambda r: render(call.org, r),
+        render,
         id_key="ContactID",
         error_flag="HasValidationErrors",
     )

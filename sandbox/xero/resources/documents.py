@@ -22,9 +22,8 @@ from sandbox.xero.resources.common import (
     touch,
 )
 from sandbox.xero.store import Organisation, Record, new_id
-from sandbox.xero.wire import money
+from sandbox.xero.wire import ZERO, money
 
-ZERO = Decimal("0.00")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 TRANSITIONS = {
     "DRAFT": {"DRAFT", "SUBMITTED", "AUTHORISED", "DELETED"},
@@ -45,6 +44,10 @@ class Kind:
     types: tuple[str, str]  # (sales, purchases)
     prefix: str
     attr: str
+
+    @property
+    def sales(self) -> str:
+        return self.types[0]
 
     def books(self, org: Organisation) -> dict[str, Record]:
         books: dict[str, Record] = getattr(org, self.attr)
@@ -155,11 +158,8 @@ def _tracking(org: Organisation, line: dict[str, Any], errors: Errors) -> list[d
     return out
 
 
-def price_line(
-    call: Call, kind: Kind, doc_type: str, amount_types: str, line: dict[str, Any], errors: Errors
-) -> Record:
+def price_line(org: Organisation, sales: bool, amount_types: str, line: dict[str, Any], errors: Errors) -> Record:
     """One line as Xero stores it: amount from quantity and price, tax rounded on the line itself."""
-    org = call.org
     description = line.get("Description")
     if description is not None and not 1 <= len(str(description)) <= 4000:
         errors.add("Description must be between 1 and 4000 characters long.")
@@ -167,11 +167,7 @@ def price_line(
     quantity, unit, amount = _line_amount(line, errors)
     tax_type = line.get("TaxType") or (account["TaxType"] if account else None)
     tax = ZERO
-    if (
-        tax_type is not None
-        and _usable_tax_type(org, kind, doc_type, str(tax_type), errors)
-        and amount_types != "NoTax"
-    ):
+    if tax_type is not None and _usable_tax_type(org, sales, str(tax_type), errors) and amount_types != "NoTax":
         percent = tax_rate_of(org, str(tax_type))
         divisor = Decimal(100) if amount_types == "Exclusive" else Decimal(100) + percent
         tax = money(amount * percent / divisor)
@@ -214,9 +210,8 @@ def _line_amount(line: dict[str, Any], errors: Errors) -> tuple[Decimal, Decimal
     return quantity, unit, amount
 
 
-def _usable_tax_type(org: Organisation, kind: Kind, doc_type: str, tax_type: str, errors: Errors) -> bool:
+def _usable_tax_type(org: Organisation, sales: bool, tax_type: str, errors: Errors) -> bool:
     rate = org.tax_rates.get(tax_type)
-    sales = doc_type == kind.types[0]
     if rate is None or not rate["CanApplyToRevenue" if sales else "CanApplyToExpenses"]:
         errors.add(f"The TaxType code {tax_type} does not exist or cannot be used for this type of transaction.")
         return False
@@ -250,8 +245,9 @@ def save(call: Call, kind: Kind, item: dict[str, Any], existing: Record | None, 
     draft = _header(call, kind, item, existing or {}, errors)
     raw_lines = item.get("LineItems")
     if raw_lines is not None:
+        sales = draft["Type"] == kind.sales
         draft["LineItems"] = [
-            price_line(call, kind, draft["Type"], draft["LineAmountTypes"], given, errors) for given in raw_lines
+            price_line(call.org, sales, draft["LineAmountTypes"], given, errors) for given in raw_lines
         ]
     _check_content(call, kind, draft, existing, errors)
     sub_total, total_tax, total = totals(draft["LineAmountTypes"], draft["LineItems"])
@@ -272,7 +268,7 @@ def _prior(call: Call, kind: Kind, item: dict[str, Any], existing: Record | None
             raise Rejected(f"{kind.label} could not be found.")
     number = item.get(kind.number_key)
     if existing is None and kind is INVOICE and item.get("Type") == "ACCREC" and number and method == "POST":
-        existing = next((r for r in books.values() if r["Type"] == "ACCREC" and r["InvoiceNumber"] == number), None)
+        existing = call.org.numbered("ACCREC", str(number), kind.number_key)
     return existing
 
 
@@ -293,7 +289,7 @@ def _header(call: Call, kind: Kind, item: dict[str, Any], before: Record, errors
         errors.add(f"'{amount_types}' is not a valid LineAmountTypes.")
         amount_types = "Exclusive"
     day = a_date(item.get("Date"), "Date", errors) or before.get("Date") or call.today
-    if org.period_lock_date is not None and day <= org.period_lock_date and ("Date" in item or not before):
+    if org.is_locked(day) and ("Date" in item or not before):
         errors.add("The document date cannot be on or before the organisation's lock date.")
     currency = item.get("CurrencyCode") or before.get("CurrencyCode") or org.base_currency
     if currency not in org.currencies:
@@ -326,42 +322,47 @@ def _check_content(call: Call, kind: Kind, draft: Record, existing: Record | Non
         if kind is INVOICE and draft["DueDate"] is None:
             errors.add("Due Date is required.")
     number, doc_type = draft[kind.number_key], draft["Type"]
-    if number and doc_type == kind.types[0]:
+    if number and doc_type == kind.sales:
         if len(str(number)) > 255:
             errors.add("Number must not be more than 255 characters long.")
-        elif any(
-            r[kind.number_key] == number and r["Type"] == doc_type and r["Status"] != "DELETED" and r is not existing
-            for r in kind.books(call.org).values()
-        ):
+        elif (
+            holder := call.org.numbered(doc_type, str(number), kind.number_key)
+        ) is not None and holder is not existing:
             errors.add(f"{'Invoice' if kind is INVOICE else 'Credit Note'} # must be unique.")
 
 
 def _apply(call: Call, kind: Kind, draft: Record, existing: Record | None) -> Record:
-    org, books = call.org, kind.books(call.org)
-    if draft["_contact"].get("_new"):
-        draft["_contact"] = contacts.save(call, {"Name": draft["_contact"]["Name"]}, create_only=True)
+    org = call.org
+    draft["_contact"] = contacts.materialise(call, draft["_contact"])
     if existing is None:
         existing = {kind.id_key: new_id(), "_payments": [], "_credits": [], "_allocations": []}
         existing |= {"AmountPaid": ZERO, "AmountCredited": ZERO} if kind is INVOICE else {"AppliedAmount": ZERO}
+    sales = draft["Type"] == kind.sales
     if not draft[kind.number_key]:
-        taken = {r[kind.number_key] for r in books.values() if r["Type"] == draft["Type"]}
-        draft[kind.number_key] = org.next_number(kind.prefix, taken) if draft["Type"] == kind.types[0] else ""
+        draft[kind.number_key] = org.next_number(draft["Type"], kind.prefix) if sales else ""
     existing.update({k: v for k, v in draft.items() if v is not None})
     # Xero marks a contact a customer (or supplier) once it has a sales (or purchase) document.
-    draft["_contact"]["IsCustomer" if draft["Type"] == kind.types[0] else "IsSupplier"] = True
-    if kind is INVOICE:
-        existing["AmountDue"] = existing["Total"] - existing["AmountPaid"] - existing["AmountCredited"]
-    else:
-        existing["RemainingCredit"] = existing["Total"] - existing["AppliedAmount"]
-    books[existing[kind.id_key]] = existing
+    draft["_contact"]["IsCustomer" if sales else "IsSupplier"] = True
+    restate(existing)
+    kind.books(org)[existing[kind.id_key]] = existing
+    if existing[kind.number_key]:
+        org.numbers[(existing["Type"], existing[kind.number_key])] = existing
     return touch(existing, call.now)
+
+
+def restate(record: Record) -> None:
+    """What a document still owes (an invoice) or still offers (a credit), from its running totals."""
+    if "AmountPaid" in record:
+        record["AmountDue"] = record["Total"] - record["AmountPaid"] - record["AmountCredited"]
+    else:
+        record["RemainingCredit"] = record["Total"] - record["AppliedAmount"]
 
 
 def _check_change(kind: Kind, existing: Record, item: dict[str, Any]) -> None:
     current, wanted = existing["Status"], item.get("Status", existing["Status"])
     changes_something = any(k in item for k in _FINANCIAL) or wanted != current
     if current not in TRANSITIONS:
-        if changes_something or wanted != current:
+        if changes_something:
             raise Rejected(f"{kind.label} not of valid status for modification")
         return
     if wanted not in TRANSITIONS[current]:
@@ -372,7 +373,7 @@ def _check_change(kind: Kind, existing: Record, item: dict[str, Any]) -> None:
 
 def render(call: Call, kind: Kind, record: Record, *, lines: bool = True) -> dict[str, Any]:
     org = call.org
-    out = {k: v for k, v in record.items() if not k.startswith("_") and (lines or k != "LineItems")}
+    out = {k: v for k, v in record.items() if lines or k != "LineItems"}
     out["Contact"] = contacts.summary(record["_contact"])
     out["HasAttachments"] = False
     if lines and call.unit_dp == 2:
@@ -385,8 +386,8 @@ def render(call: Call, kind: Kind, record: Record, *, lines: bool = True) -> dic
     ]
     if kind is INVOICE:
         out["IsDiscounted"] = any(line.get("DiscountRate") for line in record["LineItems"])
-        out["CreditNotes"] = [_credit_summary(org, c) for c in record["_credits"] if c["kind"] == "credit_note"]
-        out["Overpayments"] = [_credit_summary(org, c) for c in record["_credits"] if c["kind"] == "overpayment"]
+        out["CreditNotes"] = [_credit_summary(org, c) for c in record["_credits"] if c["kind"] == "CreditNote"]
+        out["Overpayments"] = [_credit_summary(org, c) for c in record["_credits"] if c["kind"] == "Overpayment"]
         out["Prepayments"] = []
     else:
         out["Allocations"] = [allocation_view(org, a) for a in record["_allocations"] if not a["IsDeleted"]]
@@ -394,7 +395,7 @@ def render(call: Call, kind: Kind, record: Record, *, lines: bool = True) -> dic
 
 
 def _credit_summary(org: Organisation, credit: dict[str, Any]) -> dict[str, Any]:
-    if credit["kind"] == "credit_note":
+    if credit["kind"] == "CreditNote":
         note = org.credit_notes[credit["id"]]
         return {
             "CreditNoteID": note["CreditNoteID"],
@@ -443,9 +444,8 @@ def get_one(call: Call, kind: Kind) -> Answer:
 
 
 def find(org: Organisation, kind: Kind, key: str) -> Record:
-    """By id, or (as Xero allows in the path) by number."""
-    books = kind.books(org)
-    record = books.get(key.lower()) or next((r for r in books.values() if r[kind.number_key] == key), None)
+    """By id, or (as Xero allows in the path) by a sales document's number."""
+    record = kind.books(org).get(key.lower()) or org.numbered(kind.sales, key, kind.number_key)
     if record is None:
         raise Missing
     return record

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +19,13 @@ from sandbox.xero.resources.common import (
     decimal,
     elements,
     listing,
+    one,
     touch,
 )
-from sandbox.xero.resources.documents import allocation_view
+from sandbox.xero.resources.documents import allocation_view, restate
 from sandbox.xero.store import Organisation, Record, new_id
 from sandbox.xero.wire import money
 
-ZERO = Decimal("0.00")
 _TARGETS = (
     ("Invoice", "invoices", "InvoiceID", "InvoiceNumber"),
     ("CreditNote", "credit_notes", "CreditNoteID", "CreditNoteNumber"),
@@ -77,13 +79,11 @@ def outstanding(kind: str, record: Record) -> Decimal:
     return amount
 
 
-def settle(kind: str, record: Record, amount: Decimal, day: Any, now: Any) -> None:
-    """Move ``amount`` (negative to undo) off what a document still owes or still offers."""
-    if kind == "Invoice":
-        record["AmountDue"] -= amount
-    else:
-        record["RemainingCredit"] -= amount
-        record["AppliedAmount"] = record.get("AppliedAmount", ZERO) + amount
+def settle(kind: str, record: Record, column: str, amount: Decimal, day: date, now: datetime) -> None:
+    """Add ``amount`` (negative to undo) to one running total (AmountPaid, AmountCredited or
+    AppliedAmount), restate what is left, and move the status between AUTHORISED and PAID."""
+    record[column] += amount
+    restate(record)
     if outstanding(kind, record) == 0 and record["Status"] == "AUTHORISED":
         record["Status"] = "PAID"
         if kind != "Overpayment":  # the spec gives overpayments no FullyPaidOnDate
@@ -115,7 +115,7 @@ def create(call: Call, item: dict[str, Any]) -> Record:
         errors.add("Payment amount must be greater than zero.")
     elif money(amount) != amount:
         errors.add("Payment amount can have at most two decimal places.")
-    if org.period_lock_date is not None and day <= org.period_lock_date:
+    if org.is_locked(day):
         errors.add("The payment date cannot be on or before the organisation's lock date.")
     if target is not None:
         kind, record = target
@@ -144,10 +144,12 @@ def create(call: Call, item: dict[str, Any]) -> Record:
     }
     org.payments[payment["PaymentID"]] = payment
     record["_payments"].append(payment["PaymentID"])
-    if kind == "Invoice":
-        record["AmountPaid"] += amount
-    settle(kind, record, amount, day, call.now)
+    settle(kind, record, _paid_column(kind), amount, day, call.now)
     return touch(payment, call.now)
+
+
+def _paid_column(kind: str) -> str:
+    return "AmountPaid" if kind == "Invoice" else "AppliedAmount"
 
 
 def delete(call: Call, payment: Record, item: dict[str, Any]) -> Record:
@@ -156,15 +158,13 @@ def delete(call: Call, payment: Record, item: dict[str, Any]) -> Record:
     if payment["Status"] == "DELETED":
         return payment
     kind, record = payment["_target"]
-    if kind == "Invoice":
-        record["AmountPaid"] -= payment["Amount"]
-    settle(kind, record, -payment["Amount"], payment["Date"], call.now)
+    settle(kind, record, _paid_column(kind), -payment["Amount"], payment["Date"], call.now)
     payment["Status"] = "DELETED"
     return touch(payment, call.now)
 
 
 def render(call: Call, payment: Record) -> dict[str, Any]:
-    out = {k: v for k, v in payment.items() if not k.startswith("_")}
+    out = dict(payment)
     kind, record = payment["_target"]
     account = payment["_account"]
     out["Account"] = {"AccountID": account["AccountID"]} | ({"Code": account["Code"]} if account.get("Code") else {})
@@ -186,10 +186,7 @@ def get_list(call: Call) -> Answer:
 
 
 def _find(call: Call) -> Record:
-    payment = call.org.payments.get(call.params["PaymentID"].lower())
-    if payment is None:
-        raise Missing
-    return payment
+    return one(call.org.payments, call.params["PaymentID"])
 
 
 def get_one(call: Call) -> Answer:
@@ -209,7 +206,7 @@ def post_one(call: Call) -> Answer:
     return _batch(call, elements(call, "Payments", "Payment"), lambda item: delete(call, payment, item))
 
 
-def _batch(call: Call, items: list[dict[str, Any]], save: Any) -> Answer:
+def _batch(call: Call, items: list[dict[str, Any]], save: Callable[[dict[str, Any]], Record]) -> Answer:
     return batch(
         call, "Payments", items, save, lambda p: render(call, p), id_key="PaymentID", error_flag="HasValidationErrors"
     )
@@ -218,17 +215,17 @@ def _batch(call: Call, items: list[dict[str, Any]], save: Any) -> Answer:
 # Allocations: credit notes and overpayments applied to invoices of the same contact and currency.
 
 
-def _credit(call: Call, attr: str, id_key: str) -> Record:
-    books: dict[str, Record] = getattr(call.org, attr)
-    record = books.get(call.params[id_key].lower())
-    if record is None:
-        raise Missing
-    return record
+# The credit a path names, by its id key: what Xero calls it, and where it is kept.
+_CREDITS = {"CreditNoteID": ("CreditNote", "credit_notes"), "OverpaymentID": ("Overpayment", "overpayments")}
 
 
-def allocate(call: Call, attr: str, id_key: str) -> Answer:
-    credit = _credit(call, attr, id_key)
-    kind = "CreditNote" if attr == "credit_notes" else "Overpayment"
+def _credit(call: Call, id_key: str) -> tuple[str, Record]:
+    kind, attr = _CREDITS[id_key]
+    return kind, one(getattr(call.org, attr), call.params[id_key])
+
+
+def allocate(call: Call, id_key: str) -> Answer:
+    kind, credit = _credit(call, id_key)
 
     def save(item: dict[str, Any]) -> Record:
         org, errors = call.org, Errors()
@@ -270,12 +267,11 @@ def allocate(call: Call, attr: str, id_key: str) -> Answer:
         }
         credit["_allocations"].append(allocation)
         invoice["_credits"].append(
-            {"kind": "credit_note" if kind == "CreditNote" else "overpayment", "id": credit[id_key], "amount": amount}
+            {"kind": kind, "id": credit[id_key], "amount": amount}
             | {"date": day, "allocation_id": allocation["AllocationID"]}
         )
-        invoice["AmountCredited"] += amount
-        settle("Invoice", invoice, amount, day, call.now)
-        settle(kind, credit, amount, day, call.now)
+        settle("Invoice", invoice, "AmountCredited", amount, day, call.now)
+        settle(kind, credit, "AppliedAmount", amount, day, call.now)
         return allocation
 
     return batch(
@@ -289,9 +285,8 @@ def allocate(call: Call, attr: str, id_key: str) -> Answer:
     )
 
 
-def unallocate(call: Call, attr: str, id_key: str) -> Answer:
-    credit = _credit(call, attr, id_key)
-    kind = "CreditNote" if attr == "credit_notes" else "Overpayment"
+def unallocate(call: Call, id_key: str) -> Answer:
+    kind, credit = _credit(call, id_key)
     wanted = call.params["AllocationID"].lower()
     allocation = next((a for a in credit["_allocations"] if a["AllocationID"] == wanted), None)
     if allocation is None:
@@ -300,7 +295,6 @@ def unallocate(call: Call, attr: str, id_key: str) -> Answer:
         invoice = call.org.invoices[allocation["invoice_id"]]
         allocation["IsDeleted"] = True
         invoice["_credits"] = [c for c in invoice["_credits"] if c.get("allocation_id") != allocation["AllocationID"]]
-        invoice["AmountCredited"] -= allocation["Amount"]
-        settle("Invoice", invoice, -allocation["Amount"], allocation["Date"], call.now)
-        settle(kind, credit, -allocation["Amount"], allocation["Date"], call.now)
+        settle("Invoice", invoice, "AmountCredited", -allocation["Amount"], allocation["Date"], call.now)
+        settle(kind, credit, "AppliedAmount", -allocation["Amount"], allocation["Date"], call.now)
     return Answer(200, allocation_view(call.org, allocation), wrote=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,11 @@ from sandbox.xero.resources.common import (
     batch,
     elements,
     listing,
+    one,
     touch,
+    written,
 )
 from sandbox.xero.store import Record, new_id
-from sandbox.xero.wire import validation_error
 
 ACCOUNT_TYPES = [
     "BANK",
@@ -76,23 +78,16 @@ def organisation(call: Call) -> Answer:
 # Accounts
 
 
-def _plain(record: Record) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
 def accounts(call: Call) -> Answer:
-    return listing(call, "Accounts", call.org.accounts.values(), _plain, paged=False, default_order="Code")
+    return listing(call, "Accounts", call.org.accounts.values(), dict, paged=False, default_order="Code")
 
 
 def _account(call: Call) -> Record:
-    record = call.org.accounts.get(call.params["AccountID"].lower())
-    if record is None:
-        raise Missing
-    return record
+    return one(call.org.accounts, call.params["AccountID"])
 
 
 def account(call: Call) -> Answer:
-    return listing(call, "Accounts", [_account(call)], _plain, paged=False)
+    return listing(call, "Accounts", [_account(call)], dict, paged=False)
 
 
 def save_account(call: Call, item: dict[str, Any], existing: Record | None) -> Record:
@@ -161,18 +156,15 @@ def delete_account(call: Call) -> Answer:
         for line in doc["LineItems"]
     ) or any(p["_account"] is record for p in org.payments.values())
     if used:
-        body = validation_error(
-            [{"ValidationErrors": [{"Message": "An account that has been used cannot be deleted."}]}]
-        )
-        return Answer(400, body)
+        raise Rejected("An account that has been used cannot be deleted.")
     record["Status"] = "DELETED"
     del org.accounts[record["AccountID"]]
-    return Answer(200, listing(call, "Accounts", [touch(record, call.now)], _plain, paged=False).body, wrote=True)
+    return written(call, "Accounts", [touch(record, call.now)])
 
 
-def _accounts_batch(call: Call, save: Any) -> Answer:
+def _accounts_batch(call: Call, save: Callable[[dict[str, Any]], Record]) -> Answer:
     return batch(
-        call, "Accounts", elements(call, "Accounts", "Account"), save, _plain, id_key="AccountID", error_flag=None
+        call, "Accounts", elements(call, "Accounts", "Account"), save, dict, id_key="AccountID", error_flag=None
     )
 
 
@@ -180,14 +172,14 @@ def _accounts_batch(call: Call, save: Any) -> Answer:
 
 
 def tax_rates(call: Call) -> Answer:
-    return listing(call, "TaxRates", call.org.tax_rates.values(), _plain, paged=False, default_order="Name")
+    return listing(call, "TaxRates", call.org.tax_rates.values(), dict, paged=False, default_order="Name")
 
 
 def tax_rate(call: Call) -> Answer:
     record = call.org.tax_rates.get(call.params["TaxType"])
     if record is None:
         raise Missing
-    return listing(call, "TaxRates", [record], _plain, paged=False)
+    return listing(call, "TaxRates", [record], dict, paged=False)
 
 
 def save_tax_rate(call: Call, item: dict[str, Any], *, create: bool) -> Record:
@@ -241,7 +233,7 @@ def write_tax_rates(call: Call, *, create: bool) -> Answer:
         "TaxRates",
         elements(call, "TaxRates", "TaxRate"),
         lambda item: save_tax_rate(call, item, create=create),
-        _plain,
+        dict,
         id_key="TaxType",
         error_flag=None,
     )
@@ -251,15 +243,12 @@ def write_tax_rates(call: Call, *, create: bool) -> Answer:
 
 
 def _category(call: Call) -> Record:
-    record = call.org.tracking.get(call.params["TrackingCategoryID"].lower())
-    if record is None:
-        raise Missing
-    return record
+    return one(call.org.tracking, call.params["TrackingCategoryID"])
 
 
 def _view(record: Record, *, archived: bool) -> dict[str, Any]:
     options = [o for o in record["Options"] if archived or o["Status"] == "ACTIVE"]
-    return _plain(record) | {"Options": options}
+    return record | {"Options": options}
 
 
 def tracking_categories(call: Call) -> Answer:
@@ -289,12 +278,10 @@ def put_tracking_category(call: Call) -> Answer:
     elif len(live) >= 4:
         problem = "You can only have 4 tracking categories in total."
     if problem:
-        return Answer(400, validation_error([{"ValidationErrors": [{"Message": problem}]}]))
+        raise Rejected(problem)
     category_id = new_id()
     org.tracking[category_id] = {"TrackingCategoryID": category_id, "Name": name, "Status": "ACTIVE", "Options": []}
-    return Answer(
-        200, listing(call, "TrackingCategories", [org.tracking[category_id]], _plain, paged=False).body, wrote=True
-    )
+    return written(call, "TrackingCategories", [org.tracking[category_id]])
 
 
 def post_tracking_category(call: Call) -> Answer:
@@ -309,7 +296,7 @@ def post_tracking_category(call: Call) -> Answer:
     record["Status"] = status
     if item.get("Name"):
         record["Name"] = str(item["Name"])
-    return Answer(200, listing(call, "TrackingCategories", [record], _plain, paged=False).body, wrote=True)
+    return written(call, "TrackingCategories", [record])
 
 
 def put_option(call: Call) -> Answer:
@@ -327,7 +314,7 @@ def put_option(call: Call) -> Answer:
         "TrackingCategoryID": record["TrackingCategoryID"],
     }
     record["Options"].append(option)
-    return Answer(200, listing(call, "Options", [option], dict, paged=False).body, wrote=True)
+    return written(call, "Options", [option])
 
 
 def post_option(call: Call) -> Answer:
@@ -341,7 +328,7 @@ def post_option(call: Call) -> Answer:
         option["Status"] = item["Status"]
     if item.get("Name"):
         option["Name"] = str(item["Name"])
-    return Answer(200, listing(call, "Options", [option], dict, paged=False).body, wrote=True)
+    return written(call, "Options", [option])
 
 
 # Branding themes and currencies (read-only here, except enabling a currency).
@@ -352,9 +339,7 @@ def themes(call: Call) -> Answer:
 
 
 def theme(call: Call) -> Answer:
-    record = call.org.themes.get(call.params["BrandingThemeID"].lower())
-    if record is None:
-        raise Missing
+    record = one(call.org.themes, call.params["BrandingThemeID"])
     return listing(call, "BrandingThemes", [record], dict, paged=False)
 
 
@@ -376,5 +361,4 @@ def put_currency(call: Call) -> Answer:
         raise Refused(10, "ValidationException", "Please enter a valid currency code.")
     if code not in call.org.currencies:
         call.org.currencies.append(code)
-    records = [{"Code": code, "Description": _CURRENCY_NAMES.get(code, code)}]
-    return Answer(200, listing(call, "Currencies", records, dict, paged=False).body, wrote=True)
+    return written(call, "Currencies", [{"Code": code, "Description": _CURRENCY_NAMES.get(code, code)}])
