@@ -163,6 +163,17 @@ async def test_payments_settle_invoices_and_lock_them(xero: Xero) -> None:
     assert (reopened["Status"], reopened["AmountDue"]) == ("AUTHORISED", 100.0)
 
 
+async def test_deleting_the_payments_unlocks_the_invoice_again(xero: Xero) -> None:
+    await xero.connect()
+    acme = await contact(xero)
+    saved = await put_invoice(xero, invoice(acme, "100.00"))
+    target = {"Invoice": {"InvoiceID": saved["InvoiceID"]}, "Account": {"Code": "090"}, "Date": "2026-11-05"}
+    paid = await xero.ok("PUT", "Payments", {"Payments": [target | {"Amount": Decimal("10.00")}]})
+    await xero.ok("POST", f"Payments/{paid['Payments'][0]['PaymentID']}", {"Payments": [{"Status": "DELETED"}]})
+    voided = await xero.ok("POST", f"Invoices/{saved['InvoiceID']}", {"Status": "VOIDED"})
+    assert voided["Invoices"][0]["Status"] == "VOIDED"
+
+
 async def test_credit_notes_allocate_to_invoices_of_the_same_contact(xero: Xero) -> None:
     await xero.connect()
     acme, bolt = await contact(xero), await contact(xero, "Bolt Ltd")

@@ -230,10 +230,11 @@ def totals(amount_types: str, lines: list[Record]) -> tuple[Decimal, Decimal, De
     return line_sum, tax, line_sum + tax
 
 
-def allocated(kind: Kind, record: Record) -> bool:
-    if kind is INVOICE:
-        return bool(record["AmountPaid"] or record["AmountCredited"] or record["_payments"] or record["_credits"])
-    return bool(record["_allocations"] or record["_payments"])
+def allocated(record: Record) -> bool:
+    """Whether money stands against the document now; deleted payments and undone allocations do not count."""
+    if "AmountPaid" in record:
+        return bool(record["AmountPaid"] or record["AmountCredited"])
+    return bool(record["AppliedAmount"])
 
 
 def save(call: Call, kind: Kind, item: dict[str, Any], existing: Record | None, *, method: str) -> Record:
@@ -367,7 +368,7 @@ def _check_change(kind: Kind, existing: Record, item: dict[str, Any]) -> None:
         return
     if wanted not in TRANSITIONS[current]:
         raise Rejected(f"{kind.label} not of valid status for modification")
-    if allocated(kind, existing) and changes_something:
+    if allocated(existing) and changes_something:
         raise Rejected("This document cannot be edited as it has a payment or credit note allocated to it.")
 
 
