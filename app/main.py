@@ -42,8 +42,11 @@ from app.dependencies import (
 )
 from app.fee.controller import FeeController
 from app.health.controller import HealthController
+from app.integrations.xero.client import XeroClient
+from app.integrations.xero.controller import LocationXeroController, XeroConnectionController
 from app.invoice.controller import InvoiceController
 from app.kit.clock import Clock
+from app.kit.crypto import SecretBox
 from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
@@ -84,6 +87,20 @@ async def build_state(settings: Settings) -> AppState:
         queue=JobQueue(redis, settings.worker_queue_name),
         passwords=Passwords(settings),
         clock=Clock(),
+        secrets=SecretBox(settings),
+        xero=xero_client(settings),
+    )
+
+
+def xero_client(settings: Settings) -> XeroClient | None:
+    if not settings.xero_client_id or settings.xero_client_secret is None:
+        return None
+    return XeroClient(
+        client_id=settings.xero_client_id,
+        client_secret=settings.xero_client_secret.get_secret_value(),
+        login_url=settings.xero_login_url,
+        identity_url=settings.xero_identity_url,
+        api_url=settings.xero_api_url,
     )
 
 
@@ -126,6 +143,8 @@ def api_router() -> Router:
             RefundController,
             CreditNoteController,
             FeeController,
+            XeroConnectionController,
+            LocationXeroController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},

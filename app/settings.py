@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, RedisDsn, SecretStr, field_validator
+from pydantic import Field, RedisDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     # Addresses of the proxies whose X-Forwarded-For is believed (the client address feeds the
     # sign-in throttle). Set it to the load balancer's address when there is one.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Keys that encrypt third-party tokens at rest (Fernet keys, comma-separated): the first
+    # encrypts, every one decrypts. Rotate by putting a new key first, running
+    # `flexledger rotate-token-keys`, then dropping the old key. Without any, a key is derived from
+    # SECRET_KEY, which is allowed outside production only.
+    token_keys: SecretStr | None = None
+    # The Xero app this deployment connects as; Xero features are off until a client id is set.
+    # The URLs point elsewhere only for the local sandbox.
+    xero_client_id: str | None = None
+    xero_client_secret: SecretStr | None = None
+    xero_login_url: str = "https://login.xero.com"
+    xero_identity_url: str = "https://identity.xero.com"
+    xero_api_url: str = "https://api.xero.com"
+    # Where deep links into an organisation's Xero pages go.
+    xero_go_url: str = "https://go.xero.com"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 
@@ -56,6 +70,30 @@ class Settings(BaseSettings):
             msg = "must be a postgresql:// URL"
             raise ValueError(msg)
         return value
+
+    @field_validator("token_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from app.kit.crypto import parse_keys
+
+            parse_keys(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _keys_in_production(self) -> Settings:
+        if self.environment == "production" and self.xero_client_id and self.token_keys is None:
+            msg = "TOKEN_KEYS must be set in production when Xero is configured"
+            raise ValueError(msg)
+        if self.xero_client_id and self.xero_client_secret is None:
+            msg = "XERO_CLIENT_SECRET must be set with XERO_CLIENT_ID"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def xero_redirect_uri(self) -> str:
+        """Where Xero sends the operator back after consent; register it with the Xero app."""
+        return f"{self.public_url.rstrip('/')}/console/xero/callback"
 
     @property
     def owner_database_url(self) -> str:

@@ -1,4 +1,4 @@
-"""What the running app holds: settings, database, Redis, queue, clock. Built in the lifespan."""
+"""What the running app holds: settings, database, Redis, queue, clock, the Xero client. Built in the lifespan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.integrations.xero.client import XeroClient
 from app.kit.clock import Clock
+from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue
 from app.kit.security import Passwords
 from app.settings import Settings
@@ -25,8 +27,13 @@ class AppState:
     queue: JobQueue
     passwords: Passwords
     clock: Clock
+    secrets: SecretBox
+    # None until the deployment names its Xero app (XERO_CLIENT_ID).
+    xero: XeroClient | None
 
     async def close(self) -> None:
+        if self.xero is not None:
+            await self.xero.aclose()
         await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Litestar, Router, get
+from litestar import Controller, Litestar, Router, get
 from litestar.datastructures import ResponseHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from app.auth.web_session import SessionKind
 from app.main import create_app as create_core_app
 from app.settings import Settings
 from app.state import AppState
 from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
 from portal.views import ConsolePages, PortalPages
+from portal.xero import XeroPages
 
 HERE = Path(__file__).parent
 # Pages hold people's data: never framed by another site, never kept in a shared cache.
@@ -34,15 +36,19 @@ async def home() -> Redirect:
 
 
 def web_routes() -> list[Router]:
+    areas: list[tuple[SessionKind, list[type[Controller]]]] = [
+        ("console", [ConsolePages, XeroPages]),
+        ("portal", [PortalPages]),
+    ]
     return [
         Router(
             path="/",
-            route_handlers=[pages],
-            middleware=[WebSessionMiddleware(pages.kind)],
+            route_handlers=pages,
+            middleware=[WebSessionMiddleware(kind)],
             exception_handlers={NotSignedIn: not_signed_in_handler},
             response_headers=PAGE_HEADERS,
         )
-        for pages in (ConsolePages, PortalPages)
+        for kind, pages in areas
     ]
 
 

@@ -46,10 +46,11 @@ from app.db.engine import bind_tenant, create_engine
 from app.db.provision import APP_ROLE, ensure_app_login
 from app.invoice.models import Invoice
 from app.kit.clock import Clock
+from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords, new_api_key, token_digest
 from app.location.models import Location
-from app.main import build_state
+from app.main import build_state, xero_client
 from app.member.models import Member
 from app.membership.models import Membership
 from app.membership.schemas import MembershipCreate
@@ -60,6 +61,7 @@ from app.tenant.schemas import OwnerCreate, TenantCreate
 from app.tenant.service import create_tenant
 from app.user.models import User
 from portal.asgi import create_app
+from sandbox.xero.server import SandboxServer
 from workers.main import make_worker
 
 pytest_plugins = ["tests.fixtures.xero"]
@@ -125,7 +127,10 @@ def database_url(owner_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, owner_url: str) -> Settings:
+def settings(database_url: str, owner_url: str, xero_server: SandboxServer) -> Settings:
+    # Read here, not at import: the fixtures module is a plugin, which pytest imports itself.
+    from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET
+
     return Settings(
         environment="test",
         database_url=database_url,
@@ -139,6 +144,12 @@ def settings(database_url: str, owner_url: str) -> Settings:
         worker_queue_name=f"flexledger-test:{uuid.uuid4().hex[:8]}",
         redis_key_prefix=f"fl-test-{uuid.uuid4().hex[:8]}:",
         log_level="WARNING",
+        xero_client_id=CLIENT_ID,
+        xero_client_secret=CLIENT_SECRET,
+        xero_login_url=xero_server.url,
+        xero_identity_url=xero_server.url,
+        xero_api_url=xero_server.url,
+        xero_go_url=xero_server.url,
     )
 
 
@@ -176,14 +187,14 @@ async def state(
     connection: AsyncConnection,
     redis: ArqRedis,
     engine: AsyncEngine,
-) -> AppState:
+) -> AsyncIterator[AppState]:
     # Only this run's keys go: REDIS_URL may name a Redis that other things use.
     async for key in redis.scan_iter(match=f"{settings.redis_key_prefix}*", count=500):
         await redis.delete(key)
     for job_id in await redis.zrange(settings.worker_queue_name, 0, -1):
         await redis.delete(job_key_prefix + job_id.decode())
     await redis.delete(settings.worker_queue_name)
-    return AppState(
+    state = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=async_sessionmaker(
@@ -196,7 +207,12 @@ async def state(
         queue=JobQueue(redis, settings.worker_queue_name),
         passwords=Passwords(settings),
         clock=Clock(),
+        secrets=SecretBox(settings),
+        xero=xero_client(settings),
     )
+    yield state
+    if state.xero is not None:
+        await state.xero.aclose()
 
 
 @pytest.fixture

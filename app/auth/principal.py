@@ -30,6 +30,8 @@ SCOPES = frozenset(
         "bookings:read",
         "bookings:write",
         "audit:read",
+        "accounting:read",
+        "accounting:write",
     }
 )
 

@@ -14,6 +14,10 @@ from app.db.repository import TenantRepository
 class TaxRateRepository(TenantRepository[TaxRate]):
     model = TaxRate
 
+    async def active(self) -> Sequence[TaxRate]:
+        statement = self.select().where(TaxRate.status == "active").order_by(TaxRate.name)
+        return (await self.session.scalars(statement)).all()
+
     async def components(self, rate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TaxRateComponent]]:
         """Components of the given rates, in their order."""
         statement = select(TaxRateComponent).where(
@@ -35,6 +39,10 @@ class TaxRateRepository(TenantRepository[TaxRate]):
 
 class RevenueAccountRepository(TenantRepository[RevenueAccount]):
     model = RevenueAccount
+
+    async def active(self) -> Sequence[RevenueAccount]:
+        statement = self.select().where(RevenueAccount.active).order_by(RevenueAccount.code)
+        return (await self.session.scalars(statement)).all()
 
     async def builtin(self, kind: str) -> RevenueAccount:
         statement = self.select().where(RevenueAccount.kind == kind)

@@ -10,6 +10,7 @@ from app.db.base import Base
 from app.email.models import Email
 from app.fee.models import Fee
 from app.idempotency.models import IdempotencyKey
+from app.integrations.xero.models import XeroConnection, XeroGrant, XeroLocationSettings
 from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
 from app.location.models import Location
@@ -52,4 +53,7 @@ __all__ = [
     "User",
     "UserLocation",
     "WriteOff",
+    "XeroConnection",
+    "XeroGrant",
+    "XeroLocationSettings",
 ]

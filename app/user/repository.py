@@ -15,6 +15,11 @@ class UserRepository(TenantRepository[User]):
     async def by_email(self, email: str) -> User | None:
         return (await self.session.execute(self.select().where(User.email == email))).scalar_one_or_none()
 
+    async def administrators(self) -> Sequence[User]:
+        """The active owners and admins: who hears about problems that need the operator."""
+        statement = self.select().where(User.role.in_(("owner", "admin")), User.active).order_by(User.email)
+        return (await self.session.scalars(statement)).all()
+
     async def active_owner_count(self) -> int:
         """Counted under row locks, so two concurrent demotions cannot both see a second owner."""
         statement = (

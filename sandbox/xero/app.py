@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from litestar import Litestar, Request, Response, delete, get, post, route
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.xero import identity, wire
@@ -49,6 +49,8 @@ class Sandbox:
     faults: Faults = field(default_factory=Faults)
     violations: list[Violation] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    # Tokens issued, by grant type: tests count refreshes to prove they were not spent twice.
+    tokens: dict[str, int] = field(default_factory=dict)
     store: Store = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +66,7 @@ class Sandbox:
         self.faults.configure(FaultSettings())
         self.violations.clear()
         self.calls.clear()
+        self.tokens.clear()
 
 
 def _sandbox(request: Request[Any, Any, State]) -> Sandbox:
@@ -192,6 +195,7 @@ async def token(request: Request[Any, Any, State]) -> Response[bytes]:
             raise identity.OAuthError("unsupported_grant_type")
     except identity.OAuthError as problem:
         return _json(problem.body(), problem.status)
+    sandbox.tokens[str(grant_type)] = sandbox.tokens.get(str(grant_type), 0) + 1
     return _json(body, headers={"Cache-Control": "no-store"})
 
 
@@ -475,7 +479,7 @@ def clear_violations(request: Request[Any, Any, State]) -> None:
 @get("/_sandbox/stats", sync_to_thread=False)
 def stats(request: Request[Any, Any, State]) -> dict[str, Any]:
     sandbox = _sandbox(request)
-    return {"calls": sandbox.calls, "refusals": sandbox.limiter.refusals}
+    return {"calls": sandbox.calls, "refusals": sandbox.limiter.refusals, "tokens": sandbox.tokens}
 
 
 @post("/_sandbox/organisations", status_code=201, sync_to_thread=False)
@@ -575,6 +579,20 @@ def organisation_page(request: Request[Any, Any, State], tenant_id: FromPath[str
     return _page(org.name, body)
 
 
+@get("/organisationlogin/default.aspx", sync_to_thread=False)
+def deep_link(
+    request: Request[Any, Any, State], shortcode: FromQuery[str] = "", redirecturl: FromQuery[str] = "/"
+) -> Response[bytes]:
+    """Xero's deep-link door: switch to the organisation with this short code, then open the page.
+    Here every page of an organisation is its one page."""
+    org = next((o for o in _sandbox(request).store.organisations.values() if o.short_code == shortcode), None)
+    if org is None:
+        return _page("Xero sandbox", "<p>No organisation has that short code.</p>", 404)
+    return Response(
+        b"", status_code=302, headers={"Location": f"/organisations/{org.id}", "X-Requested-Page": redirecturl}
+    )
+
+
 def create_app(sandbox: Sandbox) -> ASGIApp:
     """The sandbox as an ASGI app, wrapped so that a response marked lost never fully arrives."""
     app = Litestar(
@@ -602,6 +620,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
             revoke_app,
             home,
             organisation_page,
+            deep_link,
         ],
         state=State({"sandbox": sandbox}),
         openapi_config=None,

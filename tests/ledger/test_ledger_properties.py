@@ -20,6 +20,7 @@ from app.db.engine import bind_tenant, create_engine
 from app.db.provision import APP_ROLE
 from app.invoice.service import issue_invoice
 from app.kit.clock import Clock
+from app.kit.crypto import SecretBox
 from app.kit.errors import AppError
 from app.kit.security import Passwords
 from app.ledger import service as ledger
@@ -104,7 +105,17 @@ async def _scenario(configured: Settings, ops: list[tuple[Any, ...]]) -> list[tu
             sessions = async_sessionmaker(
                 bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
-            state = AppState(configured, engine, sessions, None, None, Passwords(configured), Clock())  # type: ignore[arg-type]
+            state = AppState(
+                configured,
+                engine,
+                sessions,
+                None,  # type: ignore[arg-type]
+                None,  # type: ignore[arg-type]
+                Passwords(configured),
+                Clock(),
+                SecretBox(configured),
+                None,
+            )
             async with sessions() as session:
                 world = await make_world(session, state, "prop")
                 await bind_tenant(session, world.tenant_id)

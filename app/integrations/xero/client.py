@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -260,6 +261,13 @@ class XeroClient:
         except httpx.TransportError as problem:
             # Sent, but the answer never arrived whole: the call may have taken effect.
             raise XeroAmbiguous(f"no complete answer from Xero: {problem!r}") from problem
+
+
+def deep_link(go_url: str, short_code: str, page: str = "/Dashboard/") -> str:
+    """A link that opens ``page`` in the organisation with this short code (not whichever
+    organisation the user last had open)."""
+    query = urlencode({"shortcode": short_code, "redirecturl": page})
+    return f"{go_url.rstrip('/')}/organisationlogin/default.aspx?{query}"
 
 
 def _bearer(access_token: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -29,26 +28,11 @@ async def client(xero_server: SandboxServer, xero: Xero) -> AsyncIterator[XeroCl
     await made.aclose()
 
 
-async def consent_as_user(xero: Xero, authorize_url: str, tenant_ids: list[str]) -> str:
-    """What the operator's browser does: open the consent URL, tick organisations, allow."""
-    query = parse_qs(urlsplit(authorize_url).query)
-    page = await xero.http.get("/identity/connect/authorize", params={k: v[0] for k, v in query.items()})
-    assert page.status_code == 200
-    form = [(k, v[0]) for k, v in query.items() if k != "response_type"] + [("tenant", t) for t in tenant_ids]
-    answer = await xero.http.post(
-        "/identity/connect/authorize",
-        content=urlencode([*form, ("decision", "allow")]).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert answer.status_code == 302
-    return str(answer.headers["location"])
-
-
 async def test_consent_code_exchange_and_connections_of_this_consent(client: XeroClient, xero: Xero) -> None:
     tenants = [o["id"] for o in await xero.organisations()]
     start = client.authorization(REDIRECT_URI)
     assert "code_challenge=" in start.url
-    callback = await consent_as_user(xero, start.url, tenants)
+    callback = await xero.consent_at(start.url, tenants)
     with pytest.raises(XeroAuthError):
         client.code_from_callback(callback, "another-state")
     code = client.code_from_callback(callback, start.state)

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from app.kit.schema import LINE, Input
+
+# What Xero calls codes and ids: account codes ("200"), tax types ("OUTPUT2"), GUIDs.
+XeroCode = Annotated[str, Meta(min_length=1, max_length=50, pattern=LINE)]
+XeroId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+PaymentMethod = Literal["bank_transfer", "cash", "cheque", "card_terminal", "card", "direct_debit"]
+# The key of the tax type for lines that carry no tax rate.
+UNTAXED = "none"
+
+
+class ConnectionOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    status: str
+    problem: str | None
+    xero_tenant_id: str
+    short_code: str | None
+    base_currency: str | None
+    country: str | None
+    connected_at: datetime
+    link: str | None
+
+
+class ConnectStarted(msgspec.Struct):
+    authorization_url: str
+
+
+class LocationXeroIn(Input):
+    """A location's whole Xero mapping (PUT replaces it)."""
+
+    connection_id: uuid.UUID
+    # revenue account id -> Xero account code; an account left out uses its own code
+    account_codes: dict[uuid.UUID, XeroCode] = {}
+    # tax rate id, or "none" for untaxed lines -> Xero TaxType
+    tax_types: dict[str, XeroCode] = {}
+    # payment method -> code of the Xero bank or clearing account its payments go to
+    payment_accounts: dict[PaymentMethod, XeroCode] = {}
+    tracking_category_id: XeroId | None = None
+    tracking_option_id: XeroId | None = None
+    branding_theme_id: XeroId | None = None
+    invoice_status: Literal["DRAFT", "AUTHORISED"] = "AUTHORISED"
+    numbering: Literal["ours", "xero"] = "ours"
+
+    def __post_init__(self) -> None:
+        if (self.tracking_category_id is None) != (self.tracking_option_id is None):
+            raise ValueError("tracking_category_id and tracking_option_id go together: give both or neither")
+
+
+class LocationXeroOut(msgspec.Struct):
+    location_id: uuid.UUID
+    connection_id: uuid.UUID
+    account_codes: dict[str, str]
+    tax_types: dict[str, str]
+    payment_accounts: dict[str, str]
+    tracking_category_id: str | None
+    tracking_option_id: str | None
+    branding_theme_id: str | None
+    invoice_status: str
+    numbering: str
+    updated_at: datetime
+
+
+class AccountChoice(msgspec.Struct):
+    code: str
+    name: str
+    type: str
+    account_class: str
+    status: str
+    takes_payments: bool
+
+
+class TaxTypeChoice(msgspec.Struct):
+    tax_type: str
+    name: str
+    rate: str
+    status: str
+    for_revenue: bool
+
+
+class OptionChoice(msgspec.Struct):
+    id: str
+    name: str
+    status: str
+
+
+class TrackingChoice(msgspec.Struct):
+    id: str
+    name: str
+    status: str
+    options: list[OptionChoice]
+
+
+class ThemeChoice(msgspec.Struct):
+    id: str
+    name: str
+
+
+class ChoicesOut(msgspec.Struct):
+    """What the organisation offers right now, to choose a mapping from."""
+
+    base_currency: str | None
+    currencies: list[str]
+    accounts: list[AccountChoice]
+    tax_types: list[TaxTypeChoice]
+    tracking_categories: list[TrackingChoice]
+    branding_themes: list[ThemeChoice]
+
+
+class ReadinessProblem(msgspec.Struct):
+    field: str
+    message: str
+    hint: str
+    # False for what only delays some documents (an unmapped payment method), not the location.
+    blocking: bool = True
+
+
+class ReadinessOut(msgspec.Struct):
+    location_id: uuid.UUID
+    ready: bool
+    problems: list[ReadinessProblem]
+    checked_at: datetime

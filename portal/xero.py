@@ -1,0 +1,226 @@
+"""Console pages for Xero: connect, reconnect and disconnect organisations; map each location.
+
+Connect is a plain form post answered with a redirect to Xero's consent screen; Xero sends the
+browser back to the callback here, which finishes the consent for the operator who started it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+
+from app.auth.guards import requires
+from app.auth.principal import Operator
+from app.catalog.repository import RevenueAccountRepository, TaxRateRepository
+from app.dependencies import Db, State, provide_operator
+from app.integrations.xero import connections, mapping
+from app.integrations.xero.client import deep_link
+from app.integrations.xero.repository import LocationSettingsRepository
+from app.integrations.xero.schemas import UNTAXED, ChoicesOut, LocationXeroIn
+from app.kit.errors import AppError
+from app.kit.pagination import PageRequest
+from app.ledger.models import PAYMENT_METHODS
+from app.location.service import get_location, list_locations
+from portal.session import signed_in
+
+SIGNED_IN = signed_in("/console/login")
+WRITE = requires("accounting:write")
+NOTICES = {
+    "cancelled": "Connecting to Xero was cancelled; nothing changed.",
+    "disconnected": "Disconnected. Nothing more is sent to that organisation; our records and its Xero ids are kept.",
+    "saved": "Saved.",
+}
+
+
+def _operator(request: Request[Any, Any, Any]) -> Operator:
+    return provide_operator(request)
+
+
+class XeroPages(Controller):
+    path = "/console"
+    include_in_schema = False
+    guards = [SIGNED_IN]
+
+    async def _overview(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        state: State,
+        *,
+        notice: str | None,
+        error: str | None,
+        status: int,
+    ) -> Template:
+        operator = _operator(request)
+        found = await connections.list_connections(db, operator)
+        locations = await list_locations(db, operator, PageRequest(after=None, limit=200))
+        mapped = {
+            s.location_id: s.connection_id for s in await LocationSettingsRepository(db, operator.tenant_id).all()
+        }
+        names: dict[uuid.UUID | None, str] = {c.id: c.name for c in found}
+        links = {c.id: deep_link(state.settings.xero_go_url, c.short_code) for c in found if c.short_code is not None}
+        return Template(
+            template_name="console/xero.html",
+            context={
+                "area": "console",
+                "connections": found,
+                "links": links,
+                "locations": [(location, names.get(mapped.get(location.id))) for location in locations],
+                "can_change": "accounting:write" in operator.scopes,
+                "configured": state.xero is not None,
+                "notice": notice,
+                "error": error,
+            },
+            status_code=status,
+        )
+
+    @get("/xero")
+    async def overview(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, notice: FromQuery[str] = ""
+    ) -> Template:
+        message = NOTICES.get(notice)
+        if notice.startswith("connected-"):
+            message = f"Connected {notice.removeprefix('connected-')} Xero organisation(s). Map your locations below."
+        return await self._overview(request, db, app_state, notice=message, error=None, status=200)
+
+    @post("/xero/connect", guards=[WRITE])
+    async def connect(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Response[Any]:
+        try:
+            url = await connections.begin_consent(app_state, _operator(request))
+        except AppError as problem:
+            return await self._overview(
+                request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
+            )
+        return Redirect(path=url, status_code=303)
+
+    @get("/xero/callback", guards=[WRITE])
+    async def callback(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        app_state: State,
+        consent_state: Annotated[str, QueryParameter(name="state")] = "",
+        error: FromQuery[str] = "",
+    ) -> Response[Any]:
+        operator = _operator(request)
+        try:
+            pending = await connections.take_consent(app_state, operator, consent_state)
+            if error:
+                return Redirect(path="/console/xero?notice=cancelled", status_code=303)
+            tokens, organisations = await connections.finish_consent(
+                app_state, pending, str(request.url), consent_state
+            )
+            recorded = await connections.record_consent(
+                db, app_state, operator, tokens, organisations, app_state.clock.now()
+            )
+        except AppError as problem:
+            return await self._overview(
+                request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
+            )
+        return Redirect(path=f"/console/xero?notice=connected-{len(recorded)}", status_code=303)
+
+    @post("/xero/connections/{connection_id:uuid}/disconnect", guards=[WRITE])
+    async def disconnect(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        await connections.disconnect(db, app_state, _operator(request), connection_id)
+        return Redirect(path="/console/xero?notice=disconnected", status_code=303)
+
+    # One location's mapping ---------------------------------------------------------------------
+
+    async def _location_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        state: State,
+        location_id: uuid.UUID,
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Template:
+        operator = _operator(request)
+        location = await get_location(db, operator, location_id)
+        settings = await LocationSettingsRepository(db, operator.tenant_id).for_location(location_id)
+        live = [c for c in await connections.list_connections(db, operator) if c.status == "active"]
+        offered: ChoicesOut | None = None
+        readiness = None
+        problem = None
+        if settings is not None:
+            try:
+                offered = await mapping.choices(state, operator, settings.connection_id)
+                readiness = await mapping.readiness(db, state, operator, location_id)
+            except AppError as found:
+                problem = found.detail
+        accounts = await RevenueAccountRepository(db, operator.tenant_id).active()
+        rates = await TaxRateRepository(db, operator.tenant_id).active()
+        return Template(
+            template_name="console/location_xero.html",
+            context={
+                "area": "console",
+                "location": location,
+                "settings": settings,
+                "connections": live,
+                "offered": offered,
+                "readiness": readiness,
+                "accounts": accounts,
+                "tax_rows": [(UNTAXED, "Untaxed lines")] + [(str(rate.id), rate.name) for rate in rates],
+                "methods": PAYMENT_METHODS,
+                "can_change": "accounting:write" in operator.scopes,
+                "notice": notice,
+                "error": error or problem,
+            },
+            status_code=status,
+        )
+
+    @get("/locations/{location_id:uuid}/xero")
+    async def location(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        app_state: State,
+        location_id: FromPath[uuid.UUID],
+        notice: FromQuery[str] = "",
+    ) -> Template:
+        return await self._location_page(request, db, app_state, location_id, notice=NOTICES.get(notice))
+
+    @post("/locations/{location_id:uuid}/xero", guards=[WRITE])
+    async def save_location(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, location_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            data = msgspec.convert(_mapping_from_form(form), LocationXeroIn)
+            await mapping.save_location_settings(db, _operator(request), location_id, data)
+        except (msgspec.ValidationError, ValueError) as problem:
+            return await self._location_page(request, db, app_state, location_id, error=str(problem), status=422)
+        except AppError as problem:
+            if problem.status_code == 404:
+                raise
+            return await self._location_page(
+                request, db, app_state, location_id, error=problem.detail, status=problem.status_code
+            )
+        return Redirect(path=f"/console/locations/{location_id}/xero?notice=saved", status_code=303)
+
+
+def _mapping_from_form(form: Any) -> dict[str, Any]:
+    """The form's fields as the API's body: ``account.<id>``, ``tax.<id>`` and ``payment.<method>``
+    fields become the maps; a blank choice is left out; ``tracking`` is "category:option"."""
+    body: dict[str, Any] = {"account_codes": {}, "tax_types": {}, "payment_accounts": {}}
+    maps = {"account.": "account_codes", "tax.": "tax_types", "payment.": "payment_accounts"}
+    for name, value in form.items():
+        if not value:
+            continue
+        prefix = next((p for p in maps if name.startswith(p)), None)
+        if prefix is not None:
+            body[maps[prefix]][name.removeprefix(prefix)] = value
+        elif name == "tracking":
+            body["tracking_category_id"], _, body["tracking_option_id"] = value.partition(":")
+        elif name in {"connection_id", "branding_theme_id", "invoice_status", "numbering"}:
+            body[name] = value
+    return body
