@@ -310,7 +310,7 @@ def dev_secrets() -> dict[str, str]:
     """Secrets for the local run, made once and kept in .data so sessions survive a restart."""
     path = DATA / "secrets.json"
     values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    wanted = {"secret_key": 48, "platform_admin_token": 32, "app_login_password": 24}
+    wanted = {"secret_key": 48, "platform_admin_token": 32, "app_login_password": 24, "xero_client_secret": 24}
     missing = {name: secrets.token_urlsafe(size) for name, size in wanted.items() if name not in values}
     if missing:
         values.update(missing)
@@ -330,6 +330,8 @@ def run_product() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     mail_smtp, mail_http = free_port(), int(os.environ.get("MAIL_PORT", "8025"))
+    xero_port = int(os.environ.get("XERO_PORT", "8100"))
+    xero_url = f"http://localhost:{xero_port}"
     with services(DATA, persist=True) as (database_url, redis_url, postgres):
         if postgres is not None:
             database_url = postgres.create_database("flexledger")  # noqa: PLW2901 - the database in that server
@@ -347,6 +349,13 @@ def run_product() -> int:
             "PUBLIC_URL": f"http://localhost:{port}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mail_smtp),
+            # The local Xero sandbox stands in for Xero: the console's Connect goes there.
+            "XERO_CLIENT_ID": "flexledger-demo",
+            "XERO_CLIENT_SECRET": keys["xero_client_secret"],
+            "XERO_LOGIN_URL": xero_url,
+            "XERO_IDENTITY_URL": xero_url,
+            "XERO_API_URL": xero_url,
+            "XERO_GO_URL": xero_url,
         }
         cli = str(VENV / "bin" / "flexledger")
         say("applying migrations")
@@ -375,6 +384,23 @@ def run_product() -> int:
                 env=env,
                 start_new_session=True,
             ),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.xero",
+                    "--port",
+                    str(xero_port),
+                    "--client-id",
+                    env["XERO_CLIENT_ID"],
+                    "--client-secret",
+                    env["XERO_CLIENT_SECRET"],
+                    "--redirect-uri",
+                    f"http://localhost:{port}/console/xero/callback",
+                ],
+                env=env,
+                start_new_session=True,
+            ),
             subprocess.Popen([cli, "worker"], env=env, start_new_session=True),
             subprocess.Popen(
                 [cli, "api", "--host", "127.0.0.1", "--port", str(port)],
@@ -389,6 +415,7 @@ def run_product() -> int:
             say(f"Operator console:  http://localhost:{port}/console/login")
             say(f"Member portal:     http://localhost:{port}/portal/login")
             say(f"Sandbox mailbox:   http://localhost:{mail_http}/")
+            say(f"Xero sandbox:      {xero_url}/ (the console's Xero page connects here)")
             say(f"Platform admin token (POST /api/platform/tenants): {keys['platform_admin_token']}")
             say("Ctrl-C stops everything")
             while all(child.poll() is None for child in children):

@@ -4,6 +4,8 @@ flexledger api [--host H] [--port P]   the HTTP service (JSON API, portal, conso
 flexledger worker                      the background worker
 flexledger migrate                     apply database migrations (as the schema owner)
 flexledger seed-demo                   create the demo operator (idempotent)
+flexledger token-key                   print a new key for TOKEN_KEYS
+flexledger rotate-token-keys           re-encrypt stored tokens under the first of TOKEN_KEYS
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import asyncio
 import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 
 def migrate(revision: str = "head") -> None:
@@ -41,12 +47,19 @@ def main(argv: list[str] | None = None) -> None:
     login = commands.add_parser("app-login")
     login.add_argument("name")
     commands.add_parser("seed-demo")
+    commands.add_parser("token-key")
+    commands.add_parser("rotate-token-keys")
     args = parser.parse_args(argv)
 
     from app.settings import get_settings
 
     if args.command == "migrate":
         migrate()
+        return
+    if args.command == "token-key":
+        from app.kit.crypto import new_key
+
+        print(new_key())  # noqa: T201
         return
     if args.command == "app-login":
         from app.db.provision import ensure_app_login
@@ -76,3 +89,19 @@ def main(argv: list[str] | None = None) -> None:
         from app.demo import seed_demo
 
         asyncio.run(seed_demo(settings))
+    elif args.command == "rotate-token-keys":
+        resealed, unreadable = asyncio.run(_rotate(settings))
+        print(f"re-sealed the tokens of {resealed} Xero grant(s); {unreadable} opened with no configured key")  # noqa: T201
+        if unreadable:
+            raise SystemExit(1)
+
+
+async def _rotate(settings: Settings) -> tuple[int, int]:
+    from app.integrations.xero.tokens import reseal_all
+    from app.main import build_state
+
+    state = await build_state(settings)
+    try:
+        return await reseal_all(state)
+    finally:
+        await state.close()

@@ -26,6 +26,9 @@ from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, 
 from app.membership.models import Membership
 from app.state import AppState
 from tests.conftest import World, ok
+from tests.fixtures.xero import Xero
+from tests.integrations.xero.test_connect import connect, stored
+from tests.test_portal import csrf_in
 
 TENANT_TABLES: list[type[Base]] = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiKey, Email]
 
@@ -299,27 +302,52 @@ async def _operator_route(probe: Probe, call: Call, label: str, with_ids: bool) 
         assert not probe.leaks(as_b), f"{label} leaked tenant A"
 
 
+# Routes whose body has required fields: which of tenant A's ids fill them.
+BODIES = {("PUT", "/api/v1/locations/{location_id:uuid}/xero"): {"connection_id": "connection_id"}}
+
+# Pages that answer something other than 200 to a signed-in operator of the right tenant.
+WEB_ANSWERS = {
+    ("GET", "/console/xero/callback"): 422,  # no consent to finish
+    ("POST", "/console/xero/connect"): 303,  # off to Xero's consent screen
+}
+
+
 async def _web_route(probe: Probe, call: Call, label: str, with_ids: bool, kind: SessionKind) -> None:
     anonymous = await call({})
     assert anonymous.status_code == 303, label
     assert anonymous.headers["location"] == f"/{kind}/login", label
     cookie = WebSessions.cookie_name(kind)
     as_b = await call({}, {cookie: probe.console_b if kind == "console" else probe.portal_b})
+    method, _, template = label.partition(" ")
     if not with_ids:
-        assert as_b.status_code == 200, label
+        assert as_b.status_code == WEB_ANSWERS.get((method, template), 200), f"{label}: {as_b.text}"
         assert "Alpha Spaces" not in as_b.text, label
         return
     assert as_b.status_code == 404, f"{label}: another tenant's id must answer 404, got {as_b.status_code}"
     subject = probe.a.owner.id if kind == "console" else probe.a.member.id
     session_a = await sessions_for(probe.state).create(kind, probe.a.tenant_id, subject)
     as_a = await call({}, {cookie: session_a})
-    assert as_a.status_code == 200, f"{label}: {as_a.status_code}"
+    if method == "GET":
+        assert as_a.status_code == 200, f"{label}: {as_a.status_code}"
+    else:  # a form post: a redirect, or the page again saying what was wrong with the (empty) form
+        assert as_a.status_code in {303, 422}, f"{label}: {as_a.status_code} {as_a.text}"
 
 
 async def test_every_route_refuses_another_tenants_credentials(
-    app: Litestar, client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, world_b: World
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    state: AppState,
+    world_a: World,
+    world_b: World,
+    xero: Xero,
 ) -> None:
-    ids_a = {**_ids(world_a), **await _money_of(client, world_a)}
+    ids_a = {
+        **_ids(world_a),
+        **await _money_of(client, world_a),
+        "connection_id": await _xero_of(client, db, world_a, xero),
+    }
+    csrf = await _csrf(client)
     probe = Probe(
         db=db,
         state=state,
@@ -342,11 +370,17 @@ async def test_every_route_refuses_another_tenants_credentials(
             cookies: dict[str, str] | None = None,
             method: str = method,
             path: str = _fill(template, ids_a),
+            template: str = template,
         ) -> httpx.Response:
             client.cookies.clear()
+            if method != "GET":  # forms carry the CSRF token, so what is tested is the tenant wall
+                cookies = {**(cookies or {}), "csrftoken": csrf[0]}
+                headers = {**headers, "x-csrftoken": csrf[1]}
             for name, value in (cookies or {}).items():
                 client.cookies.set(name, value, domain="testserver.local")
             body: dict[str, object] | None = {} if method in {"PATCH", "POST", "PUT"} else None
+            if (method, template) in BODIES:  # a body the route cannot do without, naming A's ids
+                body = {key: str(ids_a[name]) for key, name in BODIES[method, template].items()}
             return await client.request(method, path, json=body, headers=headers, follow_redirects=False)
 
         label, with_ids = f"{method} {template}", bool(PARAM.search(template))
@@ -362,6 +396,23 @@ async def test_every_route_refuses_another_tenants_credentials(
         else:
             pytest.fail(f"{label} is in no known area: classify it in this test")
     assert checked >= 20
+
+
+async def _xero_of(client: httpx.AsyncClient, db: AsyncSession, world: World, xero: Xero) -> uuid.UUID:
+    """A Xero connection of the tenant, made through the console's consent flow, with the
+    tenant's location mapped to it."""
+    await connect(client, world, xero, [(await xero.organisations())[0]["id"]])
+    (connection,), _ = await stored(db, world)
+    body = {"connection_id": str(connection.id)}
+    ok(await client.put(f"/api/v1/locations/{world.location.id}/xero", json=body, headers=world.headers()))
+    return connection.id
+
+
+async def _csrf(client: httpx.AsyncClient) -> tuple[str, str]:
+    """A CSRF cookie and its token, as a page of the console hands them out."""
+    client.cookies.clear()
+    page = await client.get("/console/login")
+    return str(client.cookies["csrftoken"]), csrf_in(page)
 
 
 def test_every_operator_api_handler_declares_a_scope(app: Litestar) -> None:

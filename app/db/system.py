@@ -70,3 +70,9 @@ async def due_billing(
     statement = text("SELECT tenant_id, location_id, period_start FROM sys_due_billing(:now, :hour, :limit)")
     rows = await session.execute(statement, {"now": now, "hour": hour, "limit": limit})
     return [(row.tenant_id, row.location_id, row.period_start) for row in rows]
+
+
+async def sealed_xero_grants(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Every tenant's Xero grants that still hold tokens (to re-seal them under a new key)."""
+    rows = await session.execute(text("SELECT tenant_id, id FROM sys_sealed_xero_grants()"))
+    return [(row.tenant_id, row.id) for row in rows]

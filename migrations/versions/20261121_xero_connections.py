@@ -104,13 +104,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_xero_location_settings")),
         sa.UniqueConstraint("tenant_id", "location_id", name=op.f("uq_xero_location_settings_tenant_id_location_id")),
     )
-    tenancy.protect("xero_grants")
+    tenancy.protect("xero_grants", system_reads=True)
+    # Re-sealing tokens under a new key walks every tenant's grants (ids only).
+    tenancy.system_function(
+        "sys_sealed_xero_grants()",
+        "TABLE(tenant_id uuid, id uuid)",
+        "SELECT tenant_id, id FROM xero_grants WHERE refresh_token_sealed IS NOT NULL OR access_token_sealed IS NOT NULL",
+    )
     # The sync sweep looks across tenants for connections with work waiting.
     tenancy.protect("xero_connections", system_reads=True)
     tenancy.protect("xero_location_settings")
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION sys_sealed_xero_grants()")
     op.drop_table("xero_location_settings")
     op.drop_table("xero_connections")
     op.drop_table("xero_grants")

@@ -254,6 +254,7 @@ def new_organisation(name: str, country: str, now: datetime, *, short_code: str 
         _account("260", "Old Desk Income", "REVENUE", default_output, Status="ARCHIVED"),
         _account("610", "Accounts Receivable", "CURRENT", exempt, SystemAccount="DEBTORS"),
         _account("820", "Sales Tax", "CURRLIAB", exempt, SystemAccount="GST"),
+        _account("835", "Member Deposits Held", "CURRLIAB", exempt),
         _account("860", "Rounding", "CURRLIAB", exempt, SystemAccount="ROUNDING"),
         _account("400", "Advertising", "OVERHEADS", rates[-1][0]),
     ):

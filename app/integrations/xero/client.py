@@ -55,7 +55,9 @@ class XeroError(Exception):
 
 
 class XeroAuthError(XeroError):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # 401 or 403 from the Accounting API; None from the token service
 
 
 class XeroRateLimited(XeroError):
@@ -308,5 +310,7 @@ def _failure(response: httpx.Response) -> XeroError:
             return XeroRejected(response.json(parse_float=Decimal))
         except ValueError:
             return XeroRejected(text[:500])
-    kind: type[XeroError] = {401: XeroAuthError, 403: XeroAuthError, 404: XeroNotFound}.get(status, XeroUnavailable)
+    if status in (401, 403):
+        return XeroAuthError(f"{status}: {text[:200]}", status)
+    kind: type[XeroError] = XeroNotFound if status == 404 else XeroUnavailable
     return kind(f"{status}: {text[:200]}")

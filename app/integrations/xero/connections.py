@@ -22,17 +22,12 @@ from app.auth.principal import Operator
 from app.integrations.xero.client import Connection, TokenSet, XeroAuthError, XeroError
 from app.integrations.xero.models import XeroConnection, XeroGrant
 from app.integrations.xero.repository import ConnectionRepository, GrantRepository
-from app.integrations.xero.tokens import XeroNeedsReconnect, access, client_of, store_tokens
-from app.kit.errors import AppError, Forbidden, InvalidInput, NotFound
+from app.integrations.xero.tokens import XeroNeedsReconnect, XeroUnreachable, access, client_of, store_tokens
+from app.kit.errors import Forbidden, InvalidInput, NotFound
 from app.state import AppState
 
 log = structlog.get_logger()
 CONSENT_SECONDS = 15 * 60
-
-
-class XeroUnreachable(AppError):
-    status_code = 502
-    code = "xero_unavailable"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Operator
 from app.catalog.models import RevenueAccount, TaxRate, TaxRateComponent
 from app.catalog.repository import LocationTaxPolicyRepository, RevenueAccountRepository, TaxRateRepository
-from app.integrations.xero.client import XeroError
-from app.integrations.xero.connections import XeroUnreachable, get_connection
+from app.integrations.xero.client import XeroAuthError, XeroError
+from app.integrations.xero.connections import get_connection
 from app.integrations.xero.models import XeroLocationSettings
 from app.integrations.xero.repository import LocationSettingsRepository
 from app.integrations.xero.schemas import (
@@ -35,7 +35,7 @@ from app.integrations.xero.schemas import (
     ThemeChoice,
     TrackingChoice,
 )
-from app.integrations.xero.tokens import access, client_of
+from app.integrations.xero.tokens import XeroUnreachable, access, client_of, refused_by_xero
 from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.ledger.models import PAYMENT_METHODS
 from app.location.models import Location
@@ -71,6 +71,8 @@ async def choices(state: AppState, operator: Operator, connection_id: uuid.UUID,
         tracking = await read("TrackingCategories?includeArchived=true", "TrackingCategories")
         themes = await read("BrandingThemes", "BrandingThemes")
         currencies = await read("Currencies", "Currencies")
+    except XeroAuthError as problem:
+        raise await refused_by_xero(state, operator.tenant_id, granted, problem.status) from problem
     except XeroError as problem:
         raise XeroUnreachable(f"Xero could not be read just now; try again. ({problem})") from problem
     found = ChoicesOut(
@@ -291,8 +293,8 @@ async def _tax_problems(
             problems.append(
                 ReadinessProblem(
                     field,
-                    f"{name} is {ours.normalize()}% here "
-                    f"but Xero's {found.name} is {Decimal(found.rate).normalize()}%.",
+                    f"{name} is {ours.normalize():f}% here "
+                    f"but Xero's {found.name} is {Decimal(found.rate).normalize():f}%.",
                     "Totals would differ; choose a Xero tax rate of the same percentage.",
                 )
             )

@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import queue_email
 from app.integrations.xero.client import TokenSet, XeroAuthError, XeroClient
 from app.integrations.xero.models import XeroConnection, XeroGrant
 from app.integrations.xero.repository import ConnectionRepository, GrantRepository
-from app.kit.crypto import SecretBox
+from app.kit.crypto import SecretBox, UnreadableSecret
 from app.kit.errors import AppError
 from app.state import AppState
 from app.tenant.repository import TenantRepository
@@ -45,6 +46,11 @@ class XeroNotConfigured(AppError):
 class XeroNeedsReconnect(AppError):
     status_code = 409
     code = "xero_needs_reconnect"
+
+
+class XeroUnreachable(AppError):
+    status_code = 502
+    code = "xero_unavailable"
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,10 @@ async def access(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID
             assert grant is not None
             if grant.status == "active" and _usable(grant, state.clock.now()):
                 return _access(grant, connection, box)
-        refused: str | None = None
+    refused: str | None = None
+    # A new session, so the locked read below sees the row as it is now, not as first loaded.
+    async with state.sessionmaker() as session:
+        await bind_tenant(session, tenant_id)
         async with session.begin():
             # Whoever holds this lock is refreshing; waiting on it is the single flight.
             grant = await GrantRepository(session, tenant_id).get(connection.grant_id, for_update=True)
@@ -133,6 +142,29 @@ async def access(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID
 def _access(grant: XeroGrant, connection: XeroConnection, box: SecretBox) -> Access:
     assert grant.access_token_sealed is not None
     return Access(box.open(grant.access_token_sealed), connection.xero_tenant_id, connection.id, grant.id)
+
+
+async def refused_by_xero(state: AppState, tenant_id: uuid.UUID, granted: Access, status: int | None) -> AppError:
+    """Xero turned down a call made with a token we held as good; returns the error to raise.
+
+    A 401 means the token itself is no longer taken: it is forgotten, so the next call refreshes
+    and finds out whether the grant still stands. A 403 means the organisation no longer lets our
+    app in (disconnected inside Xero): that connection pauses until the operator reconnects."""
+    async with state.sessionmaker() as session:
+        await bind_tenant(session, tenant_id)
+        async with session.begin():
+            if status == 403:
+                connection = await ConnectionRepository(session, tenant_id).get(granted.connection_id, for_update=True)
+                if connection is not None and connection.status == "active":
+                    connection.status = "needs_reconnect"
+                    connection.problem = "Xero no longer lets FlexLedger into this organisation."
+                    log.warning("xero.connection.refused", connection_id=str(connection.id))
+                name = connection.name if connection else "the organisation"
+                return XeroNeedsReconnect(f"Xero no longer lets FlexLedger into {name}; reconnect it.")
+            grant = await GrantRepository(session, tenant_id).get(granted.grant_id, for_update=True)
+            if grant is not None and grant.access_token_sealed is not None:
+                grant.access_expires_at = state.clock.now()
+    return XeroUnreachable("Xero did not accept the access token; it will be renewed. Try again.")
 
 
 async def grant_refused(session: AsyncSession, grant: XeroGrant, reason: str, now: datetime) -> None:
@@ -168,3 +200,32 @@ async def _tell_operator(session: AsyncSession, grant: XeroGrant, names: list[st
     )
     for address in sorted(recipients):
         await queue_email(session, grant.tenant_id, to=address, subject=f"Reconnect Xero: {organisations}", body=body)
+
+
+async def reseal_all(state: AppState) -> tuple[int, int]:
+    """Re-encrypt every stored token under the first of the token keys. Returns how many grants
+    were re-sealed and how many no configured key opens (a key dropped too early: those grants
+    are left as they are, and their connections will need reconnecting once they are used).
+    Each grant is locked while it is re-sealed, so a refresh running alongside is not undone."""
+    async with state.sessionmaker() as session, session.begin():
+        found = await system.sealed_xero_grants(session)
+    resealed = unreadable = 0
+    for tenant_id, grant_id in found:
+        async with state.sessionmaker() as session:
+            await bind_tenant(session, tenant_id)
+            async with session.begin():
+                grant = await GrantRepository(session, tenant_id).get(grant_id, for_update=True)
+                if grant is None:
+                    continue
+                try:
+                    if grant.access_token_sealed is not None:
+                        grant.access_token_sealed = state.secrets.reseal(grant.access_token_sealed)
+                    if grant.refresh_token_sealed is not None:
+                        grant.refresh_token_sealed = state.secrets.reseal(grant.refresh_token_sealed)
+                except UnreadableSecret:
+                    log.error("xero.token.unreadable", tenant_id=str(tenant_id), grant_id=str(grant_id))
+                    unreadable += 1
+                    await session.rollback()
+                    continue
+                resealed += 1
+    return resealed, unreadable
