@@ -4,6 +4,8 @@ Every failure is a ``XeroError``; callers decide by its kind:
 
 - ``XeroAuthError``: the grant or the access token is not accepted (``invalid_grant``, 401, 403).
   Retrying will not help; the connection needs the operator to reconnect (or a fresh token).
+  Other refusals of the token service (``invalid_client``: a wrong secret) are ``XeroUnavailable``,
+  since they are ours to fix and say nothing about the grant.
 - ``XeroRateLimited``: 429. ``retry_after`` says how many seconds Xero asked us to wait and
   ``problem`` which limit (``minute``, ``day``, ``concurrent``, ``appminute``).
 - ``XeroUnavailable``: a 5xx, or no connection could be made. Nothing was done; retry later.
@@ -190,7 +192,12 @@ class XeroClient:
             auth=self._basic(),
         )
         if response.status_code in (400, 401):
-            raise XeroAuthError(_oauth_error(response))
+            error = _oauth_error(response)
+            if error == "invalid_grant":  # this grant (or code) is dead: only a new consent helps
+                raise XeroAuthError(error)
+            # invalid_client and the like: our configuration, not the operator's grant, is at
+            # fault, so nothing stored may be given up over it.
+            raise XeroUnavailable(f"Xero's token service refused the request: {error}")
         if response.status_code >= 400:
             raise _failure(response)
         data = response.json()

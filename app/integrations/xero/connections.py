@@ -22,8 +22,8 @@ from app.auth.principal import Operator
 from app.integrations.xero.client import Connection, TokenSet, XeroAuthError, XeroError
 from app.integrations.xero.models import XeroConnection, XeroGrant
 from app.integrations.xero.repository import ConnectionRepository, GrantRepository
-from app.integrations.xero.tokens import XeroNeedsReconnect, XeroUnreachable, access, client_of, store_tokens
-from app.kit.errors import Forbidden, InvalidInput, NotFound
+from app.integrations.xero.tokens import XeroUnreachable, access, client_of, store_tokens
+from app.kit.errors import AppError, Forbidden, InvalidInput, NotFound
 from app.state import AppState
 
 log = structlog.get_logger()
@@ -68,13 +68,17 @@ async def begin_consent(state: AppState, operator: Operator) -> str:
 
 async def take_consent(state: AppState, operator: Operator, consent_state: str) -> PendingConsent:
     """The consent this callback finishes. Single use; only its own operator may finish it."""
-    raw = await state.redis.getdel(_consent_key(state, consent_state[:200])) if consent_state else None
+    key = _consent_key(state, consent_state[:200])
+    raw = await state.redis.get(key) if consent_state else None
     if raw is None:
         raise InvalidInput("This Xero consent has expired or was already used. Start again from Connect.")
     found = json.loads(raw)
     pending = PendingConsent(uuid.UUID(found["tenant_id"]), uuid.UUID(found["user_id"]), found["code_verifier"])
     if (pending.tenant_id, pending.user_id) != (operator.tenant_id, operator.actor_id):
+        # Left in place: someone else's stray callback must not cancel the operator's consent.
         raise Forbidden("This Xero consent was started by someone else.")
+    if await state.redis.delete(key) == 0:  # a second callback racing this one got it first
+        raise InvalidInput("This Xero consent has expired or was already used. Start again from Connect.")
     return pending
 
 
@@ -124,6 +128,11 @@ async def record_consent(
     store_tokens(grant, tokens, state.secrets, now)
     await session.flush()
     connections = ConnectionRepository(session, operator.tenant_id)
+    # Locks go grant first, then its connections, everywhere (a refused refresh does the same).
+    existing = [await connections.by_xero_tenant(o.connection.tenant_id) for o in organisations]
+    grants = GrantRepository(session, operator.tenant_id)
+    for grant_id in sorted({c.grant_id for c in existing if c is not None}):
+        await grants.get(grant_id, for_update=True)
     recorded, left = [], set()
     for organisation in organisations:
         connection = await connections.by_xero_tenant(organisation.connection.tenant_id)
@@ -187,8 +196,10 @@ async def disconnect(
     try:
         granted = await access(state, operator.tenant_id, connection.id)
         await client_of(state).disconnect(granted.token, connection.xero_connection_id)
-    except (XeroNeedsReconnect, XeroError) as problem:
+    except (AppError, XeroError) as problem:
         log.warning("xero.disconnect.remote_failed", connection_id=str(connection.id), error=str(problem))
+    # Grant first, then the connection: the order every path that locks both keeps.
+    await GrantRepository(session, operator.tenant_id).get(connection.grant_id, for_update=True)
     connection = await get_connection(session, operator, connection_id, for_update=True)
     connection.status, connection.problem = "disconnected", None
     await session.flush()

@@ -101,6 +101,11 @@ class LocationXeroController(Controller):
 
     @get("/readiness", operation_id="getLocationXeroReadiness", guards=[READ])
     async def readiness(
-        self, db: Db, operator: Actor, app_state: State, location_id: FromPath[uuid.UUID]
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        location_id: FromPath[uuid.UUID],
+        fresh: FromQuery[bool] = False,
     ) -> ReadinessOut:
-        return await mapping.readiness(db, app_state, operator, location_id)
+        return await mapping.readiness(db, app_state, operator, location_id, fresh=fresh)

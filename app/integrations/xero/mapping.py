@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
@@ -37,6 +37,7 @@ from app.integrations.xero.schemas import (
 )
 from app.integrations.xero.tokens import XeroUnreachable, access, client_of, refused_by_xero
 from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.money import TaxComponent, effective_rate
 from app.ledger.models import PAYMENT_METHODS
 from app.location.models import Location
 from app.location.service import get_location
@@ -56,7 +57,10 @@ async def choices(state: AppState, operator: Operator, connection_id: uuid.UUID,
     key = _choices_key(state, connection_id)
     if not fresh and (cached := await state.redis.get(key)) is not None:
         return msgspec.json.decode(cached, type=ChoicesOut)
-    granted = await access(state, operator.tenant_id, connection_id)
+    try:
+        granted = await access(state, operator.tenant_id, connection_id)
+    except XeroError as problem:
+        raise XeroUnreachable(f"Xero could not be reached to renew the connection; try again. ({problem})") from problem
     client = client_of(state)
 
     async def read(path: str, collection: str) -> list[dict[str, Any]]:
@@ -164,19 +168,18 @@ def _rate_id(key: str) -> uuid.UUID:
         raise InvalidInput(f"tax_types keys are tax rate ids or '{UNTAXED}'; '{key[:60]}' is neither") from None
 
 
-def effective_rate(components: Sequence[TaxRateComponent]) -> Decimal:
-    """The rate a tax's components add up to: compound ones apply to the amount plus the taxes before them."""
-    simple = sum((c.percent for c in components if not c.compound), Decimal(0))
-    total = simple
-    for component in components:
-        if component.compound:
-            total += component.percent * (100 + total) / 100
-    return total
+def percent_of_rate(components: Sequence[TaxRateComponent]) -> Decimal:
+    """The rate billing charges for these components, as a percentage to Xero's 4 places."""
+    parts = [TaxComponent(c.name, c.percent, c.compound) for c in components]
+    return (effective_rate(parts) * 100).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-async def readiness(session: AsyncSession, state: AppState, operator: Operator, location_id: uuid.UUID) -> ReadinessOut:
+async def readiness(
+    session: AsyncSession, state: AppState, operator: Operator, location_id: uuid.UUID, *, fresh: bool = False
+) -> ReadinessOut:
     """Everything that would stop this location's documents reaching Xero, checked against the
-    organisation's live settings, each with a hint how to fix it."""
+    organisation's settings (read live, or up to two minutes old unless ``fresh``), each with a
+    hint how to fix it."""
     location = await get_location(session, operator, location_id)
     problems: list[ReadinessProblem] = []
     settings = await LocationSettingsRepository(session, operator.tenant_id).for_location(location_id)
@@ -195,7 +198,7 @@ async def readiness(session: AsyncSession, state: AppState, operator: Operator, 
             )
         )
         return ReadinessOut(location.id, False, problems, state.clock.now())
-    offered = await choices(state, operator, connection.id, fresh=True)
+    offered = await choices(state, operator, connection.id, fresh=fresh)
     problems += _currency_problems(location, offered)
     accounts = await RevenueAccountRepository(session, operator.tenant_id).active()
     problems += _account_problems(settings, accounts, offered)
@@ -273,7 +276,7 @@ async def _tax_problems(
     problems = []
     for rate_id in sorted(used, key=lambda r: (r is not None, str(r))):
         key, name = (UNTAXED, "Untaxed lines") if rate_id is None else (str(rate_id), rates[rate_id].name)
-        ours = Decimal(0) if rate_id is None else effective_rate(components.get(rate_id, []))
+        ours = Decimal(0) if rate_id is None else percent_of_rate(components.get(rate_id, []))
         tax_type = settings.tax_types.get(key)
         field = f"tax_types.{key}"
         found = by_type.get(tax_type) if tax_type else None
@@ -289,7 +292,7 @@ async def _tax_problems(
             problems.append(
                 ReadinessProblem(field, f"{name}: Xero's {found.name} is not for income.", "Choose an income tax rate.")
             )
-        elif Decimal(found.rate) != ours:
+        elif Decimal(found.rate).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) != ours:
             problems.append(
                 ReadinessProblem(
                     field,

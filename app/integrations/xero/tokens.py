@@ -94,6 +94,18 @@ def _paused(connection: XeroConnection) -> XeroNeedsReconnect:
 
 
 async def access(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Access:
+    """See ``_access_or_refresh``; a token no configured key opens asks for a reconnect."""
+    try:
+        return await _access_or_refresh(state, tenant_id, connection_id)
+    except UnreadableSecret:
+        log.error("xero.token.unreadable", connection_id=str(connection_id))
+        raise XeroNeedsReconnect(
+            "The stored Xero authorisation cannot be read with the configured token keys; "
+            "restore the key it was sealed with, or reconnect."
+        ) from None
+
+
+async def _access_or_refresh(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Access:
     """A token for calls to this connection's organisation, refreshed first if it is (nearly) spent.
 
     Runs in transactions of its own, so the caller's transaction never holds the grant's lock.

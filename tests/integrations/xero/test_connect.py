@@ -116,16 +116,20 @@ async def test_the_callback_is_single_use_and_only_for_who_started_it(
         refused = await colleague.get(back)
         assert refused.status_code == 403
         assert "started by someone else" in refused.text
-    # That attempt used the consent up: the owner must start again, and nothing was stored.
+    assert await stored(db, world_a) == ([], [])
+    # The stray attempt did not cancel the owner's consent: the owner finishes it, once.
+    done = await client.get(back)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/console/xero?notice=connected-1"
     again = await client.get(back)
     assert again.status_code == 422
     assert "expired or was already used" in again.text
-    assert await stored(db, world_a) == ([], [])
+    assert len((await stored(db, world_a))[0]) == 1
 
     # A callback with a state nobody issued changes nothing either.
     forged = await client.get("/console/xero/callback?code=abc&state=made-up")
     assert forged.status_code == 422
-    assert await stored(db, world_a) == ([], [])
+    assert len((await stored(db, world_a))[1]) == 1
 
 
 async def test_a_cancelled_consent_changes_nothing(

@@ -4,11 +4,14 @@ sandbox: what is missing, what Xero archived, tax rates that disagree, currencie
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.models import TaxRateComponent
+from app.integrations.xero.mapping import percent_of_rate
 from app.state import AppState
 from tests.conftest import World, ok
 from tests.fixtures.xero import Xero
@@ -39,10 +42,9 @@ async def full_mapping(client: httpx.AsyncClient, world: World, connection_id: s
     }
 
 
-async def readiness(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
-    found: dict[str, Any] = ok(
-        await client.get(f"/api/v1/locations/{world.location.id}/xero/readiness", headers=world.headers())
-    )
+async def readiness(client: httpx.AsyncClient, world: World, *, fresh: bool = False) -> dict[str, Any]:
+    url = f"/api/v1/locations/{world.location.id}/xero/readiness{'?fresh=true' if fresh else ''}"
+    found: dict[str, Any] = ok(await client.get(url, headers=world.headers()))
     return found
 
 
@@ -112,7 +114,8 @@ async def test_readiness_sees_what_changed_in_xero(
     await xero.control(
         "POST", f"organisations/{org['id']}", {"archive_accounts": ["210", "091"], "archive_tax_rates": ["OUTPUT2"]}
     )
-    report = await readiness(client, world_a)
+    assert (await readiness(client, world_a))["ready"] is True  # what was read two minutes ago or less
+    report = await readiness(client, world_a, fresh=True)
     assert report["ready"] is False
     problems = blocking(report)
     assert "Membership fees: Xero account 210 (Membership Income) is archived." in problems
@@ -220,3 +223,15 @@ async def test_the_console_maps_a_location_with_choices_from_xero(
     assert "invoice_status" in refused.text
     unchanged = ok(await client.get(f"/api/v1/locations/{world_a.location.id}/xero", headers=world_a.headers()))
     assert unchanged == mapping
+
+
+def test_the_rate_compared_with_xero_is_the_one_billing_charges() -> None:
+    def parts(*spec: tuple[str, bool]) -> list[TaxRateComponent]:
+        return [TaxRateComponent(name=f"c{i}", percent=Decimal(p), compound=c) for i, (p, c) in enumerate(spec)]
+
+    assert percent_of_rate(parts(("20", False))) == Decimal("20.0000")
+    # Components apply in their order: a compound one taxes the net plus the taxes before it only.
+    assert percent_of_rate(parts(("5", False), ("10", True), ("2", False))) == Decimal("17.5000")
+    assert percent_of_rate(parts(("10", True), ("5", False))) == Decimal("15.0000")
+    # Quebec: GST 5% then QST 9.975% on top is 15.47375%, which Xero shows to 4 places.
+    assert percent_of_rate(parts(("5", False), ("9.975", True))) == Decimal("15.4738")

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.engine import bind_tenant
 from app.email.models import Email
 from app.integrations.xero import connections, mapping
+from app.integrations.xero.client import XeroUnavailable
 from app.integrations.xero.models import XeroConnection
 from app.integrations.xero.tokens import XeroNeedsReconnect, access, client_of, reseal_all
 from app.kit.clock import FrozenClock
 from app.kit.crypto import SecretBox, UnreadableSecret, new_key
+from app.main import xero_client
 from app.settings import Settings
 from app.state import AppState
 from tests.conftest import World, ok, open_tenant
@@ -214,3 +216,25 @@ async def test_an_organisation_that_no_longer_lets_us_in_pauses_only_its_connect
     assert grant.status == "active"  # the grant still serves the other organisation
     offered = ok(await client.get(f"/api/v1/xero/connections/{kept.id}/choices", headers=world_a.headers()))
     assert offered["base_currency"] == "AUD"
+
+
+async def test_a_refusal_of_our_own_credentials_keeps_the_grant(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState, settings: Settings
+) -> None:
+    await connect(client, world_a, xero, [(await xero.organisations())[0]["id"]])
+    connection = await the_connection(db, world_a)
+    await later(state, xero, HALF_HOUR)
+    # The client secret was changed in Xero before the deployment's setting: invalid_client.
+    wrong = xero_client(settings.model_copy(update={"xero_client_secret": SecretStr("not-the-secret")}))
+    assert wrong is not None
+    try:
+        with pytest.raises(XeroUnavailable, match="invalid_client"):
+            await access(dataclasses.replace(state, xero=wrong), world_a.tenant_id, connection.id)
+    finally:
+        await wrong.aclose()
+    (grant,) = (await stored(db, world_a))[1]
+    assert grant.status == "active"
+    assert grant.refresh_token_sealed is not None
+    # Once the setting is right again, the same grant refreshes as if nothing happened.
+    granted = await access(state, world_a.tenant_id, connection.id)
+    assert (await client_of(state).call(granted.token, granted.xero_tenant_id, "GET", "Organisation")).body
