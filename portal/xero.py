@@ -15,12 +15,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from app.auth.guards import requires
-from app.auth.principal import Operator
-from app.catalog.repository import RevenueAccountRepository, TaxRateRepository
 from app.dependencies import Db, State, provide_operator
 from app.integrations.xero import connections, mapping
 from app.integrations.xero.client import deep_link
-from app.integrations.xero.repository import LocationSettingsRepository
 from app.integrations.xero.schemas import UNTAXED, ChoicesOut, LocationXeroIn
 from app.kit.errors import AppError
 from app.kit.pagination import PageRequest
@@ -35,10 +32,6 @@ NOTICES = {
     "disconnected": "Disconnected. Nothing more is sent to that organisation; our records and its Xero ids are kept.",
     "saved": "Saved.",
 }
-
-
-def _operator(request: Request[Any, Any, Any]) -> Operator:
-    return provide_operator(request)
 
 
 class XeroPages(Controller):
@@ -56,12 +49,10 @@ class XeroPages(Controller):
         error: str | None,
         status: int,
     ) -> Template:
-        operator = _operator(request)
+        operator = provide_operator(request)
         found = await connections.list_connections(db, operator)
         locations = await list_locations(db, operator, PageRequest(after=None, limit=200))
-        mapped = {
-            s.location_id: s.connection_id for s in await LocationSettingsRepository(db, operator.tenant_id).all()
-        }
+        mapped = await mapping.mapped_locations(db, operator)
         names: dict[uuid.UUID | None, str] = {c.id: c.name for c in found}
         links = {c.id: deep_link(state.settings.xero_go_url, c.short_code) for c in found if c.short_code is not None}
         return Template(
@@ -91,7 +82,7 @@ class XeroPages(Controller):
     @post("/xero/connect", guards=[WRITE])
     async def connect(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Response[Any]:
         try:
-            url = await connections.begin_consent(app_state, _operator(request))
+            url = await connections.begin_consent(app_state, provide_operator(request))
         except AppError as problem:
             return await self._overview(
                 request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
@@ -107,7 +98,7 @@ class XeroPages(Controller):
         consent_state: Annotated[str, QueryParameter(name="state")] = "",
         error: FromQuery[str] = "",
     ) -> Response[Any]:
-        operator = _operator(request)
+        operator = provide_operator(request)
         try:
             pending = await connections.take_consent(app_state, operator, consent_state)
             if error:
@@ -128,7 +119,7 @@ class XeroPages(Controller):
     async def disconnect(
         self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        await connections.disconnect(db, app_state, _operator(request), connection_id)
+        await connections.disconnect(db, app_state, provide_operator(request), connection_id)
         return Redirect(path="/console/xero?notice=disconnected", status_code=303)
 
     # One location's mapping ---------------------------------------------------------------------
@@ -144,9 +135,9 @@ class XeroPages(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Template:
-        operator = _operator(request)
+        operator = provide_operator(request)
         location = await get_location(db, operator, location_id)
-        settings = await LocationSettingsRepository(db, operator.tenant_id).for_location(location_id)
+        settings = await mapping.mapping_of(db, operator, location_id)
         live = [c for c in await connections.list_connections(db, operator) if c.status == "active"]
         offered: ChoicesOut | None = None
         readiness = None
@@ -157,8 +148,7 @@ class XeroPages(Controller):
                 readiness = await mapping.readiness(db, state, operator, location_id)
             except AppError as found:
                 problem = found.detail
-        accounts = await RevenueAccountRepository(db, operator.tenant_id).active()
-        rates = await TaxRateRepository(db, operator.tenant_id).active()
+        accounts, rates = await mapping.mapping_subjects(db, operator)
         return Template(
             template_name="console/location_xero.html",
             context={
@@ -196,7 +186,7 @@ class XeroPages(Controller):
         form = await request.form()
         try:
             data = msgspec.convert(_mapping_from_form(form), LocationXeroIn)
-            await mapping.save_location_settings(db, _operator(request), location_id, data)
+            await mapping.save_location_settings(db, provide_operator(request), location_id, data)
         except (msgspec.ValidationError, ValueError) as problem:
             return await self._location_page(request, db, app_state, location_id, error=str(problem), status=422)
         except AppError as problem:

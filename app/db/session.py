@@ -1,9 +1,12 @@
 """One database transaction per request: bound to the authenticated tenant, committed when the
-handler succeeds, rolled back when it raises; jobs asked for are enqueued only after the commit."""
+handler succeeds, rolled back when it raises; jobs asked for are enqueued only after the commit.
+``tenant_transaction`` is the same for work that commits on its own, outside a request's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -40,3 +43,14 @@ async def provide_db(
             await app_state.queue.enqueue_deferred(session)
         except Exception as exc:  # noqa: BLE001 - the request is done; sweeps ring again for its rows
             log.error("jobs.enqueue.failed", error=str(exc))
+
+
+@asynccontextmanager
+async def tenant_transaction(state: AppState, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """A transaction of its own for ``tenant_id``, committed when the block ends (rolled back if
+    it raises); jobs it asked for are enqueued after the commit."""
+    async with state.sessionmaker() as session:
+        await bind_tenant(session, tenant_id)
+        async with session.begin():
+            yield session
+        await state.queue.enqueue_deferred(session)

@@ -28,6 +28,7 @@ from app.state import AppState
 
 log = structlog.get_logger()
 CONSENT_SECONDS = 15 * 60
+_CONSENT_GONE = "This Xero consent has expired or was already used. Start again from Connect."
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,14 @@ async def take_consent(state: AppState, operator: Operator, consent_state: str) 
     key = _consent_key(state, consent_state[:200])
     raw = await state.redis.get(key) if consent_state else None
     if raw is None:
-        raise InvalidInput("This Xero consent has expired or was already used. Start again from Connect.")
+        raise InvalidInput(_CONSENT_GONE)
     found = json.loads(raw)
     pending = PendingConsent(uuid.UUID(found["tenant_id"]), uuid.UUID(found["user_id"]), found["code_verifier"])
     if (pending.tenant_id, pending.user_id) != (operator.tenant_id, operator.actor_id):
         # Left in place: someone else's stray callback must not cancel the operator's consent.
         raise Forbidden("This Xero consent was started by someone else.")
     if await state.redis.delete(key) == 0:  # a second callback racing this one got it first
-        raise InvalidInput("This Xero consent has expired or was already used. Start again from Connect.")
+        raise InvalidInput(_CONSENT_GONE)
     return pending
 
 
@@ -122,7 +123,8 @@ async def record_consent(
     now: datetime,
 ) -> list[XeroConnection]:
     """Keep the grant and make each organisation a live connection of the tenant."""
-    grant = GrantRepository(session, operator.tenant_id).add(
+    grants = GrantRepository(session, operator.tenant_id)
+    grant = grants.add(
         XeroGrant(auth_event_id=tokens.auth_event_id, connected_by=operator.actor_id, scope=tokens.scope)
     )
     store_tokens(grant, tokens, state.secrets, now)
@@ -130,18 +132,14 @@ async def record_consent(
     connections = ConnectionRepository(session, operator.tenant_id)
     # Locks go grant first, then its connections, everywhere (a refused refresh does the same).
     existing = [await connections.by_xero_tenant(o.connection.tenant_id) for o in organisations]
-    grants = GrantRepository(session, operator.tenant_id)
-    for grant_id in sorted({c.grant_id for c in existing if c is not None}):
+    previous = sorted({c.grant_id for c in existing if c is not None})
+    for grant_id in previous:
         await grants.get(grant_id, for_update=True)
-    recorded, left = [], set()
-    for organisation in organisations:
-        connection = await connections.by_xero_tenant(organisation.connection.tenant_id)
-        if connection is None:
-            connection = connections.add(
-                XeroConnection(xero_tenant_id=organisation.connection.tenant_id, connected_at=now)
-            )
-        elif connection.grant_id != grant.id:
-            left.add(connection.grant_id)
+    recorded = []
+    for organisation, found in zip(organisations, existing, strict=True):
+        connection = found or connections.add(
+            XeroConnection(xero_tenant_id=organisation.connection.tenant_id, connected_at=now)
+        )
         connection.grant_id = grant.id
         connection.xero_connection_id = organisation.connection.id
         connection.name = organisation.name[:255]
@@ -151,9 +149,9 @@ async def record_consent(
         connection.status, connection.problem = "active", None
         recorded.append(connection)
     await session.flush()
-    for grant_id in left:
+    for grant_id in previous:
         await _close_if_unused(session, operator.tenant_id, grant_id)
-    log.info("xero.connected", organisations=len(recorded), reconnected=len(left))
+    log.info("xero.connected", organisations=len(recorded), grants_replaced=len(previous))
     return recorded
 
 
@@ -198,9 +196,10 @@ async def disconnect(
         await client_of(state).disconnect(granted.token, connection.xero_connection_id)
     except (AppError, XeroError) as problem:
         log.warning("xero.disconnect.remote_failed", connection_id=str(connection.id), error=str(problem))
-    # Grant first, then the connection: the order every path that locks both keeps.
+    # Grant first, then the connection: the order every path that locks both keeps. The refresh
+    # re-reads the row under the lock (a plain second get would return this session's stale copy).
     await GrantRepository(session, operator.tenant_id).get(connection.grant_id, for_update=True)
-    connection = await get_connection(session, operator, connection_id, for_update=True)
+    await session.refresh(connection, with_for_update=True)
     connection.status, connection.problem = "disconnected", None
     await session.flush()
     await _close_if_unused(session, operator.tenant_id, connection.grant_id)

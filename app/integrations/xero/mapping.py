@@ -44,8 +44,7 @@ from app.location.service import get_location
 from app.state import AppState
 
 CHOICES_SECONDS = 120
-REVENUE_CLASSES = {"REVENUE"}
-LIABILITY_CLASSES = {"LIABILITY"}
+XERO_PLACES = Decimal("0.0001")  # Xero states tax rates to four decimal places
 
 
 def _choices_key(state: AppState, connection_id: uuid.UUID) -> str:
@@ -122,12 +121,32 @@ async def choices(state: AppState, operator: Operator, connection_id: uuid.UUID,
     return found
 
 
-async def location_settings(session: AsyncSession, operator: Operator, location_id: uuid.UUID) -> XeroLocationSettings:
+async def mapping_of(session: AsyncSession, operator: Operator, location_id: uuid.UUID) -> XeroLocationSettings | None:
+    """The location's mapping, or None while it has none (404 for a location the operator cannot see)."""
     await get_location(session, operator, location_id)
-    found = await LocationSettingsRepository(session, operator.tenant_id).for_location(location_id)
+    return await LocationSettingsRepository(session, operator.tenant_id).for_location(location_id)
+
+
+async def location_settings(session: AsyncSession, operator: Operator, location_id: uuid.UUID) -> XeroLocationSettings:
+    found = await mapping_of(session, operator, location_id)
     if found is None:
         raise NotFound("This location is not mapped to a Xero organisation yet.")
     return found
+
+
+async def mapped_locations(session: AsyncSession, operator: Operator) -> dict[uuid.UUID, uuid.UUID]:
+    """Location id -> the connection it is mapped to, for every mapped location."""
+    return {s.location_id: s.connection_id for s in await LocationSettingsRepository(session, operator.tenant_id).all()}
+
+
+async def mapping_subjects(
+    session: AsyncSession, operator: Operator
+) -> tuple[Sequence[RevenueAccount], Sequence[TaxRate]]:
+    """What a mapping maps: the tenant's active revenue accounts and tax rates."""
+    return (
+        await RevenueAccountRepository(session, operator.tenant_id).active(),
+        await TaxRateRepository(session, operator.tenant_id).active(),
+    )
 
 
 async def save_location_settings(
@@ -142,7 +161,8 @@ async def save_location_settings(
     accounts = await RevenueAccountRepository(session, operator.tenant_id).by_ids(data.account_codes.keys())
     if unknown := sorted(str(key) for key in data.account_codes.keys() - accounts.keys()):
         raise InvalidInput(f"account_codes names revenue accounts that do not exist: {', '.join(unknown)}")
-    rate_ids = {_rate_id(key) for key in data.tax_types if key != UNTAXED}
+    tax_types = {key if key == UNTAXED else str(_rate_id(key)): code for key, code in data.tax_types.items()}
+    rate_ids = {uuid.UUID(key) for key in tax_types if key != UNTAXED}
     rates = await TaxRateRepository(session, operator.tenant_id).by_ids(rate_ids)
     if unknown := sorted(str(key) for key in rate_ids - rates.keys()):
         raise InvalidInput(f"tax_types names tax rates that do not exist: {', '.join(unknown)}")
@@ -152,7 +172,7 @@ async def save_location_settings(
         settings = repo.add(XeroLocationSettings(location_id=location_id, connection_id=connection.id))
     settings.connection_id = connection.id
     settings.account_codes = {str(key): code for key, code in data.account_codes.items()}
-    settings.tax_types = {key if key == UNTAXED else str(_rate_id(key)): code for key, code in data.tax_types.items()}
+    settings.tax_types = tax_types
     settings.payment_accounts = {str(method): code for method, code in data.payment_accounts.items()}
     settings.tracking_category_id, settings.tracking_option_id = data.tracking_category_id, data.tracking_option_id
     settings.branding_theme_id = data.branding_theme_id
@@ -171,7 +191,7 @@ def _rate_id(key: str) -> uuid.UUID:
 def percent_of_rate(components: Sequence[TaxRateComponent]) -> Decimal:
     """The rate billing charges for these components, as a percentage to Xero's 4 places."""
     parts = [TaxComponent(c.name, c.percent, c.compound) for c in components]
-    return (effective_rate(parts) * 100).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return (effective_rate(parts) * 100).quantize(XERO_PLACES, rounding=ROUND_HALF_UP)
 
 
 async def readiness(
@@ -229,7 +249,7 @@ def _account_problems(
         code = settings.account_codes.get(str(account.id), account.code)
         field = f"account_codes.{account.id}"
         found = by_code.get(code)
-        wanted = LIABILITY_CLASSES if account.liability else REVENUE_CLASSES
+        wanted = "LIABILITY" if account.liability else "REVENUE"
         if found is None:
             problems.append(
                 ReadinessProblem(field, f"{account.name}: Xero has no account {code}.", "Choose an account Xero has.")
@@ -242,7 +262,7 @@ def _account_problems(
                     "Restore it in Xero's chart of accounts, or choose another account.",
                 )
             )
-        elif found.account_class not in wanted:
+        elif found.account_class != wanted:
             kind = "a liability" if account.liability else "a revenue"
             problems.append(
                 ReadinessProblem(
@@ -292,7 +312,7 @@ async def _tax_problems(
             problems.append(
                 ReadinessProblem(field, f"{name}: Xero's {found.name} is not for income.", "Choose an income tax rate.")
             )
-        elif Decimal(found.rate).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) != ours:
+        elif Decimal(found.rate).quantize(XERO_PLACES, rounding=ROUND_HALF_UP) != ours:
             problems.append(
                 ReadinessProblem(
                     field,

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import system
-from app.db.engine import bind_tenant
+from app.db.session import tenant_transaction
 from app.email.service import queue_email
 from app.integrations.xero.client import TokenSet, XeroAuthError, XeroClient
 from app.integrations.xero.models import XeroConnection, XeroGrant
@@ -112,43 +112,38 @@ async def _access_or_refresh(state: AppState, tenant_id: uuid.UUID, connection_i
     Raises ``XeroNeedsReconnect`` when the connection is paused or Xero refuses the grant, and
     the client's ``XeroUnavailable`` / ``XeroAmbiguous`` when Xero could not be asked (retry later)."""
     client, box = client_of(state), state.secrets
-    async with state.sessionmaker() as session:
-        await bind_tenant(session, tenant_id)
-        async with session.begin():
-            connection = await ConnectionRepository(session, tenant_id).get(connection_id)
-            if connection is None:
-                raise XeroNeedsReconnect("No such Xero connection.")
-            if connection.status != "active":
-                raise _paused(connection)
-            grant = await GrantRepository(session, tenant_id).get(connection.grant_id)
-            assert grant is not None
-            if grant.status == "active" and _usable(grant, state.clock.now()):
-                return _access(grant, connection, box)
-    refused: str | None = None
+    async with tenant_transaction(state, tenant_id) as session:
+        connection = await ConnectionRepository(session, tenant_id).get(connection_id)
+        if connection is None:
+            raise XeroNeedsReconnect("No such Xero connection.")
+        if connection.status != "active":
+            raise _paused(connection)
+        grant = await GrantRepository(session, tenant_id).get(connection.grant_id)
+        assert grant is not None
+        if grant.status == "active" and _usable(grant, state.clock.now()):
+            return _access(grant, connection, box)
+    refused = False
     # A new session, so the locked read below sees the row as it is now, not as first loaded.
-    async with state.sessionmaker() as session:
-        await bind_tenant(session, tenant_id)
-        async with session.begin():
-            # Whoever holds this lock is refreshing; waiting on it is the single flight.
-            grant = await GrantRepository(session, tenant_id).get(connection.grant_id, for_update=True)
-            assert grant is not None
-            if grant.status != "active" or grant.refresh_token_sealed is None:
-                raise _paused(connection)
-            now = state.clock.now()
-            if _usable(grant, now):
-                return _access(grant, connection, box)
-            try:
-                tokens = await client.refresh(box.open(grant.refresh_token_sealed))
-            except XeroAuthError as problem:
-                refused = f"Xero refused the stored authorisation ({problem})."
-                await grant_refused(session, grant, refused, now)
-            else:
-                store_tokens(grant, tokens, box, now)
-                log.info("xero.token.refreshed", grant_id=str(grant.id))
-        if refused is not None:
-            await state.queue.enqueue_deferred(session)
-            raise XeroNeedsReconnect(f"Xero stopped accepting the connection to {connection.name}; reconnect it.")
-        return _access(grant, connection, box)
+    async with tenant_transaction(state, tenant_id) as session:
+        # Whoever holds this lock is refreshing; waiting on it is the single flight.
+        grant = await GrantRepository(session, tenant_id).get(connection.grant_id, for_update=True)
+        assert grant is not None
+        if grant.status != "active" or grant.refresh_token_sealed is None:
+            raise _paused(connection)
+        now = state.clock.now()
+        if _usable(grant, now):
+            return _access(grant, connection, box)
+        try:
+            tokens = await client.refresh(box.open(grant.refresh_token_sealed))
+        except XeroAuthError as problem:
+            refused = True
+            await grant_refused(session, grant, f"Xero refused the stored authorisation ({problem}).", now)
+        else:
+            store_tokens(grant, tokens, box, now)
+            log.info("xero.token.refreshed", grant_id=str(grant.id))
+    if refused:  # raised only now, so that the failure and the operator's e-mail are committed
+        raise _paused(connection)
+    return _access(grant, connection, box)
 
 
 def _access(grant: XeroGrant, connection: XeroConnection, box: SecretBox) -> Access:
@@ -162,20 +157,18 @@ async def refused_by_xero(state: AppState, tenant_id: uuid.UUID, granted: Access
     A 401 means the token itself is no longer taken: it is forgotten, so the next call refreshes
     and finds out whether the grant still stands. A 403 means the organisation no longer lets our
     app in (disconnected inside Xero): that connection pauses until the operator reconnects."""
-    async with state.sessionmaker() as session:
-        await bind_tenant(session, tenant_id)
-        async with session.begin():
-            if status == 403:
-                connection = await ConnectionRepository(session, tenant_id).get(granted.connection_id, for_update=True)
-                if connection is not None and connection.status == "active":
-                    connection.status = "needs_reconnect"
-                    connection.problem = "Xero no longer lets FlexLedger into this organisation."
-                    log.warning("xero.connection.refused", connection_id=str(connection.id))
-                name = connection.name if connection else "the organisation"
-                return XeroNeedsReconnect(f"Xero no longer lets FlexLedger into {name}; reconnect it.")
-            grant = await GrantRepository(session, tenant_id).get(granted.grant_id, for_update=True)
-            if grant is not None and grant.access_token_sealed is not None:
-                grant.access_expires_at = state.clock.now()
+    async with tenant_transaction(state, tenant_id) as session:
+        if status == 403:
+            connection = await ConnectionRepository(session, tenant_id).get(granted.connection_id, for_update=True)
+            if connection is not None and connection.status == "active":
+                connection.status = "needs_reconnect"
+                connection.problem = "Xero no longer lets FlexLedger into this organisation."
+                log.warning("xero.connection.refused", connection_id=str(connection.id))
+            name = connection.name if connection else "the organisation"
+            return XeroNeedsReconnect(f"Xero no longer lets FlexLedger into {name}; reconnect it.")
+        grant = await GrantRepository(session, tenant_id).get(granted.grant_id, for_update=True)
+        if grant is not None and grant.access_token_sealed is not None:
+            grant.access_expires_at = state.clock.now()
     return XeroUnreachable("Xero did not accept the access token; it will be renewed. Try again.")
 
 
@@ -223,21 +216,19 @@ async def reseal_all(state: AppState) -> tuple[int, int]:
         found = await system.sealed_xero_grants(session)
     resealed = unreadable = 0
     for tenant_id, grant_id in found:
-        async with state.sessionmaker() as session:
-            await bind_tenant(session, tenant_id)
-            async with session.begin():
-                grant = await GrantRepository(session, tenant_id).get(grant_id, for_update=True)
-                if grant is None:
-                    continue
-                try:
-                    if grant.access_token_sealed is not None:
-                        grant.access_token_sealed = state.secrets.reseal(grant.access_token_sealed)
-                    if grant.refresh_token_sealed is not None:
-                        grant.refresh_token_sealed = state.secrets.reseal(grant.refresh_token_sealed)
-                except UnreadableSecret:
-                    log.error("xero.token.unreadable", tenant_id=str(tenant_id), grant_id=str(grant_id))
-                    unreadable += 1
-                    await session.rollback()
-                    continue
-                resealed += 1
+        async with tenant_transaction(state, tenant_id) as session:
+            grant = await GrantRepository(session, tenant_id).get(grant_id, for_update=True)
+            if grant is None:
+                continue
+            try:
+                access_token, refresh_token = [
+                    None if sealed is None else state.secrets.reseal(sealed)
+                    for sealed in (grant.access_token_sealed, grant.refresh_token_sealed)
+                ]
+            except UnreadableSecret:
+                log.error("xero.token.unreadable", tenant_id=str(tenant_id), grant_id=str(grant_id))
+                unreadable += 1
+                continue
+            grant.access_token_sealed, grant.refresh_token_sealed = access_token, refresh_token
+            resealed += 1
     return resealed, unreadable

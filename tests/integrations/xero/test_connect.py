@@ -144,9 +144,7 @@ async def test_a_cancelled_consent_changes_nothing(
     assert await stored(db, world_a) == ([], [])
 
 
-async def test_connecting_needs_the_console_and_the_permission(
-    client: httpx.AsyncClient, world_a: World, xero: Xero
-) -> None:
+async def test_the_xero_pages_need_a_console_session(client: httpx.AsyncClient, world_a: World, xero: Xero) -> None:
     anonymous = await client.post("/console/xero/connect")
     assert anonymous.status_code in (303, 403)  # no session: sign in first (or no CSRF token)
     page = await client.get("/console/xero")
