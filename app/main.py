@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
@@ -43,7 +43,8 @@ from app.dependencies import (
 from app.fee.controller import FeeController
 from app.health.controller import HealthController
 from app.integrations.xero.client import XeroClient
-from app.integrations.xero.controller import LocationXeroController, XeroConnectionController
+from app.integrations.xero.controller import LocationXeroController, XeroConnectionController, XeroDocumentController
+from app.integrations.xero.throttle import Limits, XeroThrottle
 from app.invoice.controller import InvoiceController
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
@@ -89,7 +90,17 @@ async def build_state(settings: Settings) -> AppState:
         clock=Clock(),
         secrets=SecretBox(settings),
         xero=xero_client(settings),
+        xero_throttle=xero_throttle(settings, redis),
     )
+
+
+def xero_throttle(settings: Settings, redis: ArqRedis) -> XeroThrottle:
+    """Xero's limits, shared by every process through Redis (windows shrunk for a scaled sandbox)."""
+    scale = settings.xero_time_scale
+    limits = Limits(
+        minute_seconds=60 / scale, day_seconds=86_400 / scale, margin_seconds=1 / scale, lease_seconds=120 / scale
+    )
+    return XeroThrottle(redis, settings.redis_key_prefix, limits)
 
 
 def xero_client(settings: Settings) -> XeroClient | None:
@@ -144,6 +155,7 @@ def api_router() -> Router:
             CreditNoteController,
             FeeController,
             XeroConnectionController,
+            XeroDocumentController,
             LocationXeroController,
         ],
         middleware=[DefineMiddleware(ApiKeyAuthMiddleware)],

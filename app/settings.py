@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     xero_api_url: str = "https://api.xero.com"
     # Where deep links into an organisation's Xero pages go.
     xero_go_url: str = "https://go.xero.com"
+    # How much faster than real time the Xero we talk to counts its rate-limit windows (only a
+    # time-scaled local sandbox, for benchmarks, differs from 1).
+    xero_time_scale: float = Field(default=1.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 

@@ -9,6 +9,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.integrations.xero.client import XeroClient
+from app.integrations.xero.throttle import XeroThrottle
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue
@@ -30,6 +31,7 @@ class AppState:
     secrets: SecretBox
     # None until the deployment names its Xero app (XERO_CLIENT_ID).
     xero: XeroClient | None
+    xero_throttle: XeroThrottle
 
     async def close(self) -> None:
         if self.xero is not None:

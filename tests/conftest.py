@@ -50,7 +50,7 @@ from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords, new_api_key, token_digest
 from app.location.models import Location
-from app.main import build_state, xero_client
+from app.main import build_state, xero_client, xero_throttle
 from app.member.models import Member
 from app.membership.models import Membership
 from app.membership.schemas import MembershipCreate
@@ -209,6 +209,7 @@ async def state(
         clock=Clock(),
         secrets=SecretBox(settings),
         xero=xero_client(settings),
+        xero_throttle=xero_throttle(settings, redis),
     )
     yield state
     if state.xero is not None:

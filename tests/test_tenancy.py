@@ -342,11 +342,9 @@ async def test_every_route_refuses_another_tenants_credentials(
     world_b: World,
     xero: Xero,
 ) -> None:
-    ids_a = {
-        **_ids(world_a),
-        **await _money_of(client, world_a),
-        "connection_id": await _xero_of(client, db, world_a, xero),
-    }
+    connection_id = await _xero_of(client, db, world_a, xero)  # first, so A's money is synced too
+    ids_a = {**_ids(world_a), **await _money_of(client, world_a), "connection_id": connection_id}
+    ids_a["object_id"] = ids_a["invoice_id"]
     csrf = await _csrf(client)
     probe = Probe(
         db=db,

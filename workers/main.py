@@ -24,6 +24,8 @@ from app.billing.service import SCHEDULER, record_failed_run, run_scheduled
 from app.db import system
 from app.db.engine import bind_tenant
 from app.email.service import SEND_JOB, send_email, send_job_id
+from app.integrations.xero import sync
+from app.integrations.xero.outbox import DRAIN_JOB, drain_job_id
 from app.kit.errors import driver_error
 from app.kit.jobs import JobRequest, deserialize, serialize
 from app.main import build_state
@@ -179,6 +181,29 @@ async def billing_schedule(ctx: Ctx) -> int:
     return len(due)
 
 
+@_job(DRAIN_JOB)
+async def xero_drain(ctx: Ctx, tenant_id: str, connection_id: str) -> int:
+    """Send what one Xero organisation is due. Safe to run twice, and beside another drain of the
+    same organisation (each document is claimed by one drain at a time)."""
+    structlog.contextvars.bind_contextvars(tenant_id=tenant_id, connection_id=connection_id)
+    report = await sync.drain(state_of(ctx), uuid.UUID(tenant_id), uuid.UUID(connection_id))
+    return report.synced
+
+
+async def xero_sweep(ctx: Ctx) -> int:
+    """Ring for every live organisation with something due: a retry whose time has come, a
+    drain that died, or a doorbell that was lost."""
+    state = state_of(ctx)
+    async with state.sessionmaker() as session, session.begin():
+        due = await system.xero_due_connections(session, state.clock.now(), SWEEP_BATCH)
+    for tenant_id, connection_id in due:
+        job = JobRequest(DRAIN_JOB, (str(tenant_id), str(connection_id)), drain_job_id(connection_id))
+        await state.queue.enqueue(job)
+    if due:
+        log.info("xero.sweep.requeued", count=len(due))
+    return len(due)
+
+
 def make_worker(settings: Settings, *, burst: bool = False, state: AppState | None = None) -> Worker:
     async def startup(ctx: Ctx) -> None:
         ctx["state"] = state or await build_state(settings)
@@ -188,10 +213,11 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
             await state_of(ctx).close()
 
     return Worker(
-        functions=[email_send, billing_run],
+        functions=[email_send, billing_run, xero_drain],
         cron_jobs=[
             cron(email_sweep, name="email.sweep", second=0, run_at_startup=False),
             cron(billing_schedule, name="billing.schedule", minute=set(range(0, 60, 5)), second=30),
+            cron(xero_sweep, name="xero.sweep", second=set(range(5, 60, 15)), run_at_startup=False),
         ],
         on_startup=startup,
         on_shutdown=shutdown,

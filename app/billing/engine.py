@@ -56,6 +56,7 @@ from app.company.repository import CompanyRepository
 from app.db import driver
 from app.db.bulk import Rows, insert_rows, insert_together
 from app.fee.models import Fee
+from app.integrations.xero import outbox
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import take_number
 from app.invoice.service import status_on_issue, terms_of_issue
@@ -717,6 +718,7 @@ async def bill_locations(
     await session.flush()
 
     if issue_invoices:
+        await outbox.invoices_issued(session, tenant_id, records)
         credited = await _apply_held_credit(session, tenant_id, records)
         for outcome in outcomes:
             outcome.credited = credited

@@ -18,6 +18,11 @@ class TaxRateRepository(TenantRepository[TaxRate]):
         statement = self.select().where(TaxRate.status == "active").order_by(TaxRate.name)
         return (await self.session.scalars(statement)).all()
 
+    async def names(self) -> dict[str, str]:
+        """Every rate's name by its id (as text), for messages."""
+        rows = await self.session.execute(select(TaxRate.id, TaxRate.name).where(TaxRate.tenant_id == self.tenant_id))
+        return {str(rate_id): name for rate_id, name in rows.all()}
+
     async def components(self, rate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TaxRateComponent]]:
         """Components of the given rates, in their order."""
         statement = select(TaxRateComponent).where(
@@ -43,6 +48,9 @@ class RevenueAccountRepository(TenantRepository[RevenueAccount]):
     async def active(self) -> Sequence[RevenueAccount]:
         statement = self.select().where(RevenueAccount.active).order_by(RevenueAccount.code)
         return (await self.session.scalars(statement)).all()
+
+    async def all_by_id(self) -> dict[uuid.UUID, RevenueAccount]:
+        return {account.id: account for account in await self.session.scalars(self.select())}
 
     async def builtin(self, kind: str) -> RevenueAccount:
         statement = self.select().where(RevenueAccount.kind == kind)

@@ -14,6 +14,7 @@ from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.company.schemas import CompanyCreate, CompanyUpdate
 from app.db.integrity import flush_unique
+from app.integrations.xero import outbox, payloads
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, valid_email
@@ -73,7 +74,13 @@ async def create_company(session: AsyncSession, operator: Operator, data: Compan
         )
     )
     await flush_unique(session, _UNIQUE)
+    await outbox.company_changed(session, company)
     return company
+
+
+def _contact_details(company: Company) -> tuple[object, ...]:
+    """What the company's Xero contact is made of."""
+    return tuple(getattr(company, name) for name in payloads.CONTACT_FIELDS)
 
 
 async def update_company(
@@ -87,10 +94,13 @@ async def update_company(
         None if isinstance(data.home_location_id, UnsetType) else data.home_location_id,
         None if isinstance(data.tax_rate_id, UnsetType) else data.tax_rate_id,
     )
+    before = _contact_details(company)
     apply_patch(company, data)
     if not isinstance(data.billing_email, UnsetType):
         company.billing_email = valid_email(data.billing_email)
     await flush_unique(session, _UNIQUE)
+    if _contact_details(company) != before:
+        await outbox.company_changed(session, company)
     return company
 
 

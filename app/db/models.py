@@ -10,7 +10,13 @@ from app.db.base import Base
 from app.email.models import Email
 from app.fee.models import Fee
 from app.idempotency.models import IdempotencyKey
-from app.integrations.xero.models import XeroConnection, XeroGrant, XeroLocationSettings
+from app.integrations.xero.models import (
+    XeroConnection,
+    XeroDocument,
+    XeroGrant,
+    XeroJournalEntry,
+    XeroLocationSettings,
+)
 from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
 from app.location.models import Location
@@ -54,6 +60,8 @@ __all__ = [
     "UserLocation",
     "WriteOff",
     "XeroConnection",
+    "XeroDocument",
     "XeroGrant",
+    "XeroJournalEntry",
     "XeroLocationSettings",
 ]

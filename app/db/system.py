@@ -76,3 +76,11 @@ async def sealed_xero_grants(session: AsyncSession) -> list[tuple[uuid.UUID, uui
     """Every tenant's Xero grants that still hold tokens (to re-seal them under a new key)."""
     rows = await session.execute(text("SELECT tenant_id, id FROM sys_sealed_xero_grants()"))
     return [(row.tenant_id, row.id) for row in rows]
+
+
+async def xero_due_connections(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Live Xero connections of every tenant with something due to send (or a send whose drain
+    died), the longest-waiting first."""
+    statement = text("SELECT tenant_id, connection_id FROM sys_xero_due_connections(:now, :limit)")
+    rows = await session.execute(statement, {"now": now, "limit": limit})
+    return [(row.tenant_id, row.connection_id) for row in rows]

@@ -16,6 +16,7 @@ from app.billing.models import BillingItem
 from app.booking.models import Booking
 from app.company.repository import CompanyRepository
 from app.fee.models import Fee
+from app.integrations.xero import outbox
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
@@ -97,6 +98,7 @@ async def issue(session: AsyncSession, tenant_id: uuid.UUID, invoice: Invoice, c
     invoice.status = status_on_issue(invoice.total)
     invoice.version += 1
     await session.flush()
+    await outbox.invoice_changed(session, invoice)
     await apply_credit(session, tenant_id, invoice.company_id, [invoice], invoice.issue_date)
     return invoice
 
@@ -161,4 +163,5 @@ async def void_invoice(
     invoice.status = "void"
     invoice.version += 1
     await session.flush()
+    await outbox.invoice_changed(session, invoice)
     return invoice

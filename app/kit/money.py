@@ -120,3 +120,15 @@ def format_amount(amount: int, currency: str) -> str:
 def plain_decimal(value: Decimal) -> str:
     """``Decimal("10.00")`` -> ``"10"``, ``Decimal("12.50")`` -> ``"12.5"``: never ``1E+1``."""
     return format(value.normalize(), "f")
+
+
+def as_decimal(amount: int, currency: str) -> Decimal:
+    """``12345, "GBP"`` → ``Decimal("123.45")``: minor units as the currency's major units, exactly
+    (for Xero, which speaks in major units)."""
+    return Decimal(amount).scaleb(-exponent(currency))
+
+
+def from_decimal(value: Decimal, currency: str) -> int:
+    """``Decimal("123.45"), "GBP"`` → ``12345``. A value with more places than the currency has
+    is rounded here, the one place that rounds, ties away from zero."""
+    return round_minor(value.scaleb(exponent(currency)))

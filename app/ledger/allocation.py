@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.integrations.xero import outbox
 from app.invoice.models import Invoice
 from app.kit.errors import InvalidInput
 from app.ledger.locks import lock_for_allocation
@@ -38,9 +39,11 @@ async def allocate_to_invoice(
     credit_note_id: uuid.UUID | None = None,
     write_off_id: uuid.UUID | None = None,
     due: int | None = None,
+    receipt: bool = False,
 ) -> Allocation:
     """Apply ``amount`` to ``invoice`` (at most what is due on it). ``due``: what is due, when the
-    caller has just read it with the invoice locked (saves reading it again)."""
+    caller has just read it with the invoice locked (saves reading it again). ``receipt``: the
+    payment is being received now (it pays the invoice; it does not spend credit it left before)."""
     if invoice.status not in OPEN:
         raise InvalidInput(f"Invoice {invoice.number or invoice.id} is {invoice.status}; nothing can be applied to it.")
     if currency != invoice.currency:
@@ -60,19 +63,28 @@ async def allocate_to_invoice(
         credit_note_id=credit_note_id,
         write_off_id=write_off_id,
         invoice_id=invoice.id,
+        with_receipt=receipt and payment_id is not None,
     )
     session.add(allocation)
     invoice.status = status_for(invoice.total, due - amount)
     invoice.version += 1
     await session.flush()
+    await outbox.allocation_made(session, allocation, invoice, receipt=allocation.with_receipt)
     return allocation
 
 
 async def apply_credit(
-    session: AsyncSession, tenant_id: uuid.UUID, company_id: uuid.UUID, invoices: Sequence[Invoice], on: date
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    company_id: uuid.UUID,
+    invoices: Sequence[Invoice],
+    on: date,
+    *,
+    receiving: uuid.UUID | None = None,
 ) -> int:
     """Use the company's unallocated payments and credit notes (oldest first) on ``invoices`` (in
-    the order given). Returns the amount applied."""
+    the order given). Returns the amount applied. ``receiving``: a payment coming in now, whose
+    allocations are its receipt rather than spent credit."""
     repo = LedgerRepository(session, tenant_id)
     candidates = await repo.credits(company_id)
     if not candidates or not invoices:
@@ -99,7 +111,16 @@ async def apply_credit(
             if amount <= 0 or credit.currency != invoice.currency:
                 continue
             source = {"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}
-            await allocate_to_invoice(session, invoice, amount, on, currency=credit.currency, due=due, **source)
+            await allocate_to_invoice(
+                session,
+                invoice,
+                amount,
+                on,
+                currency=credit.currency,
+                due=due,
+                receipt=credit.id == receiving,
+                **source,
+            )
             remaining[credit.id] -= amount
             due -= amount
             applied += amount

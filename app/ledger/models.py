@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -181,3 +182,6 @@ class Allocation(TenantOwned, Base):
     write_off_id: Mapped[uuid.UUID | None]
     invoice_id: Mapped[uuid.UUID | None]
     refund_id: Mapped[uuid.UUID | None]
+    # Part of a payment as it came in (paying invoices there and then); a payment's other
+    # allocations spend the credit it left.
+    with_receipt: Mapped[bool] = mapped_column(default=False, server_default=text("false"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -141,6 +141,24 @@ class LedgerRepository:
             .order_by(Allocation.id)
         )
         return (await self.session.execute(statement)).scalars().all()
+
+    async def allocations_by_ids(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Allocation]:
+        statement = select(Allocation).where(Allocation.tenant_id == self.tenant_id, Allocation.id.in_(ids))
+        return {allocation.id: allocation for allocation in await self.session.scalars(statement)}
+
+    async def applied_at_receipt(self, payment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """What each payment paid of invoices as it came in (the rest became credit)."""
+        statement = (
+            select(Allocation.payment_id, func.sum(Allocation.amount))
+            .where(
+                Allocation.tenant_id == self.tenant_id,
+                Allocation.payment_id.in_(payment_ids),
+                Allocation.with_receipt,
+            )
+            .group_by(Allocation.payment_id)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return {payment_id: int(amount) for payment_id, amount in rows if payment_id is not None}
 
     async def allocated_from_credit_notes(self, credit_note_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """What each of these credit notes has been allocated so far (0 when nothing)."""

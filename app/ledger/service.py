@@ -14,6 +14,7 @@ from app.catalog.tax import TaxBook
 from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.company.service import get_company
+from app.integrations.xero import outbox
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
@@ -81,7 +82,8 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
         open_ids = await LedgerRepository(session, operator.tenant_id).open_invoices(company.id)
         await lock_for_allocation(session, operator.tenant_id, invoices=open_ids, payments=[payment.id])
         invoices = await repo.get_many(open_ids)
-        await apply_credit(session, operator.tenant_id, company.id, invoices, data.paid_on)
+        await apply_credit(session, operator.tenant_id, company.id, invoices, data.paid_on, receiving=payment.id)
+        await _received(session, payment)
         return payment
     if sum(entry.amount for entry in data.allocations) > data.amount:
         raise InvalidInput("The allocations add up to more than the payment.")
@@ -93,9 +95,16 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
         if invoice.company_id != company.id:
             raise InvalidInput(f"Invoice {invoice.number or invoice.id} belongs to another company.")
         await allocate_to_invoice(
-            session, invoice, entry.amount, data.paid_on, currency=payment.currency, payment_id=payment.id
+            session, invoice, entry.amount, data.paid_on, currency=payment.currency, payment_id=payment.id, receipt=True
         )
+    await _received(session, payment)
     return payment
+
+
+async def _received(session: AsyncSession, payment: Payment) -> None:
+    """Tell Xero of the credit the payment leaves (its payments of invoices went already)."""
+    applied = await LedgerRepository(session, payment.tenant_id).applied_at_receipt([payment.id])
+    await outbox.payment_received(session, payment, applied.get(payment.id, 0))
 
 
 async def get_payment(session: AsyncSession, operator: Operator, payment_id: uuid.UUID) -> Payment:
@@ -229,6 +238,7 @@ async def credit_invoice(
     await session.flush()
     session.add_all(planned)
     await session.flush()
+    await outbox.credit_note_issued(session, note)
     if data.allocate and invoice.status in OPEN:
         due = (await ledger.amounts_due([invoice.id]))[invoice.id]
         if due > 0:
@@ -279,18 +289,18 @@ async def refund(session: AsyncSession, operator: Operator, data: RefundCreate) 
         amount = min(left, credit.remaining)
         if amount <= 0:
             break
-        session.add(
-            Allocation(
-                tenant_id=operator.tenant_id,
-                company_id=company.id,
-                amount=amount,
-                allocated_on=data.refunded_on,
-                refund_id=paid_back.id,
-                **({"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}),
-            )
+        paid_from = Allocation(
+            tenant_id=operator.tenant_id,
+            company_id=company.id,
+            amount=amount,
+            allocated_on=data.refunded_on,
+            refund_id=paid_back.id,
+            **({"payment_id": credit.id} if credit.kind == "payment" else {"credit_note_id": credit.id}),
         )
+        session.add(paid_from)
+        await session.flush()
+        await outbox.refund_made(session, paid_from)
         left -= amount
-    await session.flush()
     return paid_back
 
 

@@ -115,6 +115,7 @@ async def _scenario(configured: Settings, ops: list[tuple[Any, ...]]) -> list[tu
                 Clock(),
                 SecretBox(configured),
                 None,
+                None,  # type: ignore[arg-type]
             )
             async with sessions() as session:
                 world = await make_world(session, state, "prop")

@@ -10,10 +10,23 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
-from app.integrations.xero import connections, mapping
+from app.integrations.xero import connections, documents, mapping
 from app.integrations.xero.client import deep_link
-from app.integrations.xero.models import XeroConnection, XeroLocationSettings
-from app.integrations.xero.schemas import ChoicesOut, ConnectionOut, LocationXeroIn, LocationXeroOut, ReadinessOut
+from app.integrations.xero.models import XeroConnection, XeroDocument, XeroJournalEntry, XeroLocationSettings
+from app.integrations.xero.schemas import (
+    ChoicesOut,
+    ConnectionOut,
+    DocumentKind,
+    DocumentOut,
+    DocumentStatus,
+    JournalEntryOut,
+    LocationXeroIn,
+    LocationXeroOut,
+    ReadinessOut,
+    SyncRequested,
+    SyncStatusOut,
+)
+from app.kit.pagination import Page, page_request, paginate
 from app.settings import Settings
 
 READ, WRITE = requires("accounting:read"), requires("accounting:write")
@@ -50,6 +63,44 @@ def settings_out(found: XeroLocationSettings) -> LocationXeroOut:
     )
 
 
+def document_out(doc: XeroDocument, connection: XeroConnection, settings: Settings) -> DocumentOut:
+    return DocumentOut(
+        id=doc.id,
+        connection_id=doc.connection_id,
+        kind=doc.kind,
+        object_id=doc.object_id,
+        status=doc.status,
+        version=doc.version,
+        synced_version=doc.synced_version,
+        in_doubt=doc.in_doubt,
+        attempts=doc.attempts,
+        next_attempt_at=doc.next_attempt_at,
+        xero_id=doc.xero_id,
+        xero_number=doc.xero_number,
+        xero_status=doc.xero_status,
+        error_kind=doc.error_kind,
+        error=doc.error,
+        hint=doc.hint,
+        synced_at=doc.synced_at,
+        link=documents.link(doc, connection, settings.xero_go_url),
+    )
+
+
+def journal_out(entry: XeroJournalEntry) -> JournalEntryOut:
+    return JournalEntryOut(
+        id=entry.id,
+        at=entry.at,
+        method=entry.method,
+        path=entry.path,
+        kind=entry.kind,
+        items=entry.items,
+        idempotency_key=entry.idempotency_key,
+        status_code=entry.status_code,
+        outcome=entry.outcome,
+        duration_ms=entry.duration_ms,
+    )
+
+
 class XeroConnectionController(Controller):
     path = "/xero/connections"
     tags = ["Xero"]
@@ -83,6 +134,68 @@ class XeroConnectionController(Controller):
     ) -> ChoicesOut:
         await connections.get_connection(db, operator, connection_id)
         return await mapping.choices(app_state, operator, connection_id, fresh=fresh)
+
+    @get("/{connection_id:uuid}/sync", operation_id="getXeroSyncStatus", guards=[READ])
+    async def sync_status(self, db: Db, operator: Actor, connection_id: FromPath[uuid.UUID]) -> SyncStatusOut:
+        """How many of the organisation's documents stand at each status."""
+        return SyncStatusOut(connection_id, await documents.sync_status(db, operator, connection_id))
+
+    @post("/{connection_id:uuid}/sync", operation_id="syncXeroConnection", status_code=202, guards=[WRITE])
+    async def sync_now(
+        self, db: Db, operator: Actor, app_state: State, connection_id: FromPath[uuid.UUID]
+    ) -> SyncRequested:
+        """Sync now: send everything waiting at once, refusals included (after their fix)."""
+        queued = await documents.sync_connection(db, operator, connection_id, app_state.clock.now())
+        return SyncRequested(queued)
+
+    @get("/{connection_id:uuid}/documents", operation_id="listXeroDocuments", guards=[READ])
+    async def list_documents(
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        connection_id: FromPath[uuid.UUID],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        status: FromQuery[DocumentStatus | None] = None,
+        kind: FromQuery[DocumentKind | None] = None,
+    ) -> Page[DocumentOut]:
+        page = page_request(cursor, limit)
+        connection, found = await documents.list_documents(db, operator, connection_id, page, status=status, kind=kind)
+        return paginate(found, page, lambda doc: document_out(doc, connection, app_state.settings))
+
+    @get("/{connection_id:uuid}/journal", operation_id="listXeroJournal", guards=[READ])
+    async def journal(
+        self,
+        db: Db,
+        operator: Actor,
+        connection_id: FromPath[uuid.UUID],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Page[JournalEntryOut]:
+        """Every call the sync made to the organisation, oldest first."""
+        page = page_request(cursor, limit)
+        return paginate(await documents.journal(db, operator, connection_id, page), page, journal_out)
+
+
+class XeroDocumentController(Controller):
+    path = "/xero/documents"
+    tags = ["Xero"]
+
+    @get("/{object_id:uuid}", operation_id="getXeroDocuments", guards=[READ])
+    async def of_object(
+        self, db: Db, operator: Actor, app_state: State, object_id: FromPath[uuid.UUID]
+    ) -> list[DocumentOut]:
+        """Where one object of ours (an invoice, credit note, company, payment or allocation id)
+        stands in each Xero organisation it goes to."""
+        found = await documents.documents_of(db, operator, object_id)
+        return [document_out(doc, connection, app_state.settings) for doc, connection in found]
+
+    @post("/{object_id:uuid}/sync", operation_id="syncXeroDocument", status_code=202, guards=[WRITE])
+    async def sync_now(
+        self, db: Db, operator: Actor, app_state: State, object_id: FromPath[uuid.UUID]
+    ) -> SyncRequested:
+        return SyncRequested(await documents.sync_object(db, operator, object_id, app_state.clock.now()))
 
 
 class LocationXeroController(Controller):

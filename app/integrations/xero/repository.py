@@ -1,10 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, or_, select
 
 from app.db.repository import TenantRepository
-from app.integrations.xero.models import XeroConnection, XeroGrant, XeroLocationSettings
+from app.integrations.xero.models import (
+    XeroConnection,
+    XeroDocument,
+    XeroGrant,
+    XeroJournalEntry,
+    XeroLocationSettings,
+)
 
 
 class GrantRepository(TenantRepository[XeroGrant]):
@@ -41,3 +50,109 @@ class LocationSettingsRepository(TenantRepository[XeroLocationSettings]):
 
     async def all(self) -> Sequence[XeroLocationSettings]:
         return (await self.session.scalars(self.select())).all()
+
+
+class DocumentRepository(TenantRepository[XeroDocument]):
+    model = XeroDocument
+
+    async def due(self, connection_id: uuid.UUID, kind: str, now: datetime, limit: int) -> Sequence[XeroDocument]:
+        """Documents of ``kind`` to send now: pending and due, or claimed by a drain whose lease ran
+        out. Locked, skipping any another drain holds."""
+        statement = (
+            self.select()
+            .where(
+                XeroDocument.connection_id == connection_id,
+                XeroDocument.kind == kind,
+                or_(
+                    (XeroDocument.status == "pending") & (XeroDocument.next_attempt_at <= now),
+                    (XeroDocument.status == "sending") & (XeroDocument.lease_until <= now),
+                ),
+            )
+            .order_by(XeroDocument.next_attempt_at, XeroDocument.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def locked(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, XeroDocument]:
+        """These documents, locked and read afresh (not from this session's memory)."""
+        statement = (
+            self.select().where(XeroDocument.id.in_(ids)).with_for_update().execution_options(populate_existing=True)
+        )
+        return {doc.id: doc for doc in await self.session.scalars(statement)}
+
+    async def next_due(self, connection_id: uuid.UUID) -> datetime | None:
+        """When the connection's next pending document (or running lease) falls due."""
+
+        due = func.min(
+            case((XeroDocument.status == "pending", XeroDocument.next_attempt_at), else_=XeroDocument.lease_until)
+        )
+        statement = select(due).where(
+            XeroDocument.tenant_id == self.tenant_id,
+            XeroDocument.connection_id == connection_id,
+            XeroDocument.status.in_(("pending", "sending")),
+        )
+        found: datetime | None = await self.session.scalar(statement)
+        return found
+
+    async def of_objects(
+        self, connection_id: uuid.UUID, kind: str, object_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, XeroDocument]:
+        statement = self.select().where(
+            XeroDocument.connection_id == connection_id,
+            XeroDocument.kind == kind,
+            XeroDocument.object_id.in_(object_ids),
+        )
+        return {doc.object_id: doc for doc in await self.session.scalars(statement)}
+
+    async def known_ids(self, connection_id: uuid.UUID, kind: str, xero_ids: Collection[str]) -> set[str]:
+        """Which of these Xero ids are already ours (of documents of ``kind``)."""
+        statement = select(XeroDocument.xero_id).where(
+            XeroDocument.tenant_id == self.tenant_id,
+            XeroDocument.connection_id == connection_id,
+            XeroDocument.kind == kind,
+            XeroDocument.xero_id.in_(xero_ids),
+        )
+        return {found for found in (await self.session.scalars(statement)).all() if found}
+
+    async def of_object(self, object_id: uuid.UUID, *, for_update: bool = False) -> Sequence[XeroDocument]:
+        """Every organisation's document of one object of ours."""
+        statement = self.select().where(XeroDocument.object_id == object_id).order_by(XeroDocument.created_at)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).all()
+
+    async def waiting(self, connection_id: uuid.UUID) -> Sequence[XeroDocument]:
+        """The connection's documents not in Xero as they are here (not being sent right now), locked."""
+        statement = (
+            self.select()
+            .where(
+                XeroDocument.connection_id == connection_id,
+                XeroDocument.status.in_(("pending", "invalid", "mismatch")),
+            )
+            .with_for_update()
+        )
+        return (await self.session.scalars(statement)).all()
+
+    def listed(self, connection_id: uuid.UUID, status: str | None, kind: str | None) -> Select[XeroDocument]:
+        statement = self.select().where(XeroDocument.connection_id == connection_id)
+        if status is not None:
+            statement = statement.where(XeroDocument.status == status)
+        if kind is not None:
+            statement = statement.where(XeroDocument.kind == kind)
+        return statement
+
+    async def counts(self, connection_id: uuid.UUID) -> dict[str, int]:
+        statement = (
+            select(XeroDocument.status, func.count())
+            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.connection_id == connection_id)
+            .group_by(XeroDocument.status)
+        )
+        return {status: int(count) for status, count in (await self.session.execute(statement)).all()}
+
+
+class JournalRepository(TenantRepository[XeroJournalEntry]):
+    model = XeroJournalEntry
+
+    def of_connection(self, connection_id: uuid.UUID) -> Select[XeroJournalEntry]:
+        return self.select().where(XeroJournalEntry.connection_id == connection_id)

@@ -128,3 +128,52 @@ class ReadinessOut(msgspec.Struct):
     ready: bool
     problems: list[ReadinessProblem]
     checked_at: datetime
+
+
+DocumentKind = Literal["contact", "invoice", "credit_note", "overpayment", "payment", "allocation", "refund"]
+DocumentStatus = Literal["pending", "sending", "synced", "invalid", "mismatch"]
+
+
+class DocumentOut(msgspec.Struct):
+    """One of our objects in one Xero organisation: where it stands, and what stops it if anything."""
+
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    kind: str
+    object_id: uuid.UUID
+    status: str
+    version: int
+    synced_version: int
+    in_doubt: bool
+    attempts: int
+    next_attempt_at: datetime
+    xero_id: str | None
+    xero_number: str | None
+    xero_status: str | None
+    error_kind: str | None
+    error: str | None
+    hint: str | None
+    synced_at: datetime | None
+    link: str | None
+
+
+class SyncStatusOut(msgspec.Struct):
+    connection_id: uuid.UUID
+    counts: dict[str, int]
+
+
+class SyncRequested(msgspec.Struct):
+    queued: int
+
+
+class JournalEntryOut(msgspec.Struct):
+    id: uuid.UUID
+    at: datetime
+    method: str
+    path: str
+    kind: str
+    items: int
+    idempotency_key: str | None
+    status_code: int | None
+    outcome: str
+    duration_ms: int

@@ -1,0 +1,270 @@
+"""The outbound sync against the sandbox over HTTP: what each change of ours becomes in Xero, that
+nothing is made twice (re-runs, lost answers, a drain that died), and how refusals are kept."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.integrations.xero import sync
+from app.integrations.xero.models import XeroDocument, XeroJournalEntry
+from app.integrations.xero.tokens import access, client_of
+from app.state import AppState
+from tests.conftest import World, issue, ok
+from tests.fixtures.xero import Xero
+from tests.integrations.xero.test_mapping import connected, full_mapping
+
+ORG = "Demo Coworking Ltd"
+
+
+async def mapped(client: httpx.AsyncClient, world: World, xero: Xero, db: AsyncSession) -> tuple[uuid.UUID, str]:
+    """The world's location mapped in full to the sandbox's GBP organisation: (our connection id,
+    the organisation's Xero id)."""
+    connection_id = await connected(client, world, xero, db, ORG)
+    body = await full_mapping(client, world, connection_id)
+    ok(await client.put(f"/api/v1/locations/{world.location.id}/xero", json=body, headers=world.headers()))
+    org = next(o for o in await xero.organisations() if o["name"] == ORG)
+    return uuid.UUID(connection_id), org["id"]
+
+
+async def books(xero: Xero, org_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await xero.control("GET", f"organisations/{org_id}/books")
+    return found
+
+
+async def docs(db: AsyncSession, world: World) -> dict[tuple[str, uuid.UUID], XeroDocument]:
+    statement = select(XeroDocument).where(XeroDocument.tenant_id == world.tenant_id)
+    rows = await db.scalars(statement.execution_options(populate_existing=True))
+    return {(doc.kind, doc.object_id): doc for doc in rows}
+
+
+def amount(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+async def test_an_issued_invoice_reaches_xero_once_with_its_contact_and_our_totals(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    issued = await issue(client, world_a)
+
+    first = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert first.stopped is None
+    assert first.synced == 2
+
+    held = await books(xero, org_id)
+    [contact] = [c for c in held["Contacts"] if c.get("ContactNumber") == str(world_a.company.id)]
+    assert contact["Name"] == world_a.company.legal_name
+    [invoice] = held["Invoices"]
+    assert invoice["InvoiceNumber"] == issued["number"]
+    assert invoice["Contact"]["ContactID"] == contact["ContactID"]
+    assert invoice["Status"] == "AUTHORISED"
+    assert amount(invoice["Total"]) == Decimal(issued["total"]).scaleb(-2)
+    assert amount(invoice["TotalTax"]) == Decimal(issued["tax_total"]).scaleb(-2)
+
+    found = await docs(db, world_a)
+    doc = found["invoice", world_a.invoice.id]
+    assert (doc.status, doc.xero_id, doc.xero_number) == ("synced", invoice["InvoiceID"], issued["number"])
+    assert doc.synced_version == doc.version == 1
+    assert found["contact", world_a.company.id].xero_id == contact["ContactID"]
+
+    again = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert (again.calls, again.synced) == (0, 0)
+    assert len((await books(xero, org_id))["Invoices"]) == 1
+
+
+async def test_a_contact_already_in_xero_is_matched_by_name_not_made_again(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await xero.connect([org_id])
+    made = await xero.ok("PUT", "Contacts", {"Contacts": [{"Name": world_a.company.legal_name.upper()}]})
+    existing = made["Contacts"][0]["ContactID"]
+    await issue(client, world_a)
+
+    await sync.drain(state, world_a.tenant_id, connection_id)
+
+    held = await books(xero, org_id)
+    assert [
+        c["ContactID"] for c in held["Contacts"] if c["Name"].casefold() == world_a.company.legal_name.casefold()
+    ] == [existing]
+    [contact] = [c for c in held["Contacts"] if c["ContactID"] == existing]
+    assert contact["ContactNumber"] == str(world_a.company.id)  # ours from now on, found by our id
+    assert held["Invoices"][0]["Contact"]["ContactID"] == existing
+
+
+async def test_a_lost_answer_is_looked_up_before_anything_is_sent_again(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)
+    await xero.control("POST", "faults", {"lose_next": 2})  # the contact's answer and the invoice's
+
+    lost = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert lost.stopped == "ambiguous"
+    doc = (await docs(db, world_a))["contact", world_a.company.id]
+    assert (doc.status, doc.in_doubt, doc.error_kind) == ("pending", True, "transient")
+
+    await db.execute(update(XeroDocument).values(next_attempt_at=state.clock.now()))
+    await db.commit()
+    while (await sync.drain(state, world_a.tenant_id, connection_id)).stopped == "ambiguous":
+        await db.execute(update(XeroDocument).values(next_attempt_at=state.clock.now()))
+        await db.commit()
+
+    held = await books(xero, org_id)
+    assert len([c for c in held["Contacts"] if c.get("ContactNumber") == str(world_a.company.id)]) == 1
+    assert len(held["Invoices"]) == 1
+    found = await docs(db, world_a)
+    assert {(d.status, d.in_doubt) for d in found.values()} == {("synced", False)}
+    assert found["invoice", world_a.invoice.id].xero_id == held["Invoices"][0]["InvoiceID"]
+
+
+async def test_a_drain_that_died_mid_call_leaves_its_documents_in_doubt_for_the_next(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)
+    assert (await sync.drain(state, world_a.tenant_id, connection_id)).synced == 2
+    # A second invoice went out, but its drain died before it could record the answer.
+    payment = {"company_id": str(world_a.company.id), "amount": 1000, "currency": "GBP", "method": "bank_transfer"}
+    ok(await client.post("/api/v1/payments", json=payment | {"paid_on": "2026-11-02"}, headers=world_a.headers()), 201)
+    claimed = await sync._claim(state, world_a.tenant_id, connection_id, sync.KINDS["payment"])
+    assert claimed is not None
+    [work] = claimed.works
+    granted = await access(state, world_a.tenant_id, connection_id)
+    body = work.build(None)
+    assert body is not None
+    await client_of(state).call(
+        granted.token,
+        granted.xero_tenant_id,
+        "PUT",
+        "Payments",
+        body={"Payments": [body]},
+        params={"summarizeErrors": "false"},
+    )
+    await db.execute(update(XeroDocument).values(lease_until=state.clock.now()))  # the lease runs out
+    await db.commit()
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert report.synced == 1
+    held = await books(xero, org_id)
+    assert len(held["Payments"]) == 1
+    assert amount(held["Invoices"][0]["AmountPaid"]) == Decimal("10.00")
+    doc = (await docs(db, world_a))["payment", work.object_id]
+    assert (doc.status, doc.xero_id) == ("synced", held["Payments"][0]["PaymentID"])
+
+
+async def test_payments_credit_notes_credit_and_refunds_follow_in_order(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    issued = await issue(client, world_a)
+    total = issued["total"]
+    paid = {
+        "company_id": str(world_a.company.id),
+        "currency": "GBP",
+        "method": "bank_transfer",
+        "paid_on": "2026-11-03",
+    }
+    # Pays the invoice and leaves 50.00 of credit.
+    ok(await client.post("/api/v1/payments", json=paid | {"amount": total + 5000}, headers=world_a.headers()), 201)
+    # Half the invoice credited: nothing is due on it, so all of it is credit too.
+    lines = ok(await client.get(f"/api/v1/invoices/{world_a.invoice.id}", headers=world_a.headers()))["lines"]
+    part = {"lines": [{"invoice_line_id": lines[0]["id"], "amount": 1000}], "reason": "Goodwill"}
+    note = ok(
+        await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json=part, headers=world_a.headers()),
+        201,
+    )
+    refund = {"company_id": str(world_a.company.id), "amount": 6000, "currency": "GBP", "method": "bank_transfer"}
+    ok(
+        await client.post("/api/v1/refunds", json=refund | {"refunded_on": "2026-11-05"}, headers=world_a.headers()),
+        201,
+    )
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert report.stopped is None
+
+    found = await docs(db, world_a)
+    assert {(kind, d.status) for (kind, _), d in found.items()} == {
+        ("contact", "synced"),
+        ("invoice", "synced"),
+        ("credit_note", "synced"),
+        ("overpayment", "synced"),
+        ("payment", "synced"),
+        ("refund", "synced"),
+    }, [(k, d.status, d.error) for k, d in found.items()]
+    held = await books(xero, org_id)
+    [invoice] = held["Invoices"]
+    assert invoice["Status"] == "PAID"
+    [credit] = held["CreditNotes"]
+    assert credit["CreditNoteNumber"] == note["number"]
+    [over] = held["Overpayments"]
+    assert amount(over["Total"]) == Decimal("50.00")
+    # 60.00 refunded: the oldest credit first (the payment's 50.00), then 10.00 of the credit note.
+    assert amount(over["RemainingCredit"]) == 0
+    assert amount(credit["RemainingCredit"]) == Decimal(note["total"] - 1000).scaleb(-2)
+    assert len((await db.scalars(select(XeroJournalEntry))).all()) == report.calls
+
+
+async def test_a_refusal_waits_on_the_document_with_xeros_words_and_is_sent_after_the_fix(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await xero.control("POST", f"organisations/{org_id}", {"archive_accounts": ["210"]})
+    await issue(client, world_a)
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert report.refused == 1
+    doc = (await docs(db, world_a))["invoice", world_a.invoice.id]
+    assert (doc.status, doc.error_kind) == ("invalid", "validation")
+    assert doc.error is not None
+    assert "210" in doc.error
+    assert doc.hint is not None
+    assert "active Xero account" in doc.hint
+    assert (await books(xero, org_id))["Invoices"] == []
+
+    body = await full_mapping(client, world_a, str(connection_id))
+    membership = next(k for k, v in body["account_codes"].items() if v == "210")
+    body["account_codes"][membership] = "200"
+    ok(await client.put(f"/api/v1/locations/{world_a.location.id}/xero", json=body, headers=world_a.headers()))
+    ok(await client.post(f"/api/v1/xero/connections/{connection_id}/sync", headers=world_a.headers()), 202)
+
+    await sync.drain(state, world_a.tenant_id, connection_id)
+    doc = (await docs(db, world_a))["invoice", world_a.invoice.id]
+    assert (doc.status, doc.error) == ("synced", None)
+    assert len((await books(xero, org_id))["Invoices"]) == 1
+
+
+async def test_a_void_reaches_xero_and_a_later_edit_of_the_company_updates_its_contact(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)
+    await sync.drain(state, world_a.tenant_id, connection_id)
+    ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=world_a.headers()))
+    change = {"billing_email": "finance@acme.test", "city": "Leeds"}
+    ok(await client.patch(f"/api/v1/companies/{world_a.company.id}", json=change, headers=world_a.headers()))
+
+    await sync.drain(state, world_a.tenant_id, connection_id)
+
+    held = await books(xero, org_id)
+    assert held["Invoices"][0]["Status"] == "VOIDED"
+    [contact] = [c for c in held["Contacts"] if c.get("ContactNumber") == str(world_a.company.id)]
+    assert contact["EmailAddress"] == "finance@acme.test"
+    assert contact["Addresses"][0]["City"] == "Leeds"
+    found = await docs(db, world_a)
+    assert found["invoice", world_a.invoice.id].version == 2
+    assert found["invoice", world_a.invoice.id].xero_status == "VOIDED"
+    assert found["contact", world_a.company.id].synced_version == found["contact", world_a.company.id].version == 2
+
+
+async def test_nothing_is_noted_for_a_location_not_mapped_to_xero(
+    client: httpx.AsyncClient, world_a: World, db: AsyncSession
+) -> None:
+    await issue(client, world_a)
+    assert await docs(db, world_a) == {}
