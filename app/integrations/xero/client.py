@@ -69,7 +69,9 @@ class XeroRateLimited(XeroError):
 
 
 class XeroUnavailable(XeroError):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the 5xx, or None when no connection could be made
 
 
 class XeroAmbiguous(XeroError):
@@ -317,7 +319,7 @@ def _failure(response: httpx.Response) -> XeroError:
             return XeroRejected(response.json(parse_float=Decimal))
         except ValueError:
             return XeroRejected(text[:500])
+    said = f"{status}: {text[:200]}"
     if status in (401, 403):
-        return XeroAuthError(f"{status}: {text[:200]}", status)
-    kind: type[XeroError] = XeroNotFound if status == 404 else XeroUnavailable
-    return kind(f"{status}: {text[:200]}")
+        return XeroAuthError(said, status)
+    return XeroNotFound(said) if status == 404 else XeroUnavailable(said, status)

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
+from app.integrations.xero import outbox
 from app.integrations.xero.client import Connection, TokenSet, XeroAuthError, XeroError
 from app.integrations.xero.models import XeroConnection, XeroGrant
 from app.integrations.xero.repository import ConnectionRepository, GrantRepository
@@ -149,6 +150,8 @@ async def record_consent(
         connection.status, connection.problem = "active", None
         recorded.append(connection)
     await session.flush()
+    for connection in recorded:
+        await outbox.resume(session, operator.tenant_id, connection.id)
     for grant_id in previous:
         await _close_if_unused(session, operator.tenant_id, grant_id)
     log.info("xero.connected", organisations=len(recorded), grants_replaced=len(previous))

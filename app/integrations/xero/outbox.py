@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.company.models import Company
 from app.integrations.xero.models import XeroConnection, XeroDocument, XeroLocationSettings
@@ -62,9 +63,11 @@ async def connection_for(session: AsyncSession, tenant_id: uuid.UUID, location_i
     return routes[location_id]
 
 
-def forget_routes(session: AsyncSession) -> None:
-    """A location's mapping changed in this transaction: look it up again next time."""
-    session.info.pop(_ROUTES, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_routes(session: Session, transaction: SessionTransaction) -> None:
+    """Routes are remembered for one transaction only: the next may see another mapping."""
+    if transaction.parent is None:
+        session.info.pop(_ROUTES, None)
 
 
 async def note(
@@ -115,6 +118,20 @@ async def note(
                 },
             )
         )
+    ring(session, tenant_id, connection_id)
+
+
+async def resume(session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+    """The connection is live again (reconnected): what waited for it goes now, not at its backoff."""
+    await session.execute(
+        update(XeroDocument)
+        .where(
+            XeroDocument.tenant_id == tenant_id,
+            XeroDocument.connection_id == connection_id,
+            XeroDocument.status == "pending",
+        )
+        .values(next_attempt_at=func.now(), attempts=0)
+    )
     ring(session, tenant_id, connection_id)
 
 

@@ -8,16 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from arq.constants import job_key_prefix
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import bind_tenant
 from app.integrations.xero import sync
+from app.integrations.xero.kinds import KINDS
 from app.integrations.xero.models import XeroDocument, XeroJournalEntry
 from app.integrations.xero.tokens import access, client_of
 from app.state import AppState
-from tests.conftest import World, issue, ok
-from tests.fixtures.xero import Xero
+from tests.conftest import World, issue, ok, run_worker
+from tests.fixtures.xero import CLIENT_ID, Xero
+from tests.integrations.xero.test_connect import path_of
 from tests.integrations.xero.test_mapping import connected, full_mapping
+from tests.test_portal import csrf_in
+from workers.main import xero_sweep
 
 ORG = "Demo Coworking Ltd"
 
@@ -38,6 +44,7 @@ async def books(xero: Xero, org_id: str) -> dict[str, Any]:
 
 
 async def docs(db: AsyncSession, world: World) -> dict[tuple[str, uuid.UUID], XeroDocument]:
+    await bind_tenant(db, world.tenant_id)  # the app's last request may have bound another
     statement = select(XeroDocument).where(XeroDocument.tenant_id == world.tenant_id)
     rows = await db.scalars(statement.execution_options(populate_existing=True))
     return {(doc.kind, doc.object_id): doc for doc in rows}
@@ -133,7 +140,7 @@ async def test_a_drain_that_died_mid_call_leaves_its_documents_in_doubt_for_the_
     # A second invoice went out, but its drain died before it could record the answer.
     payment = {"company_id": str(world_a.company.id), "amount": 1000, "currency": "GBP", "method": "bank_transfer"}
     ok(await client.post("/api/v1/payments", json=payment | {"paid_on": "2026-11-02"}, headers=world_a.headers()), 201)
-    claimed = await sync._claim(state, world_a.tenant_id, connection_id, sync.KINDS["payment"])
+    claimed = await sync._claim(state, world_a.tenant_id, connection_id, KINDS["payment"])
     assert claimed is not None
     [work] = claimed.works
     granted = await access(state, world_a.tenant_id, connection_id)
@@ -268,3 +275,72 @@ async def test_nothing_is_noted_for_a_location_not_mapped_to_xero(
 ) -> None:
     await issue(client, world_a)
     assert await docs(db, world_a) == {}
+
+
+async def test_a_lost_doorbell_only_delays_the_sync_the_sweep_rings_again(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    _, org_id = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)  # commits, then rings for the organisation's drain
+    queued = await state.redis.zrange(state.settings.worker_queue_name, 0, -1)
+    assert [job.decode().split(":")[0] for job in queued] == ["xero.drain"]
+    await state.redis.delete(state.settings.worker_queue_name, job_key_prefix + queued[0].decode())  # lost
+
+    await run_worker(state)
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"pending"}
+    assert await xero_sweep({"state": state}) == 1
+    await run_worker(state)
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"synced"}
+    assert len((await books(xero, org_id))["Invoices"]) == 1
+    assert await xero_sweep({"state": state}) == 0
+
+
+async def test_a_revoked_app_pauses_the_connection_and_a_reconnect_resumes_the_sync(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await xero.control("POST", "revoke", {"client_id": CLIENT_ID})  # disconnected inside Xero
+    await issue(client, world_a)
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert report.stopped == "needs_reconnect"  # 401, then the refresh is refused: the grant is gone
+    status = ok(await client.get(f"/api/v1/xero/connections/{connection_id}", headers=world_a.headers()))
+    assert status["status"] == "needs_reconnect"
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"pending"}
+    assert (await sync.drain(state, world_a.tenant_id, connection_id)).calls == 0  # paused: nothing is tried
+
+    page = await client.get("/console/xero")  # the operator, still signed in, reconnects
+    started = await client.post("/console/xero/connect", data={"_csrf_token": csrf_in(page)})
+    back = await xero.consent_at(str(started.headers["location"]), [org_id])
+    assert (await client.get(path_of(back))).status_code == 303
+    await sync.drain(state, world_a.tenant_id, connection_id)
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"synced"}
+    assert len((await books(xero, org_id))["Invoices"]) == 1
+
+
+async def test_the_api_shows_each_documents_state_link_and_the_journal(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, _ = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)
+    await sync.drain(state, world_a.tenant_id, connection_id)
+    headers = world_a.headers()
+
+    [shown] = ok(await client.get(f"/api/v1/xero/documents/{world_a.invoice.id}", headers=headers))
+    assert shown["status"] == "synced"
+    assert shown["xero_number"] is not None
+    assert "redirecturl=%2FAccountsReceivable%2FView.aspx%3FInvoiceID%3D" + shown["xero_id"] in shown["link"]
+    counts = ok(await client.get(f"/api/v1/xero/connections/{connection_id}/sync", headers=headers))["counts"]
+    assert counts == {"synced": 2}
+    listed = ok(await client.get(f"/api/v1/xero/connections/{connection_id}/documents?kind=invoice", headers=headers))
+    assert [d["object_id"] for d in listed["data"]] == [str(world_a.invoice.id)]
+    journal = ok(await client.get(f"/api/v1/xero/connections/{connection_id}/journal", headers=headers))["data"]
+    assert [(e["method"], e["path"], e["status_code"]) for e in journal][-2:] == [
+        ("POST", "Contacts", 200),
+        ("POST", "Invoices", 200),
+    ]
+    assert ok(await client.post(f"/api/v1/xero/documents/{world_a.invoice.id}/sync", headers=headers), 202) == {
+        "queued": 0
+    }
+    bad = await client.get(f"/api/v1/xero/connections/{connection_id}/documents?status=lost", headers=headers)
+    assert bad.status_code == 400
