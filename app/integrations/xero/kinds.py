@@ -158,36 +158,50 @@ def _totals_check(subtotal: int, tax: int, total: int, currency: str) -> Callabl
     return lambda answer: payloads.totals_differ(answer, subtotal, tax, total, currency)
 
 
-async def _prepare_invoices(
-    session: AsyncSession, state: AppState, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]
+async def _prepare_documents(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    docs: Sequence[XeroDocument],
+    found: dict[uuid.UUID, Any],
+    lines: dict[uuid.UUID, Any],
+    element: Callable[[Any, Any, str, payloads.Mapping], dict[str, Any]],
+    kind: tuple[str, str, str],  # what we call it, Xero's endpoint, Xero's id key
 ) -> Claimed:
-    repo = InvoiceRepository(session, tenant_id)
-    invoices = await repo.by_ids({d.object_id for d in docs})
-    lines = await repo.lines(list(invoices))
-    connection_id = docs[0].connection_id
-    contacts = await _deps(session, tenant_id, connection_id, "contact", {i.company_id for i in invoices.values()})
-    mappings = await _mappings(session, tenant_id, {i.location_id for i in invoices.values()})
+    """Invoices and credit notes: whole documents with lines, needing their customer's contact."""
+    label, path, id_key = kind
+    contacts = await _deps(session, tenant_id, docs[0].connection_id, "contact", {d.company_id for d in found.values()})
+    mappings = await _mappings(session, tenant_id, {d.location_id for d in found.values()})
     claimed = Claimed([], {})
     for doc in docs:
-        invoice = invoices[doc.object_id]
-        contact_id, mapping = contacts.get(invoice.company_id), mappings[invoice.location_id]
-        if contact_id is None and invoice.status != "void":
+        document = found[doc.object_id]
+        contact_id, mapping = contacts.get(document.company_id), mappings[document.location_id]
+        if contact_id is None and document.status != "void":
             claimed.settled[doc.id] = _waiting(doc, "the customer's contact")
             continue
         if mapping is None:
             claimed.settled[doc.id] = _refused(doc, _UNMAPPED)
             continue
         try:
-            body = payloads.invoice(invoice, lines.get(invoice.id, []), contact_id or "", mapping)
+            body = element(document, lines.get(document.id, []), contact_id or "", mapping)
         except payloads.NotSendable as problem:
             claimed.settled[doc.id] = _refused(doc, problem)
             continue
-        build = _void_or(invoice.status, body, "InvoiceID", doc.xero_status)
-        work = _work(doc, f"invoice {invoice.number}", build, "Invoices")
-        work.key = {"number": invoice.number, "by_reference": mapping.settings.numbering != "ours"}
-        work.check = _totals_check(invoice.subtotal, invoice.tax_total, invoice.total, invoice.currency)
+        work = _work(doc, f"{label} {document.number}", _void_or(document.status, body, id_key, doc.xero_status), path)
+        work.key = {"number": document.number, "by_reference": mapping.settings.numbering != "ours"}
+        work.check = _totals_check(document.subtotal, document.tax_total, document.total, document.currency)
         claimed.works.append(work)
     return claimed
+
+
+async def _prepare_invoices(
+    session: AsyncSession, state: AppState, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]
+) -> Claimed:
+    repo = InvoiceRepository(session, tenant_id)
+    invoices = await repo.by_ids({d.object_id for d in docs})
+    lines = await repo.lines(list(invoices))
+    return await _prepare_documents(
+        session, tenant_id, docs, invoices, lines, payloads.invoice, ("invoice", "Invoices", "InvoiceID")
+    )
 
 
 async def _prepare_credit_notes(
@@ -196,30 +210,9 @@ async def _prepare_credit_notes(
     repo = CreditNoteRepository(session, tenant_id)
     notes = await repo.by_ids({d.object_id for d in docs})
     lines = await repo.lines(list(notes))
-    connection_id = docs[0].connection_id
-    contacts = await _deps(session, tenant_id, connection_id, "contact", {n.company_id for n in notes.values()})
-    mappings = await _mappings(session, tenant_id, {n.location_id for n in notes.values()})
-    claimed = Claimed([], {})
-    for doc in docs:
-        note = notes[doc.object_id]
-        contact_id, mapping = contacts.get(note.company_id), mappings[note.location_id]
-        if contact_id is None:
-            claimed.settled[doc.id] = _waiting(doc, "the customer's contact")
-            continue
-        if mapping is None:
-            claimed.settled[doc.id] = _refused(doc, _UNMAPPED)
-            continue
-        try:
-            body = payloads.credit_note(note, lines.get(note.id, []), contact_id, mapping)
-        except payloads.NotSendable as problem:
-            claimed.settled[doc.id] = _refused(doc, problem)
-            continue
-        build = _void_or(note.status, body, "CreditNoteID", doc.xero_status)
-        work = _work(doc, f"credit note {note.number}", build, "CreditNotes")
-        work.key = {"number": note.number, "by_reference": mapping.settings.numbering != "ours"}
-        work.check = _totals_check(note.subtotal, note.tax_total, note.total, note.currency)
-        claimed.works.append(work)
-    return claimed
+    return await _prepare_documents(
+        session, tenant_id, docs, notes, lines, payloads.credit_note, ("credit note", "CreditNotes", "CreditNoteID")
+    )
 
 
 def _amount_check(amount: Decimal, field_name: str = "Amount") -> Callable[[dict[str, Any]], str | None]:
