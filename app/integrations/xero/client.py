@@ -53,25 +53,25 @@ _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 class XeroError(Exception):
-    """Anything that went wrong talking to Xero."""
+    """Anything that went wrong talking to Xero. ``status``: Xero's HTTP status, when it answered."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class XeroAuthError(XeroError):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status  # 401 or 403 from the Accounting API; None from the token service
+    """401 or 403 from the Accounting API; no status from the token service."""
 
 
 class XeroRateLimited(XeroError):
     def __init__(self, retry_after: float, problem: str) -> None:
-        super().__init__(f"rate limited ({problem}), retry after {retry_after} s")
+        super().__init__(f"rate limited ({problem}), retry after {retry_after} s", 429)
         self.retry_after, self.problem = retry_after, problem
 
 
 class XeroUnavailable(XeroError):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status  # the 5xx, or None when no connection could be made
+    """A 5xx, or no status when no connection could be made."""
 
 
 class XeroAmbiguous(XeroError):
@@ -80,7 +80,7 @@ class XeroAmbiguous(XeroError):
 
 class XeroRejected(XeroError):
     def __init__(self, body: Any) -> None:
-        super().__init__(str(body)[:500])
+        super().__init__(str(body)[:500], 400)
         self.body = body
 
 
@@ -322,4 +322,4 @@ def _failure(response: httpx.Response) -> XeroError:
     said = f"{status}: {text[:200]}"
     if status in (401, 403):
         return XeroAuthError(said, status)
-    return XeroNotFound(said) if status == 404 else XeroUnavailable(said, status)
+    return XeroNotFound(said, status) if status == 404 else XeroUnavailable(said, status)

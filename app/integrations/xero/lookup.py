@@ -100,9 +100,7 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
             rest.append(work)
     candidates: list[dict[str, Any]] = []
     for chunk in _chunks(rest, 5):
-        where = " OR ".join(
-            f"{_any_of('Name', [w.key['name']])} OR {_any_of('EmailAddress', [w.key['email']])}" for w in chunk
-        )
+        where = " OR ".join(f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk)
         candidates += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
     free = [c for c in candidates if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and not c.get("ContactNumber")]
     taken = await _known(call, "contact", {c["ContactID"] for c in free})
@@ -147,23 +145,21 @@ async def _find_documents(call: Caller, kind: Kind, works: Sequence[Work]) -> No
 async def _find_movements(call: Caller, kind: Kind, works: Sequence[Work]) -> None:
     """Payments, allocations, refunds and overpayments carry no number: a candidate is one with the
     same amount, date (and reference) on the same document that is not already ours."""
-    listed: dict[Any, list[dict[str, Any]]] = {}
+    listed: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for work in works:
-        where = work.key.get("on") or ("Overpayments", work.key["contact"])
+        path, xero_id = where = work.key["on"]
         if where in listed:
             continue
-        if kind.name == "overpayment":
-            params = {"where": f'Contact.ContactID==GUID("{work.key["contact"]}")'}
+        if path == "Contact":  # an overpayment: the contact's overpayments
+            params = {"where": f'Contact.ContactID==GUID("{xero_id}")'}
             listed[where] = (await call("GET", "Overpayments", params=params)).get("Overpayments") or []
         else:
-            path, xero_id = where
             document = ((await call("GET", f"{path}/{xero_id}")).get(path) or [{}])[0]
             listed[where] = document.get("Allocations" if kind.name == "allocation" else "Payments") or []
     id_key = kind.id_key
     taken = await _known(call, kind.name, {c[id_key] for found in listed.values() for c in found if c.get(id_key)})
     for work in works:
-        where = work.key.get("on") or ("Overpayments", work.key["contact"])
-        for candidate in listed[where]:
+        for candidate in listed[work.key["on"]]:
             if candidate.get(id_key) in taken or not _same_movement(kind, work, candidate):
                 continue
             work.xero_id, work.found = candidate[id_key], candidate

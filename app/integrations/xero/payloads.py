@@ -101,15 +101,23 @@ class Mapping:
             )
         return found
 
-    def payment_account(self, method: str) -> str:
-        code = self.settings.payment_accounts.get(method)
-        if not code:
-            label = method.replace("_", " ")
-            raise NotSendable(
-                f"No Xero account is chosen for {label} payments.",
-                f"Choose the account {label} payments go into on the location's Xero page, then press Sync now.",
-            )
-        return code
+
+# The location of the document is no longer mapped to an organisation.
+UNMAPPED = NotSendable("The location is no longer mapped to Xero.", "Map it, then press Sync now.")
+
+
+def payment_account(settings: XeroLocationSettings | None, method: str) -> str:
+    """The code of the Xero account money by ``method`` goes into (or comes out of)."""
+    if settings is None:
+        raise UNMAPPED
+    code = settings.payment_accounts.get(method)
+    if not code:
+        label = method.replace("_", " ")
+        raise NotSendable(
+            f"No Xero account is chosen for {label} payments.",
+            f"Choose the account {label} payments go into on the location's Xero page, then press Sync now.",
+        )
+    return code
 
 
 def _lines(lines: Sequence[InvoiceLine | CreditNoteLine], currency: str, mapping: Mapping) -> list[dict[str, Any]]:

@@ -48,6 +48,10 @@ class LocationSettingsRepository(TenantRepository[XeroLocationSettings]):
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
 
+    async def for_locations(self, location_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, XeroLocationSettings]:
+        statement = self.select().where(XeroLocationSettings.location_id.in_(location_ids))
+        return {found.location_id: found for found in await self.session.scalars(statement)}
+
     async def all(self) -> Sequence[XeroLocationSettings]:
         return (await self.session.scalars(self.select())).all()
 

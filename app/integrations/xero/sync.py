@@ -19,7 +19,6 @@ as Xero asks; outages and lost answers are retried with backoff, a lost answer a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import time
 import uuid
@@ -112,7 +111,7 @@ async def _claim(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID
             if doc.status == "sending":  # its drain died mid-call: the call may have landed
                 doc.in_doubt = True
             doc.status, doc.lease_until, doc.attempts = "sending", now + LEASE, doc.attempts + 1
-        claimed = await kind.prepare(session, state, tenant_id, docs)
+        claimed = await kind.prepare(session, tenant_id, docs)
         await session.flush()
     return claimed
 
@@ -151,12 +150,9 @@ async def _one_batch(
 
 
 def _all(outcomes: dict[uuid.UUID, Settled], works: Sequence[Work], outcome: Outcome) -> None:
+    """The same outcome for each of these works (a document in doubt stays so: see ``_apply``)."""
     for work in works:
-        outcomes[work.doc_id] = (work.version, work.lease, outcome if not work.in_doubt else _doubt(outcome))
-
-
-def _doubt(outcome: Outcome) -> Outcome:
-    return dataclasses.replace(outcome, in_doubt=True)
+        outcomes[work.doc_id] = (work.version, work.lease, outcome)
 
 
 def _retry(message: str, after: float = 0.0, *, in_doubt: bool = False, backoff: bool = True) -> Outcome:
@@ -222,21 +218,10 @@ class _Caller:
                     )
                     status = 200
                     return answer.body
-                except XeroRateLimited as problem:
-                    status, outcome = 429, f"rate limited: {problem.problem}, retry after {problem.retry_after}s"
-                    await throttle.hold_off(granted.xero_tenant_id, problem.retry_after, problem.problem)
-                    raise
-                except XeroRejected as problem:
-                    status, outcome = 400, str(problem)[:500]
-                    raise
-                except XeroAuthError as problem:
-                    status, outcome = problem.status, str(problem)[:500]
-                    raise
-                except XeroUnavailable as problem:
-                    status, outcome = problem.status, str(problem)[:500]
-                    raise
                 except XeroError as problem:
-                    outcome = str(problem)[:500]
+                    status, outcome = problem.status, str(problem)[:500]
+                    if isinstance(problem, XeroRateLimited):
+                        await throttle.hold_off(granted.xero_tenant_id, problem.retry_after, problem.problem)
                     raise
                 finally:
                     self.report.calls += 1
@@ -326,13 +311,11 @@ async def _send(call: _Caller, kind: Kind, works: Sequence[Work], outcomes: dict
     for path, group in groups.items():
         sent = [work for work, _ in group]
         plural = kind.plural
-        encoded = _ENCODER.encode({plural: [body for _, body in group]})
-        key = idempotency_key(kind, sent, encoded)
+        payload = {plural: [body for _, body in group]}
+        key = idempotency_key(kind, sent, _ENCODER.encode(payload))
         params = kind.params | {"summarizeErrors": "false"}
         try:
-            answer = await call(
-                kind.method, path, params=params, body={plural: [b for _, b in group]}, key=key, items=len(group)
-            )
+            answer = await call(kind.method, path, params=params, body=payload, key=key, items=len(group))
             elements = answer.get(plural) or []
         except XeroRejected as problem:  # the request as a whole (not one element) was refused
             body = problem.body if isinstance(problem.body, dict) else {}
