@@ -105,3 +105,7 @@ async def _rotate(settings: Settings) -> tuple[int, int]:
         return await reseal_all(state)
     finally:
         await state.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -44,12 +44,12 @@ class SignInForm(msgspec.Struct):
     password: Annotated[str, Meta(max_length=200)] = ""
 
 
-def _is_htmx(request: Request[Any, Any, Any]) -> bool:
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
 def _go(request: Request[Any, Any, Any], path: str) -> Response[Any]:
-    if _is_htmx(request):
+    if is_htmx(request):
         return Response(content=None, status_code=204, headers={"HX-Redirect": path, **HX_VARY})
     return Redirect(path=path, status_code=303, headers=HX_VARY)
 
@@ -71,7 +71,7 @@ class SignInPages(Controller):
         retry_after: int | None = None,
     ) -> Template:
         context = {"area": self.kind, "title": self.title, "form": form, "error": error}
-        block = "form" if _is_htmx(request) else None
+        block = "form" if is_htmx(request) else None
         headers = {**HX_VARY, **({"Retry-After": str(retry_after)} if retry_after else {})}
         return Template(
             template_name="login.html",

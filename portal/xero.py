@@ -1,12 +1,15 @@
-"""Console pages for Xero: connect, reconnect and disconnect organisations; map each location.
+"""Console pages for Xero: connect, reconnect and disconnect organisations; map each location;
+see where every document stands in each organisation, and sync now.
 
 Connect is a plain form post answered with a redirect to Xero's consent screen; Xero sends the
 browser back to the callback here, which finishes the consent for the operator who started it.
+The Sync now buttons work as plain forms, and with htmx swap in their answer in place.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -16,14 +19,16 @@ from litestar.response import Redirect, Template
 
 from app.auth.guards import requires
 from app.dependencies import Db, State, provide_operator
-from app.integrations.xero import connections, mapping
+from app.integrations.xero import connections, documents, mapping
 from app.integrations.xero.client import deep_link
+from app.integrations.xero.models import XeroConnection, XeroDocument
 from app.integrations.xero.schemas import UNTAXED, ChoicesOut, LocationXeroIn
 from app.kit.errors import AppError
-from app.kit.pagination import PageRequest
+from app.kit.pagination import PageRequest, encode_cursor, page_request
 from app.ledger.models import PAYMENT_METHODS
 from app.location.service import get_location, list_locations
 from portal.session import signed_in
+from portal.views import HX_VARY, is_htmx
 
 SIGNED_IN = signed_in("/console/login")
 WRITE = requires("accounting:write")
@@ -31,7 +36,20 @@ NOTICES = {
     "cancelled": "Connecting to Xero was cancelled; nothing changed.",
     "disconnected": "Disconnected. Nothing more is sent to that organisation; our records and its Xero ids are kept.",
     "saved": "Saved.",
+    "not-live": "This organisation is not connected; reconnect it and everything waiting is sent.",
 }
+# The document lists' filters: what each shows.
+SHOWN: dict[str, tuple[str, ...] | None] = {
+    "attention": ("invalid", "mismatch"),
+    "waiting": ("pending", "sending"),
+    "synced": ("synced",),
+    "all": None,
+}
+DOCUMENTS_PER_PAGE = 50
+
+
+def _queued(count: int) -> str:
+    return f"Sync started: {count} document(s) due now." if count else "Sync started: nothing was waiting."
 
 
 class XeroPages(Controller):
@@ -55,11 +73,13 @@ class XeroPages(Controller):
         mapped = await mapping.mapped_locations(db, operator)
         names: dict[uuid.UUID | None, str] = {c.id: c.name for c in found}
         links = {c.id: deep_link(state.settings.xero_go_url, c.short_code) for c in found if c.short_code is not None}
+        counts = {c.id: await documents.sync_status(db, operator, c.id) for c in found}
         return Template(
             template_name="console/xero.html",
             context={
                 "area": "console",
                 "connections": found,
+                "counts": counts,
                 "links": links,
                 "locations": [(location, names.get(mapped.get(location.id))) for location in locations],
                 "can_change": "accounting:write" in operator.scopes,
@@ -121,6 +141,92 @@ class XeroPages(Controller):
     ) -> Response[Any]:
         await connections.disconnect(db, app_state, provide_operator(request), connection_id)
         return Redirect(path="/console/xero?notice=disconnected", status_code=303)
+
+    # Where documents stand, and Sync now ---------------------------------------------------------
+
+    @get("/xero/connections/{connection_id:uuid}")
+    async def documents_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        app_state: State,
+        connection_id: FromPath[uuid.UUID],
+        show: FromQuery[str] = "all",
+        cursor: FromQuery[str | None] = None,
+        notice: FromQuery[str] = "",
+    ) -> Template:
+        operator = provide_operator(request)
+        show = show if show in SHOWN else "all"
+        page = page_request(cursor, DOCUMENTS_PER_PAGE)
+        connection, found = await documents.list_documents(db, operator, connection_id, page, statuses=SHOWN[show])
+        shown = found[:DOCUMENTS_PER_PAGE]
+        queued = notice.removeprefix("queued-")
+        message = _queued(int(queued)) if notice.startswith("queued-") and queued.isdigit() else NOTICES.get(notice)
+        return Template(
+            template_name="console/xero_documents.html",
+            context={
+                "area": "console",
+                "connection": connection,
+                "counts": await documents.sync_status(db, operator, connection_id),
+                "show": show,
+                "filters": list(SHOWN),
+                "rows": await self._rows(db, app_state, connection, shown),
+                "next_cursor": encode_cursor(shown[-1].id) if len(found) > DOCUMENTS_PER_PAGE else None,
+                "calls": await documents.latest_calls(db, operator, connection_id),
+                "can_change": "accounting:write" in operator.scopes,
+                "notice": message,
+            },
+        )
+
+    @staticmethod
+    async def _rows(
+        db: Db, state: State, connection: XeroConnection, docs: Sequence[XeroDocument]
+    ) -> list[dict[str, Any]]:
+        """Each document with what it is, in words, and its deep link into Xero."""
+        said = await documents.labels(db, connection.tenant_id, docs)
+        go_url = state.settings.xero_go_url
+        return [
+            {
+                "doc": doc,
+                "label": said.get(doc.object_id, str(doc.object_id)),
+                "link": documents.link(doc, connection, go_url),
+            }
+            for doc in docs
+        ]
+
+    @post("/xero/connections/{connection_id:uuid}/sync", guards=[WRITE])
+    async def sync_connection(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        operator = provide_operator(request)
+        try:
+            queued = await documents.sync_connection(db, operator, connection_id, app_state.clock.now())
+        except AppError as problem:
+            if problem.status_code == 404:
+                raise
+            message, notice = problem.detail, "not-live"
+        else:
+            message, notice = _queued(queued), f"queued-{queued}"
+        if is_htmx(request):
+            return Template(template_name="console/_notice.html", context={"message": message}, headers=HX_VARY)
+        return Redirect(path=f"/console/xero/connections/{connection_id}?notice={notice}", status_code=303)
+
+    @post("/xero/documents/{object_id:uuid}/sync", guards=[WRITE])
+    async def sync_document(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, object_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        """Sync now for one object of ours (in every organisation it goes to); with htmx, the
+        answer is its row in the list it was pressed in."""
+        operator = provide_operator(request)
+        await documents.sync_object(db, operator, object_id, app_state.clock.now())
+        found = await documents.documents_of(db, operator, object_id)
+        form = await request.form()
+        back = next((c for _, c in found if str(c.id) == form.get("connection_id")), found[0][1])
+        if is_htmx(request):
+            rows = await self._rows(db, app_state, back, [doc for doc, c in found if c.id == back.id])
+            context = {"row": rows[0], "can_change": True, "just_queued": True}
+            return Template(template_name="console/_xero_document.html", context=context, headers=HX_VARY)
+        return Redirect(path=f"/console/xero/connections/{back.id}?notice=queued-1", status_code=303)
 
     # One location's mapping ---------------------------------------------------------------------
 
@@ -186,7 +292,8 @@ class XeroPages(Controller):
         form = await request.form()
         try:
             data = msgspec.convert(_mapping_from_form(form), LocationXeroIn)
-            await mapping.save_location_settings(db, provide_operator(request), location_id, data)
+            now = app_state.clock.now()
+            await mapping.save_location_settings(db, provide_operator(request), location_id, data, now)
         except (msgspec.ValidationError, ValueError) as problem:
             return await self._location_page(request, db, app_state, location_id, error=str(problem), status=422)
         except AppError as problem:

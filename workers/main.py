@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Function, Worker, func
+from arq.worker import Function, Retry, Worker, func
 
 from app.audit.capture import set_actor
 from app.billing.service import SCHEDULER, record_failed_run, run_scheduled
@@ -34,10 +34,13 @@ from app.state import AppState
 
 log = structlog.get_logger()
 SWEEP_BATCH = 500
+# A drain comes back (see xero_drain) about once a minute while its organisation has a backlog;
+# past this many in a row the job ends and the sweep rings a fresh one.
+DRAIN_COMEBACKS = 1000
 Ctx = dict[str, Any]
 
 
-def _job(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
+def _job(name: str, max_tries: int | None = None) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
     """Register a job under a dotted name, with its id bound into every log line it writes.
 
     ``keep_result=0`` frees a job id as soon as the job finishes, so a sweep can ring again for a
@@ -50,7 +53,7 @@ def _job(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
             structlog.contextvars.bind_contextvars(job=name, job_id=ctx.get("job_id"))
             return await function(ctx, *args)
 
-        return func(run, name=name, keep_result=0)
+        return func(run, name=name, keep_result=0, max_tries=max_tries)
 
     return wrap
 
@@ -181,12 +184,16 @@ async def billing_schedule(ctx: Ctx) -> int:
     return len(due)
 
 
-@_job(DRAIN_JOB)
+@_job(DRAIN_JOB, max_tries=DRAIN_COMEBACKS)
 async def xero_drain(ctx: Ctx, tenant_id: str, connection_id: str) -> int:
     """Send what one Xero organisation is due. Safe to run twice, and beside another drain of the
-    same organisation (each document is claimed by one drain at a time)."""
+    same organisation (each document is claimed by one drain at a time). A drain that must wait
+    (its organisation's calls are spent for the minute, a retry is due in seconds) goes back on
+    the queue for then instead of holding the worker; while it waits, its id takes every ring."""
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id, connection_id=connection_id)
     report = await sync.drain(state_of(ctx), uuid.UUID(tenant_id), uuid.UUID(connection_id))
+    if report.come_back_in is not None:
+        raise Retry(defer=report.come_back_in)
     return report.synced
 
 

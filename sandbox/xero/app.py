@@ -196,6 +196,8 @@ async def token(request: Request[Any, Any, State]) -> Response[bytes]:
     except identity.OAuthError as problem:
         return _json(problem.body(), problem.status)
     sandbox.tokens[str(grant_type)] = sandbox.tokens.get(str(grant_type), 0) + 1
+    # A lifetime in the client's seconds, as Retry-After is: a time-scaled sandbox shortens it.
+    body["expires_in"] = max(1, int(body["expires_in"] / sandbox.clock.scale))
     return _json(body, headers={"Cache-Control": "no-store"})
 
 
@@ -466,6 +468,13 @@ def set_limits(request: Request[Any, Any, State], data: JSONBody[dict[str, Any]]
     return asdict(settings)
 
 
+@delete("/_sandbox/usage", status_code=204, sync_to_thread=False)
+def forget_usage(request: Request[Any, Any, State]) -> None:
+    """Forget every call counted so far against the limits (a benchmark's set-up is not its run)."""
+    sandbox = _sandbox(request)
+    sandbox.limiter = Limiter(sandbox.limiter.settings)
+
+
 @get("/_sandbox/violations", sync_to_thread=False)
 def violations(request: Request[Any, Any, State]) -> list[dict[str, str]]:
     return [asdict(v) for v in _sandbox(request).violations]
@@ -479,7 +488,15 @@ def clear_violations(request: Request[Any, Any, State]) -> None:
 @get("/_sandbox/stats", sync_to_thread=False)
 def stats(request: Request[Any, Any, State]) -> dict[str, Any]:
     sandbox = _sandbox(request)
-    return {"calls": sandbox.calls, "refusals": sandbox.limiter.refusals, "tokens": sandbox.tokens}
+    held = {
+        org.id: {
+            "contacts": len(org.contacts),
+            "invoices": len(org.invoices),
+            "invoice_numbers": len({r.get("InvoiceNumber") for r in org.invoices.values()}),
+        }
+        for org in sandbox.store.organisations.values()
+    }
+    return {"calls": sandbox.calls, "refusals": sandbox.limiter.refusals, "tokens": sandbox.tokens, "held": held}
 
 
 @post("/_sandbox/organisations", status_code=201, sync_to_thread=False)
@@ -609,6 +626,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
             clock_now,
             clock_change,
             set_faults,
+            forget_usage,
             set_limits,
             violations,
             clear_violations,

@@ -161,7 +161,10 @@ class XeroConnectionController(Controller):
         kind: FromQuery[DocumentKind | None] = None,
     ) -> Page[DocumentOut]:
         page = page_request(cursor, limit)
-        connection, found = await documents.list_documents(db, operator, connection_id, page, status=status, kind=kind)
+        statuses = None if status is None else [status]
+        connection, found = await documents.list_documents(
+            db, operator, connection_id, page, statuses=statuses, kind=kind
+        )
         return paginate(found, page, lambda doc: document_out(doc, connection, app_state.settings))
 
     @get("/{connection_id:uuid}/journal", operation_id="listXeroJournal", guards=[READ])
@@ -208,9 +211,16 @@ class LocationXeroController(Controller):
 
     @put("/", operation_id="putLocationXero", guards=[WRITE])
     async def put_settings(
-        self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID], data: JSONBody[LocationXeroIn]
+        self,
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        location_id: FromPath[uuid.UUID],
+        data: JSONBody[LocationXeroIn],
     ) -> LocationXeroOut:
-        return settings_out(await mapping.save_location_settings(db, operator, location_id, data))
+        """Replace the location's mapping; what Xero refused of the organisation is sent again."""
+        now = app_state.clock.now()
+        return settings_out(await mapping.save_location_settings(db, operator, location_id, data, now))
 
     @get("/readiness", operation_id="getLocationXeroReadiness", guards=[READ])
     async def readiness(

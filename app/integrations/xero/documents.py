@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
+from app.company.models import Company
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.connections import get_connection
 from app.integrations.xero.models import XeroConnection, XeroDocument, XeroJournalEntry
 from app.integrations.xero.outbox import ring
 from app.integrations.xero.repository import ConnectionRepository, DocumentRepository, JournalRepository
+from app.invoice.models import Invoice
 from app.kit.errors import Conflict, NotFound
+from app.kit.money import format_amount
 from app.kit.pagination import PageRequest
+from app.ledger.models import Allocation, CreditNote, Payment
 
 # Xero's own page for each kind of document (payments and allocations have none of their own).
 _PAGES = {
@@ -44,12 +51,52 @@ async def list_documents(
     connection_id: uuid.UUID,
     page: PageRequest,
     *,
-    status: str | None = None,
+    statuses: Collection[str] | None = None,
     kind: str | None = None,
 ) -> tuple[XeroConnection, Sequence[XeroDocument]]:
     connection = await get_connection(session, operator, connection_id)
     repo = DocumentRepository(session, operator.tenant_id)
-    return connection, await repo.page(page, repo.listed(connection_id, status, kind))
+    return connection, await repo.page(page, repo.listed(connection_id, statuses, kind))
+
+
+async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]) -> dict[uuid.UUID, str]:
+    """What each document is, in the operator's words ("Invoice L1-000042", the company's name,
+    "Payment of £120.00 on 2026-11-01"): one query per kind present."""
+    ids: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for doc in docs:
+        ids[doc.kind].add(doc.object_id)
+    said: dict[uuid.UUID, str] = {}
+    if wanted := ids["contact"]:
+        said |= {row.id: row.legal_name for row in await _rows(session, tenant_id, Company, wanted)}
+    for kind, model, title in (("invoice", Invoice, "Invoice"), ("credit_note", CreditNote, "Credit note")):
+        if wanted := ids[kind]:
+            said |= {
+                row.id: f"{title} {row.number or '(draft)'}" for row in await _rows(session, tenant_id, model, wanted)
+            }
+    if wanted := ids["overpayment"]:
+        for row in await _rows(session, tenant_id, Payment, wanted):
+            said[row.id] = f"Credit left by the payment of {format_amount(row.amount, row.currency)} on {row.paid_on}"
+    moved = ids["payment"] | ids["allocation"] | ids["refund"]
+    if moved:
+        statement = (
+            select(Allocation.id, Allocation.amount, Allocation.allocated_on, Company.currency, Invoice.number)
+            .join(Company, (Company.tenant_id == Allocation.tenant_id) & (Company.id == Allocation.company_id))
+            .outerjoin(Invoice, (Invoice.tenant_id == Allocation.tenant_id) & (Invoice.id == Allocation.invoice_id))
+            .where(Allocation.tenant_id == tenant_id, Allocation.id.in_(moved))
+        )
+        for row in await session.execute(statement):
+            amount = format_amount(row.amount, row.currency)
+            if row.id in ids["refund"]:
+                said[row.id] = f"Refund of {amount} on {row.allocated_on}"
+            else:
+                what = "Payment" if row.id in ids["payment"] else "Credit"
+                said[row.id] = f"{what} of {amount} to invoice {row.number} on {row.allocated_on}"
+    return said
+
+
+async def _rows(session: AsyncSession, tenant_id: uuid.UUID, model: Any, ids: Collection[uuid.UUID]) -> Sequence[Any]:
+    statement = select(model).where(model.tenant_id == tenant_id, model.id.in_(ids))
+    return (await session.scalars(statement)).all()
 
 
 async def documents_of(
@@ -72,6 +119,14 @@ async def journal(
     return await repo.page(page, repo.of_connection(connection_id))
 
 
+async def latest_calls(
+    session: AsyncSession, operator: Operator, connection_id: uuid.UUID, limit: int = 50
+) -> Sequence[XeroJournalEntry]:
+    """The organisation's most recent calls, newest first."""
+    await get_connection(session, operator, connection_id)
+    return await JournalRepository(session, operator.tenant_id).latest(connection_id, limit)
+
+
 def _again(doc: XeroDocument, now: datetime) -> bool:
     """Make a document due now. One Xero refused (or whose totals differ) gets a new version, so
     that the retry is a new request to Xero (which keeps refusals under their idempotency keys).
@@ -92,11 +147,16 @@ async def sync_connection(session: AsyncSession, operator: Operator, connection_
     connection = await get_connection(session, operator, connection_id)
     if connection.status != "active":
         raise Conflict(f"{connection.name} is {connection.status.replace('_', ' ')}; reconnect it first.")
-    repo = DocumentRepository(session, operator.tenant_id)
-    docs = await repo.waiting(connection_id)
+    return await send_waiting(session, operator.tenant_id, connection_id, now)
+
+
+async def send_waiting(session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID, now: datetime) -> int:
+    """Everything of the organisation not in Xero as it is here made due now (refusals as new
+    requests), and its drain rung. Returns how many documents were made due."""
+    docs = await DocumentRepository(session, tenant_id).waiting(connection_id)
     changed = sum(_again(doc, now) for doc in docs)
     await session.flush()
-    ring(session, operator.tenant_id, connection_id)
+    ring(session, tenant_id, connection_id)
     return changed
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Operator
 from app.catalog.models import RevenueAccount, TaxRate, TaxRateComponent
 from app.catalog.repository import LocationTaxPolicyRepository, RevenueAccountRepository, TaxRateRepository
+from app.integrations.xero import documents
 from app.integrations.xero.client import XeroAuthError, XeroError
 from app.integrations.xero.connections import get_connection
 from app.integrations.xero.models import XeroLocationSettings
@@ -150,10 +152,12 @@ async def mapping_subjects(
 
 
 async def save_location_settings(
-    session: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationXeroIn
+    session: AsyncSession, operator: Operator, location_id: uuid.UUID, data: LocationXeroIn, now: datetime
 ) -> XeroLocationSettings:
     """Replace the location's mapping. Our own ids in it must be this tenant's; Xero's codes are
-    checked against the organisation by the readiness check, not here (Xero may be offline)."""
+    checked against the organisation by the readiness check, not here (Xero may be offline).
+    A changed mapping may be the fix for what Xero refused: the organisation's refused and
+    waiting documents are sent again at once."""
     await get_location(session, operator, location_id)
     connection = await get_connection(session, operator, data.connection_id)
     if connection.status == "disconnected":
@@ -178,6 +182,8 @@ async def save_location_settings(
     settings.branding_theme_id = data.branding_theme_id
     settings.invoice_status, settings.numbering = data.invoice_status, data.numbering
     await session.flush()
+    if connection.status == "active":
+        await documents.send_waiting(session, operator.tenant_id, connection.id, now)
     return settings
 
 

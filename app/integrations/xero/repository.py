@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, update
 
 from app.db.repository import TenantRepository
 from app.integrations.xero.models import (
@@ -59,12 +59,17 @@ class LocationSettingsRepository(TenantRepository[XeroLocationSettings]):
 class DocumentRepository(TenantRepository[XeroDocument]):
     model = XeroDocument
 
-    async def due(self, connection_id: uuid.UUID, kind: str, now: datetime, limit: int) -> Sequence[XeroDocument]:
-        """Documents of ``kind`` to send now: pending and due, or claimed by a drain whose lease ran
-        out. Locked, skipping any another drain holds."""
-        statement = (
-            self.select()
+    async def claim(
+        self, connection_id: uuid.UUID, kind: str, now: datetime, limit: int, lease_until: datetime
+    ) -> list[XeroDocument]:
+        """Up to ``limit`` documents of ``kind`` to send now (pending and due, or claimed by a drain
+        whose lease ran out), marked as being sent until ``lease_until``, in one statement; any
+        another drain holds is skipped. A document whose lease ran out may have reached Xero: it
+        is in doubt from now on."""
+        picked = (
+            select(XeroDocument.id)
             .where(
+                XeroDocument.tenant_id == self.tenant_id,
                 XeroDocument.connection_id == connection_id,
                 XeroDocument.kind == kind,
                 or_(
@@ -76,7 +81,20 @@ class DocumentRepository(TenantRepository[XeroDocument]):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return (await self.session.scalars(statement)).all()
+        statement = (
+            update(XeroDocument)
+            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.id.in_(picked))
+            .values(
+                status="sending",
+                lease_until=lease_until,
+                attempts=XeroDocument.attempts + 1,
+                in_doubt=XeroDocument.in_doubt | (XeroDocument.status == "sending"),
+            )
+            .returning(XeroDocument)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        claimed = (await self.session.scalars(statement)).all()
+        return sorted(claimed, key=lambda doc: (doc.next_attempt_at, doc.created_at))
 
     async def locked(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, XeroDocument]:
         """These documents, locked and read afresh (not from this session's memory)."""
@@ -138,10 +156,12 @@ class DocumentRepository(TenantRepository[XeroDocument]):
         )
         return (await self.session.scalars(statement)).all()
 
-    def listed(self, connection_id: uuid.UUID, status: str | None, kind: str | None) -> Select[XeroDocument]:
+    def listed(
+        self, connection_id: uuid.UUID, statuses: Collection[str] | None, kind: str | None
+    ) -> Select[XeroDocument]:
         statement = self.select().where(XeroDocument.connection_id == connection_id)
-        if status is not None:
-            statement = statement.where(XeroDocument.status == status)
+        if statuses is not None:
+            statement = statement.where(XeroDocument.status.in_(statuses))
         if kind is not None:
             statement = statement.where(XeroDocument.kind == kind)
         return statement
@@ -160,3 +180,7 @@ class JournalRepository(TenantRepository[XeroJournalEntry]):
 
     def of_connection(self, connection_id: uuid.UUID) -> Select[XeroJournalEntry]:
         return self.select().where(XeroJournalEntry.connection_id == connection_id)
+
+    async def latest(self, connection_id: uuid.UUID, limit: int) -> Sequence[XeroJournalEntry]:
+        statement = self.of_connection(connection_id).order_by(XeroJournalEntry.id.desc()).limit(limit)
+        return (await self.session.scalars(statement)).all()

@@ -54,10 +54,13 @@ log = structlog.get_logger()
 
 BATCH = 50
 LEASE = timedelta(minutes=5)  # longer than a slot's wait plus a call's timeout
-SLOT_WAIT = 60.0
+# Seconds a drain may wait in place (for a call slot, or a retry due); a longer wait ends the drain
+# with ``come_back_in``, and the worker puts the job back on the queue for then, so an organisation
+# at its limit does not hold a worker's job slot while its minute runs out.
+HAND_BACK = 2.0
 WAITING = timedelta(seconds=30)  # a document whose dependency is not in Xero yet looks again after this
 LONGEST_DRAIN = 240.0  # seconds; the sweep rings again for what is left
-SOON = 10.0  # a retry due within this many seconds is waited for by the running drain
+SOON = 10.0  # a retry due within this many seconds brings the drain back for it
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -67,6 +70,7 @@ class Drained:
     synced: int = 0
     refused: int = 0
     stopped: str | None = None
+    come_back_in: float | None = None  # seconds: run the drain again then (a slot or a retry is due)
 
 
 # --- the drain ------------------------------------------------------------------------------------
@@ -89,6 +93,9 @@ async def drain(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID)
         wait = None if due is None else (due - state.clock.now()).total_seconds()
         if wait is None or wait > SOON:
             break
+        if wait > HAND_BACK:
+            report.come_back_in = wait
+            break
         await asyncio.sleep(max(wait, 0.05))
     log.info(
         "xero.drain.done", calls=report.calls, synced=report.synced, refused=report.refused, stopped=report.stopped
@@ -104,13 +111,9 @@ async def _claim(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID
         if connection is None or connection.status != "active":
             raise _Paused
         now = state.clock.now()
-        docs = await DocumentRepository(session, tenant_id).due(connection_id, kind.name, now, BATCH)
+        docs = await DocumentRepository(session, tenant_id).claim(connection_id, kind.name, now, BATCH, now + LEASE)
         if not docs:
             return None
-        for doc in docs:
-            if doc.status == "sending":  # its drain died mid-call: the call may have landed
-                doc.in_doubt = True
-            doc.status, doc.lease_until, doc.attempts = "sending", now + LEASE, doc.attempts + 1
         claimed = await kind.prepare(session, tenant_id, docs)
         await session.flush()
     return claimed
@@ -204,7 +207,7 @@ class _Caller:
         state, granted = self.state, self.granted
         throttle = state.xero_throttle
         try:
-            async with throttle.slot(granted.xero_tenant_id, max_wait=SLOT_WAIT):
+            async with throttle.slot(granted.xero_tenant_id, max_wait=HAND_BACK):
                 started, status, outcome = time.monotonic(), None, "ok"
                 try:
                     answer = await client_of(state).call(
@@ -241,10 +244,15 @@ class _Caller:
                         )
                     )
         except ThrottleTimeout as waited:
-            raise _Stop("throttled", _retry(str(waited), waited.retry_in, backoff=False)) from None
+            # The organisation's calls are spent for now: the batch, and the drain, come back when
+            # the next slot opens (not an attempt that failed, so nothing to show on the documents).
+            self.report.come_back_in = waited.retry_in
+            raise _Stop("throttled", Outcome("waiting", retry_in=waited.retry_in)) from None
         except XeroRateLimited as problem:
             # Held off in Redis for every worker; a short hold is waited out by the next slot.
-            long_hold = problem.retry_after > SLOT_WAIT
+            long_hold = problem.retry_after > HAND_BACK
+            if long_hold:
+                self.report.come_back_in = problem.retry_after
             raise _Stop(
                 "rate_limited",
                 _retry(str(problem), problem.retry_after if long_hold else 0, backoff=False),
@@ -369,7 +377,8 @@ def _apply(doc: XeroDocument, version: int, outcome: Outcome, now: datetime) -> 
         doc.in_doubt = False
         doc.status, doc.next_attempt_at = ("pending", now) if newer else ("invalid", doc.next_attempt_at)
     elif outcome.status == "waiting":
-        doc.status, doc.attempts, doc.next_attempt_at = "pending", max(doc.attempts - 1, 0), now + WAITING
+        wait = timedelta(seconds=outcome.retry_in) if outcome.retry_in else WAITING
+        doc.status, doc.attempts, doc.next_attempt_at = "pending", max(doc.attempts - 1, 0), now + wait
     else:
         delay = (
             max(outcome.retry_in, min(2.0 ** max(doc.attempts - 1, 0), 900.0)) if outcome.backoff else outcome.retry_in

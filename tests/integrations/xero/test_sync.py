@@ -239,7 +239,9 @@ async def test_a_refusal_waits_on_the_document_with_xeros_words_and_is_sent_afte
     membership = next(k for k, v in body["account_codes"].items() if v == "210")
     body["account_codes"][membership] = "200"
     ok(await client.put(f"/api/v1/locations/{world_a.location.id}/xero", json=body, headers=world_a.headers()))
-    ok(await client.post(f"/api/v1/xero/connections/{connection_id}/sync", headers=world_a.headers()), 202)
+    # Saving the mapping was the fix: the refusal is sent again without anyone pressing Sync now.
+    doc = (await docs(db, world_a))["invoice", world_a.invoice.id]
+    assert (doc.status, doc.next_attempt_at <= state.clock.now()) == ("pending", True)
 
     await sync.drain(state, world_a.tenant_id, connection_id)
     doc = (await docs(db, world_a))["invoice", world_a.invoice.id]
