@@ -630,6 +630,37 @@ def measure(admin_url: str, redis_url: str, orgs: int, args: argparse.Namespace)
 # Figures
 
 
+# (figure, key in the run's result, unit)
+THROUGHPUT_FIGURES = (
+    ("ceiling_share", "share", "ratio"),
+    ("ceiling_share_median_org", "share_median_org", "ratio"),
+    ("ceiling_share_slowest_org", "share_min_org", "ratio"),
+    ("first_calls_spread", "first_calls_spread_xero_seconds", "s"),
+    ("invoices_per_xero_minute", "invoices_per_xero_minute", "invoices/min"),
+    ("ceiling_invoices_per_xero_minute", "ceiling_invoices_per_xero_minute", "invoices/min"),
+    ("invoices", "invoices", "invoices"),
+    ("calls", "calls", "calls"),
+    ("calls_needed", "calls_needed", "calls"),
+    ("xero_seconds", "xero_seconds", "s"),
+    ("ceiling_seconds", "ceiling_seconds", "s"),
+    ("wall_seconds", "wall_seconds", "s"),
+    ("time_scale", "scale", "x"),
+    ("responses_429", "responses_429", "responses"),
+    ("responses_429_after_first_minute", "responses_429_after_first_minute", "responses"),
+    ("duplicates_in_xero", "duplicates_in_xero", "invoices"),
+    ("not_synced", "not_synced", "invoices"),
+    ("spec_violations", "spec_violations", "violations"),
+)
+LATENCY_FIGURES = (
+    ("latency_p50", "p50", "s"),
+    ("latency_p95", "p95", "s"),
+    ("latency_max", "max", "s"),
+    ("latency_issued", "issued", "invoices"),
+    ("latency_rate_per_org", "per_org_per_minute", "invoices/min"),
+    ("latency_not_synced", "not_synced", "invoices"),
+)
+
+
 def figures(results: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -637,34 +668,14 @@ def figures(results: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         found.append({"name": name, "value": round(value, 4) if isinstance(value, float) else value, "unit": unit})
 
     for orgs, result in results.items():
-        suffix = f"_{orgs}org" if orgs == 1 else f"_{orgs}orgs"
+        suffix = "_1org" if orgs == 1 else f"_{orgs}orgs"
         run = result["throughput"]
-        add("ceiling_share" + suffix, run["share"], "ratio")
-        add("ceiling_share_slowest_org" + suffix, run["share_min_org"], "ratio")
-        add("invoices_per_xero_minute" + suffix, run["invoices_per_xero_minute"], "invoices/min")
-        add("ceiling_invoices_per_xero_minute" + suffix, run["ceiling_invoices_per_xero_minute"], "invoices/min")
-        add("invoices" + suffix, run["invoices"], "invoices")
-        add("calls" + suffix, run["calls"], "calls")
-        add("calls_needed" + suffix, run["calls_needed"], "calls")
-        add("xero_seconds" + suffix, run["xero_seconds"], "s")
-        add("ceiling_seconds" + suffix, run["ceiling_seconds"], "s")
-        add("wall_seconds" + suffix, run["wall_seconds"], "s")
-        add("time_scale" + suffix, run["scale"], "x")
-        add("responses_429" + suffix, run["responses_429"], "responses")
-        add("responses_429_after_first_minute" + suffix, run["responses_429_after_first_minute"], "responses")
-        add("duplicates_in_xero" + suffix, run["duplicates_in_xero"], "invoices")
-        add("not_synced" + suffix, run["not_synced"], "invoices")
-        add("spec_violations" + suffix, run["spec_violations"], "violations")
+        for name, key, unit in THROUGHPUT_FIGURES:
+            add(name + suffix, run[key], unit)
         for key, value in run["usage"].items():
-            add(f"{key}{suffix}", value, "s" if key != "machine_busy_share" else "ratio")
-        if "latency" in result:
-            wait = result["latency"]
-            add("latency_p50" + suffix, wait["p50"], "s")
-            add("latency_p95" + suffix, wait["p95"], "s")
-            add("latency_max" + suffix, wait["max"], "s")
-            add("latency_issued" + suffix, wait["issued"], "invoices")
-            add("latency_rate_per_org" + suffix, wait["per_org_per_minute"], "invoices/min")
-            add("latency_not_synced" + suffix, wait["not_synced"], "invoices")
+            add(key + suffix, value, "ratio" if key == "machine_busy_share" else "s")
+        for name, key, unit in LATENCY_FIGURES if "latency" in result else ():
+            add(name + suffix, result["latency"][key], unit)
     return found
 
 
@@ -675,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--orgs", type=int, action="append", help="organisations at once (repeatable; 1 and 50)")
     parser.add_argument("--calls-per-org", type=int, default=181, help="the backlog, in full calls per organisation")
     parser.add_argument("--scale", type=float, default=None, help="sandbox time per real second")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (one per core)")
     parser.add_argument("--latency-per-minute", type=float, default=12.0)
     parser.add_argument("--latency-seconds", type=float, default=120.0)
     parser.add_argument("--keep", action="store_true")

@@ -204,11 +204,12 @@ class XeroPages(Controller):
         except AppError as problem:
             if problem.status_code == 404:
                 raise
-            message, notice = problem.detail, "not-live"
+            message, notice, refused = problem.detail, "not-live", True
         else:
-            message, notice = _queued(queued), f"queued-{queued}"
+            message, notice, refused = _queued(queued), f"queued-{queued}", False
         if is_htmx(request):
-            return Template(template_name="console/_notice.html", context={"message": message}, headers=HX_VARY)
+            context = {"message": message, "refused": refused}
+            return Template(template_name="console/_notice.html", context=context, headers=HX_VARY)
         return Redirect(path=f"/console/xero/connections/{connection_id}?notice={notice}", status_code=303)
 
     @post("/xero/documents/{object_id:uuid}/sync", guards=[WRITE])
@@ -218,15 +219,15 @@ class XeroPages(Controller):
         """Sync now for one object of ours (in every organisation it goes to); with htmx, the
         answer is its row in the list it was pressed in."""
         operator = provide_operator(request)
-        await documents.sync_object(db, operator, object_id, app_state.clock.now())
+        queued = await documents.sync_object(db, operator, object_id, app_state.clock.now())
         found = await documents.documents_of(db, operator, object_id)
         form = await request.form()
         back = next((c for _, c in found if str(c.id) == form.get("connection_id")), found[0][1])
         if is_htmx(request):
             rows = await self._rows(db, app_state, back, [doc for doc, c in found if c.id == back.id])
-            context = {"row": rows[0], "can_change": True, "just_queued": True}
+            context = {"row": rows[0], "can_change": True, "just_queued": queued > 0}
             return Template(template_name="console/_xero_document.html", context=context, headers=HX_VARY)
-        return Redirect(path=f"/console/xero/connections/{back.id}?notice=queued-1", status_code=303)
+        return Redirect(path=f"/console/xero/connections/{back.id}?notice=queued-{queued}", status_code=303)
 
     # One location's mapping ---------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The portal in a real browser: Debian's Chromium driven by Playwright, against the real server."""
+"""The portal and the console in a real browser: Debian's Chromium driven by Playwright, against the
+real server (and the Xero sandbox, for connecting an organisation)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from app.auth.principal import ROLE_SCOPES, Operator
+from app.kit.crypto import new_key
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
 from app.main import build_state
@@ -24,7 +26,9 @@ from app.member.schemas import MemberCreate
 from app.member.service import create_member
 from app.settings import Settings
 from app.tenant.service import create_tenant
-from tests.conftest import new_tenant
+from sandbox.xero.server import SandboxServer
+from tests.conftest import PASSWORD, new_tenant
+from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET, Xero
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -53,6 +57,7 @@ def _free_port() -> int:
 
 
 async def _seed(settings: Settings) -> tuple[str, str]:
+    """An operator (its owner signs in with the tests' password) with a location and a member."""
     state = await build_state(settings)
     slug = f"b{uuid.uuid4().hex[:10]}"
     try:
@@ -95,8 +100,8 @@ async def _seed(settings: Settings) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(settings: Settings) -> Iterator[str]:
-    """The real API process (uvicorn), on a free port of this machine."""
+def server(settings: Settings, xero_server: SandboxServer) -> Iterator[str]:
+    """The real API process (uvicorn), on a free port of this machine, with the Xero sandbox as its Xero."""
     port = _free_port()
     env = {
         **os.environ,
@@ -107,6 +112,11 @@ def server(settings: Settings) -> Iterator[str]:
         "PASSWORD_TIME_COST": "1",
         "PASSWORD_MEMORY_KIB": "1024",
         "LOG_LEVEL": "WARNING",
+        "PUBLIC_URL": f"http://localhost:{port}",
+        "XERO_CLIENT_ID": CLIENT_ID,
+        "XERO_CLIENT_SECRET": CLIENT_SECRET,
+        "TOKEN_KEYS": new_key(),
+        **{f"XERO_{name}_URL": xero_server.url for name in ("LOGIN", "IDENTITY", "API", "GO")},
     }
     command = [str(Path(sys.executable).parent / "flexledger"), "api", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env)
@@ -189,3 +199,43 @@ async def test_the_sign_in_form_works_without_javascript(chromium_path: str, sit
         await expect(page).to_have_url(f"{site.url}/portal/")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Grace Hopper")
         await browser.close()
+
+
+async def test_operator_connects_xero_and_syncs_from_the_console(
+    browser: Browser, site: Site, xero: Xero, tmp_path: Path
+) -> None:
+    await xero.control(
+        "POST",
+        "apps",
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uris": [f"{site.url}/console/xero/callback"],
+        },
+    )
+    page = await browser.new_page()
+    await page.goto(f"{site.url}/console/login")
+    await page.get_by_label("Organisation").fill(site.slug)
+    await page.get_by_label("E-mail").fill(f"owner@{site.slug}.test")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{site.url}/console/")
+    await page.get_by_role("link", name="Xero: connections and location mapping").click()
+
+    # Connect: off to Xero's consent screen, tick one organisation, allow, and back.
+    await page.get_by_role("button", name="Connect a Xero organisation").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Connect to Xero (sandbox)")
+    await page.get_by_label("Demo Coworking Ltd").check()
+    await page.get_by_role("button", name="Allow access").click()
+    await expect(page).to_have_url(f"{site.url}/console/xero?notice=connected-1")
+    await expect(page.get_by_role("status")).to_contain_text("Connected 1 Xero organisation(s)")
+    await expect(page.get_by_role("cell", name="Demo Coworking Ltd")).to_be_visible()
+
+    # The organisation's sync page; Sync now answers in place (htmx), the page stays.
+    await page.get_by_role("link", name="0 synced · 0 waiting").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Demo Coworking Ltd")
+    here = page.url
+    await page.get_by_role("button", name="Sync now").click()
+    await expect(page.get_by_role("status")).to_have_text("Sync started: nothing was waiting.")
+    assert page.url == here
+    await page.screenshot(path=str(tmp_path / "console-xero-sync.png"), full_page=True)

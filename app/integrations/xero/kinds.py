@@ -123,10 +123,11 @@ async def _mappings(
 
 async def _deps(
     session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID, kind: str, ids: set[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """The Xero ids of the documents of ``kind`` these objects need (those that reached Xero)."""
+) -> dict[uuid.UUID, str | None]:
+    """The Xero ids of the documents of ``kind`` these objects need, for those this organisation has
+    (None while one has not reached Xero yet); an object left out is not sent to it at all."""
     docs = await DocumentRepository(session, tenant_id).of_objects(connection_id, kind, ids)
-    return {object_id: doc.xero_id for object_id, doc in docs.items() if doc.xero_id}
+    return {object_id: doc.xero_id for object_id, doc in docs.items()}
 
 
 async def _prepare_contacts(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]) -> Claimed:
@@ -237,7 +238,10 @@ async def _prepare_payments(session: AsyncSession, tenant_id: uuid.UUID, docs: S
         assert allocation.payment_id is not None
         assert allocation.invoice_id is not None
         payment, invoice = payments[allocation.payment_id], invoices[allocation.invoice_id]
-        target = targets.get(invoice.id)
+        if invoice.id not in targets:
+            claimed.settled[doc.id] = _refused(doc, payloads.not_here(invoice.number))
+            continue
+        target = targets[invoice.id]
         if target is None:
             claimed.settled[doc.id] = _waiting(doc, f"invoice {invoice.number}")
             continue
@@ -299,7 +303,8 @@ async def _credits_spent(
     session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID, allocations: Iterable[Allocation]
 ) -> dict[uuid.UUID, tuple[str, str | None]]:
     """For each allocation, the credit it spends as Xero knows it: (the credit's endpoint, its Xero
-    id, None while it is not in Xero). A credit note's, or a payment's overpayment."""
+    id, None while it is not in Xero). A credit note's, or a payment's overpayment. An allocation
+    whose credit this organisation does not hold is left out."""
     allocations = list(allocations)
     notes = await _deps(
         session, tenant_id, connection_id, "credit_note", {a.credit_note_id for a in allocations if a.credit_note_id}
@@ -310,10 +315,12 @@ async def _credits_spent(
     spent: dict[uuid.UUID, tuple[str, str | None]] = {}
     for allocation in allocations:
         if allocation.credit_note_id is not None:
-            spent[allocation.id] = ("CreditNotes", notes.get(allocation.credit_note_id))
+            if allocation.credit_note_id in notes:
+                spent[allocation.id] = ("CreditNotes", notes[allocation.credit_note_id])
         else:
             assert allocation.payment_id is not None
-            spent[allocation.id] = ("Overpayments", overpayments.get(allocation.payment_id))
+            if allocation.payment_id in overpayments:
+                spent[allocation.id] = ("Overpayments", overpayments[allocation.payment_id])
     return spent
 
 
@@ -330,7 +337,11 @@ async def _prepare_allocations(session: AsyncSession, tenant_id: uuid.UUID, docs
         allocation = allocations[doc.object_id]
         assert allocation.invoice_id is not None
         invoice = invoices[allocation.invoice_id]
-        target, (path, source) = targets.get(invoice.id), spent[allocation.id]
+        if invoice.id not in targets or allocation.id not in spent:
+            problem = payloads.not_here(invoice.number) if invoice.id not in targets else payloads.CREDIT_ELSEWHERE
+            claimed.settled[doc.id] = _refused(doc, problem)
+            continue
+        target, (path, source) = targets[invoice.id], spent[allocation.id]
         if target is None or source is None:
             claimed.settled[doc.id] = _waiting(doc, f"invoice {invoice.number}" if target is None else "the credit")
             continue
@@ -357,6 +368,9 @@ async def _prepare_refunds(session: AsyncSession, tenant_id: uuid.UUID, docs: Se
         allocation = allocations[doc.object_id]
         assert allocation.refund_id is not None
         refund = refunds[allocation.refund_id]
+        if allocation.id not in spent:  # noted where the credit is held, so only if it was since unmapped
+            claimed.settled[doc.id] = _refused(doc, payloads.CREDIT_ELSEWHERE)
+            continue
         path, source = spent[allocation.id]
         if source is None:
             claimed.settled[doc.id] = _waiting(doc, "the credit it pays back")

@@ -106,6 +106,22 @@ class Mapping:
 UNMAPPED = NotSendable("The location is no longer mapped to Xero.", "Map it, then press Sync now.")
 
 
+def not_here(invoice_number: str | None) -> NotSendable:
+    """Money applied to an invoice this organisation never got (issued before its location was mapped)."""
+    return NotSendable(
+        f"Invoice {invoice_number} is not in this Xero organisation: it was issued before its location was "
+        "mapped to Xero, so Xero has nothing to apply this to.",
+        "Record it in Xero by hand if the books need it there; it stands in FlexLedger already.",
+    )
+
+
+CREDIT_ELSEWHERE = NotSendable(
+    "The credit applied here is held in another Xero organisation (or at a location not synced to Xero); "
+    "Xero applies credit only within one organisation.",
+    "Record it in Xero by hand in both organisations if the books need it; it stands in FlexLedger already.",
+)
+
+
 def payment_account(settings: XeroLocationSettings | None, method: str) -> str:
     """The code of the Xero account money by ``method`` goes into (or comes out of)."""
     if settings is None:

@@ -346,3 +346,45 @@ async def test_the_api_shows_each_documents_state_link_and_the_journal(
     }
     bad = await client.get(f"/api/v1/xero/connections/{connection_id}/documents?status=lost", headers=headers)
     assert bad.status_code == 400
+
+
+async def test_money_on_an_invoice_xero_never_got_is_refused_with_the_reason_not_left_waiting(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    issued = await issue(client, world_a)  # before the location is mapped: Xero never gets it
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
+    body = paid | {"amount": issued["total"], "paid_on": "2026-11-03"}
+    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+
+    assert (report.calls, report.refused) == (0, 1)
+    [doc] = (await docs(db, world_a)).values()
+    assert (doc.kind, doc.status, doc.error_kind) == ("payment", "invalid", "validation")
+    assert doc.error is not None
+    assert f"Invoice {issued['number']} is not in this Xero organisation" in doc.error
+    assert (await books(xero, org_id))["Payments"] == []
+
+
+async def test_credit_held_outside_the_organisation_is_refused_when_applied_there(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    # Credit from before the location was mapped: a payment with nothing to pay yet.
+    credit = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
+    body = credit | {"amount": 1000, "paid_on": "2026-11-01"}
+    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await issue(client, world_a)  # the held credit pays part of it straight away
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+
+    assert report.stopped is None
+    found = {kind: doc for (kind, _), doc in (await docs(db, world_a)).items()}
+    assert (found["contact"].status, found["invoice"].status) == ("synced", "synced")
+    assert (found["allocation"].status, found["allocation"].error_kind) == ("invalid", "validation")
+    assert found["allocation"].error is not None
+    assert "held in another Xero organisation" in found["allocation"].error
+    held = await books(xero, org_id)
+    assert held["Overpayments"] == []
+    assert amount(held["Invoices"][0]["AmountPaid"]) == 0
