@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
@@ -61,7 +61,7 @@ async def list_documents(
 
 async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]) -> dict[uuid.UUID, str]:
     """What each document is, in the operator's words ("Invoice L1-000042", the company's name,
-    "Payment of £120.00 on 2026-11-01"): one query per kind present."""
+    "Payment of 120.00 GBP to invoice L1-000042 on 2026-11-01"): one query per kind present."""
     ids: dict[str, set[uuid.UUID]] = defaultdict(set)
     for doc in docs:
         ids[doc.kind].add(doc.object_id)
@@ -75,23 +75,33 @@ async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[Xer
             }
     if wanted := ids["overpayment"]:
         for row in await _rows(session, tenant_id, Payment, wanted):
-            said[row.id] = f"Credit left by the payment of {format_amount(row.amount, row.currency)} on {row.paid_on}"
+            said[row.id] = f"Credit left by the payment of {_money(row.amount, row.currency)} on {row.paid_on}"
     moved = ids["payment"] | ids["allocation"] | ids["refund"]
     if moved:
         statement = (
-            select(Allocation.id, Allocation.amount, Allocation.allocated_on, Company.currency, Invoice.number)
+            select(
+                Allocation.id,
+                Allocation.amount,
+                Allocation.allocated_on,
+                func.coalesce(Invoice.currency, Company.currency).label("currency"),
+                Invoice.number,
+            )
             .join(Company, (Company.tenant_id == Allocation.tenant_id) & (Company.id == Allocation.company_id))
             .outerjoin(Invoice, (Invoice.tenant_id == Allocation.tenant_id) & (Invoice.id == Allocation.invoice_id))
             .where(Allocation.tenant_id == tenant_id, Allocation.id.in_(moved))
         )
         for row in await session.execute(statement):
-            amount = format_amount(row.amount, row.currency)
+            amount = _money(row.amount, row.currency)
             if row.id in ids["refund"]:
                 said[row.id] = f"Refund of {amount} on {row.allocated_on}"
             else:
                 what = "Payment" if row.id in ids["payment"] else "Credit"
                 said[row.id] = f"{what} of {amount} to invoice {row.number} on {row.allocated_on}"
     return said
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{format_amount(amount, currency)} {currency}"
 
 
 async def _rows(session: AsyncSession, tenant_id: uuid.UUID, model: Any, ids: Collection[uuid.UUID]) -> Sequence[Any]:

@@ -4,6 +4,8 @@ spent its calls for the minute gives its worker back until the next slot opens."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 from arq.worker import Retry
@@ -118,3 +120,28 @@ async def test_an_organisation_out_of_calls_hands_its_drain_back_to_the_queue_un
     finally:
         state.xero_throttle = original
     assert len((await books(xero, org_id))["Invoices"]) == 0
+
+
+async def test_each_kind_of_document_is_named_in_the_operators_words(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, _ = await mapped(client, world_a, xero, db)
+    issued = await issue(client, world_a)
+    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
+    body = paid | {"amount": issued["total"] + 5000, "paid_on": "2026-11-03"}
+    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+    refund = paid | {"amount": 2000, "refunded_on": "2026-11-05"}
+    ok(await client.post("/api/v1/refunds", json=refund, headers=world_a.headers()), 201)
+
+    page = await client.get(f"/console/xero/connections/{connection_id}")
+
+    assert page.status_code == 200
+    for said in (
+        world_a.company.legal_name,
+        f"Invoice {issued['number']}",
+        f"Payment of {Decimal(issued['total']).scaleb(-2)} GBP to invoice {issued['number']} on 2026-11-03",
+        f"Credit left by the payment of {Decimal(issued['total'] + 5000).scaleb(-2)} GBP on 2026-11-03",
+        "Refund of 20.00 GBP on 2026-11-05",
+    ):
+        assert said in page.text, said
+    assert page.text.count("waiting to send") == 5
