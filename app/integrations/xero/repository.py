@@ -80,10 +80,14 @@ class DocumentRepository(TenantRepository[XeroDocument]):
             .order_by(XeroDocument.next_attempt_at, XeroDocument.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            # Picked once: as an IN (...) subquery PostgreSQL may run it again for each row it
+            # updates, and each run, skipping rows just claimed, picks another batch.
+            .cte("picked")
+            .prefix_with("MATERIALIZED")
         )
         statement = (
             update(XeroDocument)
-            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.id.in_(picked))
+            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.id == picked.c.id)
             .values(
                 status="sending",
                 lease_until=lease_until,
@@ -166,13 +170,17 @@ class DocumentRepository(TenantRepository[XeroDocument]):
             statement = statement.where(XeroDocument.kind == kind)
         return statement
 
-    async def counts(self, connection_id: uuid.UUID) -> dict[str, int]:
+    async def counts(self, connection_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+        """How many documents stand at each status, for each of these connections (one query)."""
         statement = (
-            select(XeroDocument.status, func.count())
-            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.connection_id == connection_id)
-            .group_by(XeroDocument.status)
+            select(XeroDocument.connection_id, XeroDocument.status, func.count())
+            .where(XeroDocument.tenant_id == self.tenant_id, XeroDocument.connection_id.in_(connection_ids))
+            .group_by(XeroDocument.connection_id, XeroDocument.status)
         )
-        return {status: int(count) for status, count in (await self.session.execute(statement)).all()}
+        found: dict[uuid.UUID, dict[str, int]] = {connection_id: {} for connection_id in connection_ids}
+        for connection_id, status, count in (await self.session.execute(statement)).all():
+            found[connection_id][status] = int(count)
+        return found
 
 
 class JournalRepository(TenantRepository[XeroJournalEntry]):

@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
+from app.db.session import tenant_transaction
 from app.integrations.xero import sync
 from app.integrations.xero.kinds import KINDS
 from app.integrations.xero.models import XeroDocument, XeroJournalEntry
+from app.integrations.xero.repository import DocumentRepository
 from app.integrations.xero.tokens import access, client_of
 from app.state import AppState
 from tests.conftest import World, issue, ok, run_worker
@@ -388,3 +390,31 @@ async def test_credit_held_outside_the_organisation_is_refused_when_applied_ther
     held = await books(xero, org_id)
     assert held["Overpayments"] == []
     assert amount(held["Invoices"][0]["AmountPaid"]) == 0
+
+
+async def test_a_claim_takes_one_batch_however_many_documents_are_due(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, _ = await mapped(client, world_a, xero, db)
+    await bind_tenant(db, world_a.tenant_id)
+    due = state.clock.now()
+    db.add_all(
+        XeroDocument(
+            tenant_id=world_a.tenant_id,
+            connection_id=connection_id,
+            kind="invoice",
+            object_id=uuid.uuid4(),
+            next_attempt_at=due,
+        )
+        for _ in range(3 * sync.BATCH + 7)
+    )
+    await db.commit()
+
+    async with tenant_transaction(state, world_a.tenant_id) as session:
+        repo = DocumentRepository(session, world_a.tenant_id)
+        first = await repo.claim(connection_id, "invoice", due, sync.BATCH, due + sync.LEASE)
+        second = await repo.claim(connection_id, "invoice", due, sync.BATCH, due + sync.LEASE)
+
+    assert len(first) == len(second) == sync.BATCH
+    assert not {doc.id for doc in first} & {doc.id for doc in second}
+    assert {doc.status for doc in first + second} == {"sending"}
