@@ -68,6 +68,7 @@ from app.invoice.service import issue_invoice
 from app.kit.ids import new_id
 from app.main import build_state
 from app.settings import Settings
+from app.state import AppState
 from bench.billing_run import (
     PERIOD,
     RESULTS,
@@ -82,7 +83,7 @@ from bench.billing_run import (
     migrate,
     say,
 )
-from workers.main import _bill
+from workers.main import bill_together
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_LOGIN = "flexledger_bench_login"
@@ -226,7 +227,6 @@ class Org:
 
 async def add_users(owner_url: str, tenants: Sequence[tuple[Any, ...]]) -> dict[uuid.UUID, uuid.UUID]:
     """An owner per operator (who connects Xero and issues invoices)."""
-
     users = {row[0]: new_id() for row in tenants}
     connection = await asyncpg.connect(owner_url)
     try:
@@ -263,10 +263,9 @@ async def consent(http: httpx.AsyncClient, authorize_url: str, xero_tenant_id: s
     return str(answer.headers["location"])
 
 
-async def connect(state: Any, http: httpx.AsyncClient, operator: Org, number: int) -> Org:
+async def connect(state: AppState, http: httpx.AsyncClient, operator: Org, number: int) -> Org:
     """The operator's organisation, made in the sandbox, connected through the consent flow and
     mapped for each of its locations."""
-
     made = (await http.post("/_sandbox/organisations", json={"name": f"Bench Spaces {number} Ltd"})).json()
     authorization = client_of(state).authorization(state.settings.xero_redirect_uri)
     back = await consent(http, authorization.url, made["id"])
@@ -289,9 +288,8 @@ async def connect(state: Any, http: httpx.AsyncClient, operator: Org, number: in
     return Org(operator.tenant_id, operator.user_id, operator.locations, connection.id, made["id"])
 
 
-async def sync_contacts(state: Any, operator: Org) -> int:
+async def sync_contacts(state: AppState, operator: Org) -> int:
     """Every company of the operator noted for Xero, and drained (the set-up's, not timed)."""
-
     assert operator.connection_id is not None
     async with tenant_transaction(state, operator.tenant_id) as session:
         for company in (await session.scalars(select(Company))).all():
@@ -333,14 +331,13 @@ async def set_up_xero(env: Environment, operators: list[Org]) -> list[Org]:
 async def bill_periods(env: Environment, operators: Sequence[Org], invoices_per_org: int) -> tuple[int, date]:
     """Bill period after period until each operator has at least ``invoices_per_org`` issued
     invoices; returns how many periods it took and the next period."""
-
     state = await build_state(env.settings(scale=1.0, prefix="bench-xero:billing:"))
     made: Counter[uuid.UUID] = Counter()
     period, periods = PERIOD, 0
     try:
         while min(made[o.tenant_id] for o in operators) < invoices_per_org:
             counts = await gather_limited(
-                2, [_bill(state, o.tenant_id, o.locations, period, last_try=True) for o in operators]
+                2, [bill_together(state, o.tenant_id, o.locations, period, last_try=True) for o in operators]
             )
             for operator, count in zip(operators, counts, strict=True):
                 made[operator.tenant_id] += count
@@ -513,12 +510,11 @@ async def latency(
 ) -> dict[str, Any]:
     """Drafts issued one by one, evenly spread at ``--latency-per-minute`` per organisation, in
     real time; each timed from its commit to its document's synced_at."""
-
     await owner.execute("UPDATE tenants SET issue_on_run = false")
     state = await build_state(env.settings(scale=1.0, prefix="bench-xero:latency:"))
     drafts: dict[uuid.UUID, list[uuid.UUID]] = {}
     for operator in operators:
-        await _bill(state, operator.tenant_id, operator.locations, period, last_try=True)
+        await bill_together(state, operator.tenant_id, operator.locations, period, last_try=True)
         rows = await owner.fetch(
             "SELECT id FROM invoices WHERE tenant_id = $1 AND status = 'draft' ORDER BY id", operator.tenant_id
         )

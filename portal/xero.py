@@ -73,7 +73,7 @@ class XeroPages(Controller):
         mapped = await mapping.mapped_locations(db, operator)
         names: dict[uuid.UUID | None, str] = {c.id: c.name for c in found}
         links = {c.id: deep_link(state.settings.xero_go_url, c.short_code) for c in found if c.short_code is not None}
-        counts = {c.id: await documents.sync_status(db, operator, c.id) for c in found}
+        counts = await documents.sync_statuses(db, operator, found)
         return Template(
             template_name="console/xero.html",
             context={
@@ -158,21 +158,21 @@ class XeroPages(Controller):
         operator = provide_operator(request)
         show = show if show in SHOWN else "all"
         page = page_request(cursor, DOCUMENTS_PER_PAGE)
-        connection, found = await documents.list_documents(db, operator, connection_id, page, statuses=SHOWN[show])
-        shown = found[:DOCUMENTS_PER_PAGE]
+        found = await documents.standing(db, operator, connection_id, page, SHOWN[show])
+        shown = found.docs[:DOCUMENTS_PER_PAGE]
         queued = notice.removeprefix("queued-")
         message = _queued(int(queued)) if notice.startswith("queued-") and queued.isdigit() else NOTICES.get(notice)
         return Template(
             template_name="console/xero_documents.html",
             context={
                 "area": "console",
-                "connection": connection,
-                "counts": await documents.sync_status(db, operator, connection_id),
+                "connection": found.connection,
+                "counts": found.counts,
                 "show": show,
                 "filters": list(SHOWN),
-                "rows": await self._rows(db, app_state, connection, shown),
-                "next_cursor": encode_cursor(shown[-1].id) if len(found) > DOCUMENTS_PER_PAGE else None,
-                "calls": await documents.latest_calls(db, operator, connection_id),
+                "rows": await self._rows(db, app_state, found.connection, shown),
+                "next_cursor": encode_cursor(shown[-1].id) if len(found.docs) > DOCUMENTS_PER_PAGE else None,
+                "calls": found.calls,
                 "can_change": "accounting:write" in operator.scopes,
                 "notice": message,
             },
@@ -219,8 +219,7 @@ class XeroPages(Controller):
         """Sync now for one object of ours (in every organisation it goes to); with htmx, the
         answer is its row in the list it was pressed in."""
         operator = provide_operator(request)
-        queued = await documents.sync_object(db, operator, object_id, app_state.clock.now())
-        found = await documents.documents_of(db, operator, object_id)
+        queued, found = await documents.sync_object(db, operator, object_id, app_state.clock.now())
         form = await request.form()
         back = next((c for _, c in found if str(c.id) == form.get("connection_id")), found[0][1])
         if is_htmx(request):

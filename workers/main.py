@@ -108,7 +108,9 @@ def failure_summary(exc: BaseException) -> str:
     return f"The run failed: {message}"[:500]
 
 
-async def _bill(state: AppState, tenant: uuid.UUID, locations: list[uuid.UUID], day: date, *, last_try: bool) -> int:
+async def bill_together(
+    state: AppState, tenant: uuid.UUID, locations: list[uuid.UUID], day: date, *, last_try: bool
+) -> int:
     """Bill ``locations`` in one transaction. If that fails, nothing of it is kept and the error
     is raised; on the last try, each location's run also records the failure for the operator
     (the latest error wins)."""
@@ -135,7 +137,7 @@ async def _bill_each(state: AppState, tenant: uuid.UUID, locations: list[uuid.UU
     made, failure = 0, None
     for location in locations:
         try:
-            made += await _bill(state, tenant, [location], day, last_try=True)
+            made += await bill_together(state, tenant, [location], day, last_try=True)
         except Exception as exc:  # noqa: BLE001 - recorded on its run, raised below
             failure = failure or exc
     if failure is not None:
@@ -155,7 +157,7 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_ids: list[str], period:
     locations = [uuid.UUID(location_id) for location_id in location_ids]
     alone = len(locations) == 1
     try:
-        made = await _bill(state, tenant, locations, day, last_try=alone)
+        made = await bill_together(state, tenant, locations, day, last_try=alone)
     except Exception:
         if alone:
             raise

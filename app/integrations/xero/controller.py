@@ -198,7 +198,8 @@ class XeroDocumentController(Controller):
     async def sync_now(
         self, db: Db, operator: Actor, app_state: State, object_id: FromPath[uuid.UUID]
     ) -> SyncRequested:
-        return SyncRequested(await documents.sync_object(db, operator, object_id, app_state.clock.now()))
+        queued, _ = await documents.sync_object(db, operator, object_id, app_state.clock.now())
+        return SyncRequested(queued)
 
 
 class LocationXeroController(Controller):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,42 @@ def link(doc: XeroDocument, connection: XeroConnection, go_url: str) -> str | No
 
 async def sync_status(session: AsyncSession, operator: Operator, connection_id: uuid.UUID) -> dict[str, int]:
     await get_connection(session, operator, connection_id)
-    return await DocumentRepository(session, operator.tenant_id).counts(connection_id)
+    return (await DocumentRepository(session, operator.tenant_id).counts([connection_id]))[connection_id]
+
+
+async def sync_statuses(
+    session: AsyncSession, operator: Operator, connections: Sequence[XeroConnection]
+) -> dict[uuid.UUID, dict[str, int]]:
+    """``sync_status`` of each of the operator's connections (as listed for it), in one query."""
+    return await DocumentRepository(session, operator.tenant_id).counts([c.id for c in connections])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One organisation's page of documents, its counts and its latest calls (newest first)."""
+
+    connection: XeroConnection
+    counts: dict[str, int]
+    docs: Sequence[XeroDocument]
+    calls: Sequence[XeroJournalEntry]
+
+
+async def standing(
+    session: AsyncSession,
+    operator: Operator,
+    connection_id: uuid.UUID,
+    page: PageRequest,
+    statuses: Collection[str] | None,
+    calls: int = 50,
+) -> Standing:
+    connection = await get_connection(session, operator, connection_id)
+    repo = DocumentRepository(session, operator.tenant_id)
+    return Standing(
+        connection,
+        (await repo.counts([connection_id]))[connection_id],
+        await repo.page(page, repo.listed(connection_id, statuses, None)),
+        await JournalRepository(session, operator.tenant_id).latest(connection_id, calls),
+    )
 
 
 async def list_documents(
@@ -129,14 +165,6 @@ async def journal(
     return await repo.page(page, repo.of_connection(connection_id))
 
 
-async def latest_calls(
-    session: AsyncSession, operator: Operator, connection_id: uuid.UUID, limit: int = 50
-) -> Sequence[XeroJournalEntry]:
-    """The organisation's most recent calls, newest first."""
-    await get_connection(session, operator, connection_id)
-    return await JournalRepository(session, operator.tenant_id).latest(connection_id, limit)
-
-
 def _again(doc: XeroDocument, now: datetime) -> bool:
     """Make a document due now. One Xero refused (or whose totals differ) gets a new version, so
     that the retry is a new request to Xero (which keeps refusals under their idempotency keys).
@@ -170,8 +198,11 @@ async def send_waiting(session: AsyncSession, tenant_id: uuid.UUID, connection_i
     return changed
 
 
-async def sync_object(session: AsyncSession, operator: Operator, object_id: uuid.UUID, now: datetime) -> int:
-    """ "Sync now" for one object of ours, in every organisation it goes to."""
+async def sync_object(
+    session: AsyncSession, operator: Operator, object_id: uuid.UUID, now: datetime
+) -> tuple[int, list[tuple[XeroDocument, XeroConnection]]]:
+    """ "Sync now" for one object of ours, in every organisation it goes to. Returns how many
+    documents were made due, and the object's documents as they now stand."""
     found = await documents_of(session, operator, object_id, for_update=True)
     changed = 0
     for doc, connection in found:
@@ -179,4 +210,4 @@ async def sync_object(session: AsyncSession, operator: Operator, object_id: uuid
         if connection.status == "active":
             ring(session, operator.tenant_id, connection.id)
     await session.flush()
-    return changed
+    return changed, found

@@ -77,9 +77,10 @@ class Drained:
 
 
 async def drain(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Drained:
-    """Send everything due for this organisation, kind by kind, until nothing is due (or a retry
-    due within seconds has been waited for). Safe to run twice, and beside another drain of the
-    same organisation: each document is claimed by one of them at a time."""
+    """Send everything due for this organisation, kind by kind, until nothing is due. A wait of
+    more than ``HAND_BACK`` seconds (for a call slot, or a retry due within ``SOON``) ends the
+    drain with ``come_back_in`` instead. Safe to run twice, and beside another drain of the same
+    organisation: each document is claimed by one of them at a time."""
     report, started = Drained(), time.monotonic()
     while report.stopped is None and time.monotonic() - started < LONGEST_DRAIN:
         progressed = False
@@ -114,9 +115,7 @@ async def _claim(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID
         docs = await DocumentRepository(session, tenant_id).claim(connection_id, kind.name, now, BATCH, now + LEASE)
         if not docs:
             return None
-        claimed = await kind.prepare(session, tenant_id, docs)
-        await session.flush()
-    return claimed
+        return await kind.prepare(session, tenant_id, docs)
 
 
 async def _one_batch(
