@@ -34,9 +34,15 @@ from app.state import AppState
 
 log = structlog.get_logger()
 SWEEP_BATCH = 500
-# A drain comes back (see xero_drain) about once a minute while its organisation has a backlog;
-# past this many in a row the job ends and the sweep rings a fresh one.
+# A drain comes back (see xero_drain) after each turn and each minute's calls while its
+# organisation has a backlog; past this many in a row the job ends and the sweep rings a fresh one.
 DRAIN_COMEBACKS = 1000
+# Jobs a worker runs at once. Most are drains, which mostly wait on Xero; enough slots for every
+# organisation with a backlog to have its calls in flight.
+MAX_JOBS = 50
+# arq puts a job retried with no delay back in its old place, ahead of the jobs waiting for a
+# slot; the least delay puts it behind them.
+LEAST_DELAY = 0.001
 Ctx = dict[str, Any]
 
 
@@ -195,7 +201,7 @@ async def xero_drain(ctx: Ctx, tenant_id: str, connection_id: str) -> int:
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id, connection_id=connection_id)
     report = await sync.drain(state_of(ctx), uuid.UUID(tenant_id), uuid.UUID(connection_id))
     if report.come_back_in is not None:
-        raise Retry(defer=report.come_back_in)
+        raise Retry(defer=max(report.come_back_in, LEAST_DELAY))
     return report.synced
 
 
@@ -236,7 +242,7 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
         job_deserializer=deserialize,
         health_check_interval=5,
         health_check_key=f"{settings.worker_queue_name}:health-check",
-        max_jobs=20,
+        max_jobs=MAX_JOBS,
         job_timeout=300,
         burst=burst,
         poll_delay=0.2,

@@ -59,7 +59,9 @@ LEASE = timedelta(minutes=5)  # longer than a slot's wait plus a call's timeout
 # at its limit does not hold a worker's job slot while its minute runs out.
 HAND_BACK = 2.0
 WAITING = timedelta(seconds=30)  # a document whose dependency is not in Xero yet looks again after this
-LONGEST_DRAIN = 240.0  # seconds; the sweep rings again for what is left
+# Seconds a drain runs before it makes way: it goes back on the queue behind the drains waiting
+# for a worker's job slot, so a backlog at some organisations never holds up the others' start.
+TURN = 10.0
 SOON = 10.0  # a retry due within this many seconds brings the drain back for it
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -78,15 +80,18 @@ class Drained:
 
 async def drain(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> Drained:
     """Send everything due for this organisation, kind by kind, until nothing is due. A wait of
-    more than ``HAND_BACK`` seconds (for a call slot, or a retry due within ``SOON``) ends the
-    drain with ``come_back_in`` instead. Safe to run twice, and beside another drain of the same
-    organisation: each document is claimed by one of them at a time."""
-    report, started = Drained(), time.monotonic()
-    while report.stopped is None and time.monotonic() - started < LONGEST_DRAIN:
+    more than ``HAND_BACK`` seconds (for a call slot, or a retry due within ``SOON``), or the end
+    of its turn (``TURN`` seconds, at least one batch), ends the drain with ``come_back_in``
+    instead. Safe to run twice, and beside another drain of the same organisation: each document
+    is claimed by one of them at a time."""
+    report, turn_ends = Drained(), time.monotonic() + TURN
+    while report.stopped is None:
         progressed = False
         for name in DOCUMENT_KINDS:
             while report.stopped is None and await _one_batch(state, tenant_id, connection_id, KINDS[name], report):
                 progressed = True
+                if time.monotonic() >= turn_ends:  # others' turn: back at once, behind them
+                    report.stopped, report.come_back_in = "turn", 0.0
         if report.stopped is not None or progressed:
             continue
         async with tenant_transaction(state, tenant_id) as session:

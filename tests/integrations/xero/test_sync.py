@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from arq.constants import job_key_prefix
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -418,3 +419,28 @@ async def test_a_claim_takes_one_batch_however_many_documents_are_due(
     assert len(first) == len(second) == sync.BATCH
     assert not {doc.id for doc in first} & {doc.id for doc in second}
     assert {doc.status for doc in first + second} == {"sending"}
+
+
+async def test_a_drain_makes_way_after_its_turn_and_comes_back_for_the_rest(
+    client: httpx.AsyncClient,
+    world_a: World,
+    xero: Xero,
+    db: AsyncSession,
+    state: AppState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    monkeypatch.setattr(sync, "TURN", 0.0)  # every turn is one batch
+    await issue(client, world_a)
+
+    first = await sync.drain(state, world_a.tenant_id, connection_id)
+    assert (first.stopped, first.come_back_in, first.synced) == ("turn", 0.0, 1)
+    found = await docs(db, world_a)
+    assert (found["contact", world_a.company.id].status, found["invoice", world_a.invoice.id].status) == (
+        "synced",
+        "pending",
+    )
+
+    await run_worker(state)  # the doorbell's drain: one batch a turn, back on the queue for each
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"synced"}
+    assert len((await books(xero, org_id))["Invoices"]) == 1
