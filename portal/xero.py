@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -19,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from app.auth.guards import requires
 from app.dependencies import Db, State, provide_operator
-from app.integrations.xero import connections, documents, mapping
+from app.integrations.xero import backfill, connections, documents, mapping
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument
 from app.integrations.xero.schemas import UNTAXED, ChoicesOut, LocationXeroIn
@@ -283,7 +284,10 @@ class XeroPages(Controller):
         location_id: FromPath[uuid.UUID],
         notice: FromQuery[str] = "",
     ) -> Template:
-        return await self._location_page(request, db, app_state, location_id, notice=NOTICES.get(notice))
+        message = NOTICES.get(notice)
+        if notice.startswith("earlier-"):
+            message = f"{notice.removeprefix('earlier-')} earlier document(s) queued for Xero."
+        return await self._location_page(request, db, app_state, location_id, notice=message)
 
     @post("/locations/{location_id:uuid}/xero", guards=[WRITE])
     async def save_location(
@@ -303,6 +307,28 @@ class XeroPages(Controller):
                 request, db, app_state, location_id, error=problem.detail, status=problem.status_code
             )
         return Redirect(path=f"/console/locations/{location_id}/xero?notice=saved", status_code=303)
+
+    @post("/locations/{location_id:uuid}/xero/earlier", guards=[WRITE])
+    async def send_earlier(
+        self, request: Request[Any, Any, Any], db: Db, app_state: State, location_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        """Send the location's documents from the date given that its organisation does not have."""
+        form = await request.form()
+        try:
+            since = date.fromisoformat(str(form.get("since") or ""))
+        except ValueError:
+            error = "Give the first date to send from (as YYYY-MM-DD)."
+            return await self._location_page(request, db, app_state, location_id, error=error, status=422)
+        try:
+            queued = await backfill.send_since(db, provide_operator(request), location_id, since)
+        except AppError as problem:
+            if problem.status_code == 404:
+                raise
+            return await self._location_page(
+                request, db, app_state, location_id, error=problem.detail, status=problem.status_code
+            )
+        count = sum(queued.values())
+        return Redirect(path=f"/console/locations/{location_id}/xero?notice=earlier-{count}", status_code=303)
 
 
 def _mapping_from_form(form: Any) -> dict[str, Any]:

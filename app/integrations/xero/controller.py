@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
-from app.integrations.xero import connections, documents, mapping
+from app.integrations.xero import backfill, connections, documents, mapping
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument, XeroJournalEntry, XeroLocationSettings
 from app.integrations.xero.schemas import (
@@ -19,6 +19,8 @@ from app.integrations.xero.schemas import (
     DocumentKind,
     DocumentOut,
     DocumentStatus,
+    EarlierIn,
+    EarlierOut,
     JournalEntryOut,
     LocationXeroIn,
     LocationXeroOut,
@@ -233,3 +235,12 @@ class LocationXeroController(Controller):
         fresh: FromQuery[bool] = False,
     ) -> ReadinessOut:
         return await mapping.readiness(db, app_state, operator, location_id, fresh=fresh)
+
+    @post("/earlier", operation_id="sendEarlierLocationXero", status_code=202, guards=[WRITE])
+    async def send_earlier(
+        self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID], data: JSONBody[EarlierIn]
+    ) -> EarlierOut:
+        """Send the location's documents from ``since`` on that its organisation does not have
+        from us yet (those issued before the location was mapped, say)."""
+        queued = await backfill.send_since(db, operator, location_id, data.since)
+        return EarlierOut(sum(queued.values()), queued)

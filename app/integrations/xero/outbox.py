@@ -70,6 +70,10 @@ def _forget_routes(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_ROUTES, None)
 
 
+# Rows a statement writes at once: 10 bind parameters each, well inside PostgreSQL's 32,767.
+NOTE_ROWS = 1000
+
+
 async def note(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -77,36 +81,36 @@ async def note(
     kind: str,
     *object_ids: uuid.UUID,
     changed: bool = True,
-) -> None:
+) -> int:
     """Record that these objects must reach (or change in) the organisation. ``changed=False`` only
-    makes sure the rows exist (the contact an invoice needs), without sending them again."""
-    if not object_ids:
-        return
-    rows = insert(XeroDocument).values(
-        [
-            {
-                "tenant_id": tenant_id,
-                "id": new_id(),
-                "connection_id": connection_id,
-                "kind": kind,
-                "object_id": object_id,
-                "version": 1,
-                "synced_version": 0,
-                "status": "pending",
-                "in_doubt": False,
-                "attempts": 0,
-                "next_attempt_at": func.now(),
-            }
-            for object_id in sorted(set(object_ids))  # one order, so concurrent writers never deadlock
-        ]
-    )
-    conflict = ["tenant_id", "connection_id", "kind", "object_id"]
-    if not changed:
-        await session.execute(rows.on_conflict_do_nothing(index_elements=conflict))
-    else:
-        doc = XeroDocument.__table__.c
-        await session.execute(
-            rows.on_conflict_do_update(
+    makes sure the rows exist (the contact an invoice needs), without sending them again. Returns
+    how many rows were written."""
+    ordered = sorted(set(object_ids))  # one order, so concurrent writers never deadlock
+    doc, written = XeroDocument.__table__.c, 0
+    for first in range(0, len(ordered), NOTE_ROWS):
+        rows = insert(XeroDocument).values(
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "id": new_id(),
+                    "connection_id": connection_id,
+                    "kind": kind,
+                    "object_id": object_id,
+                    "version": 1,
+                    "synced_version": 0,
+                    "status": "pending",
+                    "in_doubt": False,
+                    "attempts": 0,
+                    "next_attempt_at": func.now(),
+                }
+                for object_id in ordered[first : first + NOTE_ROWS]
+            ]
+        )
+        conflict = ["tenant_id", "connection_id", "kind", "object_id"]
+        if not changed:
+            statement = rows.on_conflict_do_nothing(index_elements=conflict)
+        else:
+            statement = rows.on_conflict_do_update(
                 index_elements=conflict,
                 set_={
                     "version": doc.version + 1,
@@ -117,8 +121,10 @@ async def note(
                     "updated_at": func.now(),
                 },
             )
-        )
-    ring(session, tenant_id, connection_id)
+        written += len((await session.execute(statement.returning(doc.id))).all())
+    if written:
+        ring(session, tenant_id, connection_id)
+    return written
 
 
 async def resume(session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -164,6 +164,20 @@ class SyncStatusOut(msgspec.Struct):
 
 class SyncRequested(msgspec.Struct):
     queued: int
+
+
+class EarlierIn(Input):
+    """Send the location's documents dated on or after ``since`` (the first day to send)."""
+
+    since: date
+
+
+class EarlierOut(msgspec.Struct):
+    """How many documents were queued for the organisation, in all and by kind (what it already
+    had from us is not counted: it is not sent again)."""
+
+    queued: int
+    by_kind: dict[str, int]
 
 
 class JournalEntryOut(msgspec.Struct):
