@@ -3,6 +3,7 @@ what a send in doubt may have made, and the contacts Xero already has for our bi
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -33,6 +34,13 @@ class Caller(Protocol):
         key: str | None = None,
         items: int = 0,
     ) -> Any: ...
+
+
+# A batch with this many new contacts or more reads the organisation's contact book in pages of
+# ``BOOK_PAGE`` (one call for most) rather than looking them up: 10 a call by our id, then 5 a
+# call by name or e-mail.
+BOOK_FROM = 4
+BOOK_PAGE = 1000
 
 
 def _quoted(value: str) -> str:
@@ -84,14 +92,18 @@ async def look_up(call: Caller, kind: Kind, works: Sequence[Work]) -> None:
 
 async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
     """Our id in ``ContactNumber`` first (archived contacts too); then an active contact of the
-    same name, or the one active contact with the same e-mail, that carries no other id of ours."""
+    same name, or the one active contact with the same e-mail, that carries no other id of ours.
+    Many new contacts at once (a first sync) are matched against the organisation's contact book,
+    read whole when that takes fewer calls than looking each one up."""
     if not works:
         return
+    book = await _contact_book(call, len(works)) if len(works) >= BOOK_FROM else None
     found: list[dict[str, Any]] = []
-    for chunk in _chunks([w.key["number"] for w in works]):
-        params = {"where": _any_of("ContactNumber", chunk), "includeArchived": "true"}
-        found += (await call("GET", "Contacts", params=params)).get("Contacts") or []
-    by_number = {c.get("ContactNumber"): c for c in found}
+    if book is None:
+        for chunk in _chunks([w.key["number"] for w in works]):
+            params = {"where": _any_of("ContactNumber", chunk), "includeArchived": "true"}
+            found += (await call("GET", "Contacts", params=params)).get("Contacts") or []
+    by_number = {c.get("ContactNumber"): c for c in (found if book is None else book) if c.get("ContactNumber")}
     rest = []
     for work in works:
         if (match := by_number.get(work.key["number"])) is not None:
@@ -99,9 +111,14 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
         else:
             rest.append(work)
     candidates: list[dict[str, Any]] = []
-    for chunk in _chunks(rest, 5):
-        where = " OR ".join(f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk)
-        candidates += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
+    if book is not None:
+        candidates = book
+    else:
+        for chunk in _chunks(rest, 5):
+            where = " OR ".join(
+                f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk
+            )
+            candidates += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
     free = [c for c in candidates if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and not c.get("ContactNumber")]
     taken = await _known(call, "contact", {c["ContactID"] for c in free})
     for work in rest:
@@ -119,6 +136,21 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
         if match is not None:
             work.xero_id = match["ContactID"]
             taken.add(match["ContactID"])
+
+
+async def _contact_book(call: Caller, new: int) -> list[dict[str, Any]] | None:
+    """Every contact of the organisation (archived too), or None when reading them all would take
+    more calls than looking ``new`` contacts up one chunk at a time (a large contact book)."""
+    look_ups = math.ceil(new / 10) + math.ceil(new / 5)
+    params = {"includeArchived": "true", "pageSize": str(BOOK_PAGE), "order": "ContactID"}
+    answer = await call("GET", "Contacts", params=params | {"page": "1"})
+    book: list[dict[str, Any]] = answer.get("Contacts") or []
+    pages = int((answer.get("pagination") or {}).get("pageCount") or 1)
+    if pages > look_ups:
+        return None
+    for page in range(2, pages + 1):
+        book += (await call("GET", "Contacts", params=params | {"page": str(page)})).get("Contacts") or []
+    return book
 
 
 async def _find_documents(call: Caller, kind: Kind, works: Sequence[Work]) -> None:

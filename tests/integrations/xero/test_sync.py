@@ -108,6 +108,42 @@ async def test_a_contact_already_in_xero_is_matched_by_name_not_made_again(
     assert held["Invoices"][0]["Contact"]["ContactID"] == existing
 
 
+async def test_many_new_contacts_are_matched_against_the_contact_book_read_once(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await xero.connect([org_id])
+    names = [f"Tenant {n} Ltd" for n in range(6)]
+    made = []
+    for name in names:
+        body = {
+            "legal_name": name,
+            "billing_email": f"ap@{name.split()[1]}.test",
+            "country": "GB",
+            "currency": "GBP",
+            "home_location_id": str(world_a.location.id),
+        }
+        made.append(ok(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 201)["id"])
+    # Already in Xero: one by its name, one by its e-mail, one archived with our id.
+    existing = [
+        {"Name": names[0].upper()},
+        {"Name": "Accounts, Tenant One", "EmailAddress": "ap@1.test"},
+        {"Name": "Old Tenant 2", "ContactNumber": made[2], "ContactStatus": "ARCHIVED"},
+    ]
+    ids = [c["ContactID"] for c in (await xero.ok("PUT", "Contacts", {"Contacts": existing}))["Contacts"]]
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+
+    assert (report.calls, report.synced) == (2, 6)  # the book read once, then one call for all
+    held = {c["ContactID"]: c for c in (await books(xero, org_id))["Contacts"]}
+    found = await docs(db, world_a)
+    contacts = [found["contact", uuid.UUID(company)] for company in made]
+    assert [c.xero_id for c in contacts[:3]] == ids
+    assert len(held) == len(ids) + 3
+    assert sorted(c.get("ContactNumber") for c in held.values()) == sorted(made)
+    assert held[ids[0]]["Name"] == names[0]  # ours now: named as we name it
+
+
 async def test_a_lost_answer_is_looked_up_before_anything_is_sent_again(
     client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
 ) -> None:
