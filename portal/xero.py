@@ -23,7 +23,7 @@ from app.dependencies import Db, State, provide_operator
 from app.integrations.xero import backfill, connections, documents, mapping
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument
-from app.integrations.xero.schemas import UNTAXED, ChoicesOut, LocationXeroIn
+from app.integrations.xero.schemas import UNTAXED, WRITE_OFF, ChoicesOut, LocationXeroIn
 from app.kit.errors import AppError
 from app.kit.pagination import PageRequest, encode_cursor, page_request
 from app.ledger.models import PAYMENT_METHODS
@@ -267,7 +267,7 @@ class XeroPages(Controller):
                 "readiness": readiness,
                 "accounts": accounts,
                 "tax_rows": [(UNTAXED, "Untaxed lines")] + [(str(rate.id), rate.name) for rate in rates],
-                "methods": PAYMENT_METHODS,
+                "methods": (*PAYMENT_METHODS, WRITE_OFF),
                 "can_change": "accounting:write" in operator.scopes,
                 "notice": notice,
                 "error": error or problem,

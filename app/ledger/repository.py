@@ -201,6 +201,10 @@ class RefundRepository(TenantRepository[Refund]):
     model = Refund
 
 
+class WriteOffRepository(TenantRepository[WriteOff]):
+    model = WriteOff
+
+
 class CreditNoteRepository(TenantRepository[CreditNote]):
     model = CreditNote
 

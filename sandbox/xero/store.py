@@ -257,6 +257,7 @@ def new_organisation(name: str, country: str, now: datetime, *, short_code: str 
         _account("835", "Member Deposits Held", "CURRLIAB", exempt),
         _account("860", "Rounding", "CURRLIAB", exempt, SystemAccount="ROUNDING"),
         _account("400", "Advertising", "OVERHEADS", rates[-1][0]),
+        _account("495", "Bad Debts", "EXPENSE", exempt, EnablePaymentsToAccount=True),
     ):
         org.accounts[account["AccountID"]] = account
     theme_id = new_id()

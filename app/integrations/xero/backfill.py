@@ -3,7 +3,7 @@ before the location was mapped to its Xero organisation, from a date the operato
 
 Each document is noted in the outbox as if it had just happened, and the drain sends them in
 dependency order. What the organisation already has from us is left as it is, so asking twice
-sends nothing twice. Write-offs stay ours, as they do when they happen.
+sends nothing twice.
 
 Which organisation a document belongs to follows the outbox: an invoice or credit note goes
 with its location, money applied to an invoice with the invoice, credit a payment left over with
@@ -68,14 +68,13 @@ async def send_since(session: AsyncSession, operator: Operator, location_id: uui
         Payment.amount > paid_at_once,
     )
     with_company = (Company.tenant_id == Payment.tenant_id) & (Company.id == Payment.company_id)
-    moved = select(Allocation.id).where(
-        Allocation.tenant_id == tenant_id, Allocation.write_off_id.is_(None), Allocation.allocated_on >= since
-    )
+    moved = select(Allocation.id).where(Allocation.tenant_id == tenant_id, Allocation.allocated_on >= since)
     # money on an invoice goes where the invoice is: one sent now, or one the organisation has
     on_ours = or_(
         Allocation.invoice_id.in_(select(Invoice.id).where(*issued)), Allocation.invoice_id.in_(held("invoice"))
     )
-    receipt = Allocation.with_receipt & Allocation.payment_id.is_not(None)
+    # paid as a payment of the invoice: money received with it, and write-offs
+    receipt = (Allocation.with_receipt & Allocation.payment_id.is_not(None)) | Allocation.write_off_id.is_not(None)
     from_ours = or_(
         Allocation.credit_note_id.in_(select(CreditNote.id).where(*credited)),
         Allocation.credit_note_id.in_(held("credit_note")),

@@ -119,6 +119,7 @@ async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[Xer
                 Allocation.id,
                 Allocation.amount,
                 Allocation.allocated_on,
+                Allocation.write_off_id,
                 func.coalesce(Invoice.currency, Company.currency).label("currency"),
                 Invoice.number,
             )
@@ -131,7 +132,7 @@ async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[Xer
             if row.id in ids["refund"]:
                 said[row.id] = f"Refund of {amount} on {row.allocated_on}"
             else:
-                what = "Payment" if row.id in ids["payment"] else "Credit"
+                what = "Write-off" if row.write_off_id else "Payment" if row.id in ids["payment"] else "Credit"
                 said[row.id] = f"{what} of {amount} to invoice {row.number} on {row.allocated_on}"
     return said
 

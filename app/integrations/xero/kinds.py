@@ -23,10 +23,17 @@ from app.company.repository import CompanyRepository
 from app.integrations.xero import payloads
 from app.integrations.xero.models import DOCUMENT_KINDS, XeroDocument, XeroLocationSettings
 from app.integrations.xero.repository import DocumentRepository, LocationSettingsRepository
+from app.integrations.xero.schemas import WRITE_OFF
 from app.invoice.repository import InvoiceRepository
 from app.kit.money import as_decimal
 from app.ledger.models import Allocation
-from app.ledger.repository import CreditNoteRepository, LedgerRepository, PaymentRepository, RefundRepository
+from app.ledger.repository import (
+    CreditNoteRepository,
+    LedgerRepository,
+    PaymentRepository,
+    RefundRepository,
+    WriteOffRepository,
+)
 
 
 @dataclass
@@ -222,10 +229,14 @@ def _amount_check(amount: Decimal, field_name: str = "Amount") -> Callable[[dict
 
 
 async def _prepare_payments(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[XeroDocument]) -> Claimed:
-    """A payment of an invoice, received now: one per allocation of the payment to an invoice."""
+    """A payment of an invoice, received now: one per allocation of the payment to an invoice. A
+    write-off is a payment too, from the location's write-off (bad-debt) account."""
     allocations = await LedgerRepository(session, tenant_id).allocations_by_ids({d.object_id for d in docs})
     payments = await PaymentRepository(session, tenant_id).by_ids(
         {a.payment_id for a in allocations.values() if a.payment_id}
+    )
+    write_offs = await WriteOffRepository(session, tenant_id).by_ids(
+        {a.write_off_id for a in allocations.values() if a.write_off_id}
     )
     invoices = await InvoiceRepository(session, tenant_id).by_ids(
         {a.invoice_id for a in allocations.values() if a.invoice_id}
@@ -235,9 +246,16 @@ async def _prepare_payments(session: AsyncSession, tenant_id: uuid.UUID, docs: S
     claimed = Claimed([], {})
     for doc in docs:
         allocation = allocations[doc.object_id]
-        assert allocation.payment_id is not None
         assert allocation.invoice_id is not None
-        payment, invoice = payments[allocation.payment_id], invoices[allocation.invoice_id]
+        invoice = invoices[allocation.invoice_id]
+        if allocation.payment_id is not None:
+            payment = payments[allocation.payment_id]
+            method, day, reference = payment.method, payment.paid_on, payment.reference or ""
+        else:
+            assert allocation.write_off_id is not None
+            given_up = write_offs[allocation.write_off_id]
+            method, day = WRITE_OFF, given_up.written_off_on
+            reference = f"Written off: {given_up.reason}"[:255] if given_up.reason else "Written off"
         if invoice.id not in targets:
             claimed.settled[doc.id] = _refused(doc, payloads.not_here(invoice.number))
             continue
@@ -246,20 +264,20 @@ async def _prepare_payments(session: AsyncSession, tenant_id: uuid.UUID, docs: S
             claimed.settled[doc.id] = _waiting(doc, f"invoice {invoice.number}")
             continue
         try:
-            code = payloads.payment_account(settings.get(invoice.location_id), payment.method)
+            code = payloads.payment_account(settings.get(invoice.location_id), method)
         except payloads.NotSendable as problem:
             claimed.settled[doc.id] = _refused(doc, problem)
             continue
-        amount = as_decimal(allocation.amount, payment.currency)
+        amount = as_decimal(allocation.amount, invoice.currency)
         body = {
             "Invoice": {"InvoiceID": target},
             "Account": {"Code": code},
-            "Date": payment.paid_on.isoformat(),
+            "Date": day.isoformat(),
             "Amount": amount,
-            "Reference": payment.reference or "",
+            "Reference": reference,
         }
         work = _work(doc, _once(body), "Payments")
-        work.key = {"on": ("Invoices", target), "amount": amount, "date": payment.paid_on, "ref": body["Reference"]}
+        work.key = {"on": ("Invoices", target), "amount": amount, "date": day, "ref": reference}
         work.check = _amount_check(amount)
         claimed.works.append(work)
     return claimed

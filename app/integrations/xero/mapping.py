@@ -27,6 +27,7 @@ from app.integrations.xero.models import XeroLocationSettings
 from app.integrations.xero.repository import LocationSettingsRepository
 from app.integrations.xero.schemas import (
     UNTAXED,
+    WRITE_OFF,
     AccountChoice,
     ChoicesOut,
     LocationXeroIn,
@@ -360,19 +361,25 @@ def _other_problems(settings: XeroLocationSettings, offered: ChoicesOut) -> list
             problems.append(
                 ReadinessProblem(
                     f"payment_accounts.{method}",
-                    f"Payments by {method.replace('_', ' ')}: Xero account {code} cannot take payments"
+                    f"{_paid_by(method)}: Xero account {code} cannot take payments"
                     f"{' (archived)' if found is not None and found.status != 'ACTIVE' else ''}.",
                     "Choose a bank account, or one with 'Enable payments to this account' ticked in Xero.",
                 )
             )
-    for method in PAYMENT_METHODS:
+    for method in (*PAYMENT_METHODS, WRITE_OFF):
         if method not in settings.payment_accounts:
             problems.append(
                 ReadinessProblem(
                     f"payment_accounts.{method}",
-                    f"Payments by {method.replace('_', ' ')} have no Xero account; they will wait until one is chosen.",
-                    "Choose the bank or clearing account these payments land in.",
+                    f"{_paid_by(method)} have no Xero account; they will wait until one is chosen.",
+                    "Choose a bad-debt expense account that takes payments."
+                    if method == WRITE_OFF
+                    else "Choose the bank or clearing account these payments land in.",
                     blocking=False,
                 )
             )
     return problems
+
+
+def _paid_by(method: str) -> str:
+    return "Write-offs" if method == WRITE_OFF else f"Payments by {method.replace('_', ' ')}"

@@ -194,11 +194,10 @@ async def credit_note_issued(session: AsyncSession, credit_note: CreditNote) -> 
 async def allocation_made(session: AsyncSession, allocation: Allocation, invoice: Invoice, *, receipt: bool) -> None:
     """Money applied to an invoice. ``receipt``: it is part of a payment being received now, so
     Xero gets a payment of the invoice; credit applied later (a payment's unapplied rest, a credit
-    note) is an allocation of that credit. A write-off stays ours: Xero is not told of it."""
-    if allocation.write_off_id is not None:
-        return
+    note) is an allocation of that credit. A write-off is a payment from the write-off account."""
     if connection_id := await connection_for(session, invoice.tenant_id, invoice.location_id):
-        kind = "payment" if receipt and allocation.payment_id is not None else "allocation"
+        paid = receipt and allocation.payment_id is not None
+        kind = "payment" if paid or allocation.write_off_id is not None else "allocation"
         await note(session, invoice.tenant_id, connection_id, kind, allocation.id)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from app.catalog.models import RevenueAccount
 from app.company.models import Company
 from app.integrations.xero.models import XeroLocationSettings
-from app.integrations.xero.schemas import UNTAXED
+from app.integrations.xero.schemas import UNTAXED, WRITE_OFF
 from app.invoice.models import Invoice, InvoiceLine
 from app.kit.money import as_decimal, line_amount
 from app.ledger.models import CreditNote, CreditNoteLine, Payment
@@ -127,6 +127,12 @@ def payment_account(settings: XeroLocationSettings | None, method: str) -> str:
     if settings is None:
         raise UNMAPPED
     code = settings.payment_accounts.get(method)
+    if not code and method == WRITE_OFF:
+        raise NotSendable(
+            "No Xero account is chosen for write-offs.",
+            "Choose the account written-off debts go to (a bad-debt expense account with 'Enable payments to "
+            "this account' ticked in Xero) on the location's Xero page, then press Sync now.",
+        )
     if not code:
         label = method.replace("_", " ")
         raise NotSendable(

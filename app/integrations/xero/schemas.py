@@ -13,6 +13,9 @@ from app.kit.schema import LINE, Input
 XeroCode = Annotated[str, Meta(min_length=1, max_length=50, pattern=LINE)]
 XeroId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
 PaymentMethod = Literal["bank_transfer", "cash", "cheque", "card_terminal", "card", "direct_debit"]
+# The key of the account written-off debts are paid from (a bad-debt expense account that takes
+# payments), beside the payment methods' accounts.
+WRITE_OFF = "write_off"
 # The key of the tax type for lines that carry no tax rate.
 UNTAXED = "none"
 
@@ -42,8 +45,9 @@ class LocationXeroIn(Input):
     account_codes: dict[uuid.UUID, XeroCode] = {}
     # tax rate id, or "none" for untaxed lines -> Xero TaxType
     tax_types: dict[str, XeroCode] = {}
-    # payment method -> code of the Xero bank or clearing account its payments go to
-    payment_accounts: dict[PaymentMethod, XeroCode] = {}
+    # payment method -> code of the Xero bank or clearing account its payments go to; "write_off"
+    # -> the account write-offs are paid from
+    payment_accounts: dict[PaymentMethod | Literal["write_off"], XeroCode] = {}
     tracking_category_id: XeroId | None = None
     tracking_option_id: XeroId | None = None
     branding_theme_id: XeroId | None = None

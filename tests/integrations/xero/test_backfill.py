@@ -19,6 +19,7 @@ from app.integrations.xero.models import XeroDocument
 from app.state import AppState
 from tests.conftest import World, issue, ok
 from tests.fixtures.xero import Xero
+from tests.integrations.xero.test_mapping import full_mapping
 from tests.integrations.xero.test_sync import amount, books, docs, mapped
 from tests.test_portal import csrf_in
 
@@ -132,3 +133,24 @@ async def test_thousands_of_documents_are_noted_in_statements_postgres_accepts(
     await bind_tenant(db, world_a.tenant_id)
     versions = (await db.execute(select(XeroDocument.version, func.count()).group_by(XeroDocument.version))).all()
     assert sorted(versions) == [(1, len(many) - 10), (2, 10)]
+
+
+async def test_an_earlier_write_off_goes_with_its_invoice(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    issued = await issue(client, world_a)
+    url = f"/api/v1/invoices/{world_a.invoice.id}/write-off"
+    ok(await client.post(url, json={}, headers=world_a.headers()), 201)
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    body = await full_mapping(client, world_a, str(connection_id))
+    body["payment_accounts"]["write_off"] = "495"
+    ok(await client.put(f"/api/v1/locations/{world_a.location.id}/xero", json=body, headers=world_a.headers()))
+
+    queued = ok(await send_earlier(client, world_a, issued["issue_date"]), 202)
+    assert (queued["by_kind"]["invoice"], queued["by_kind"]["payment"]) == (1, 1)
+    await sync.drain(state, world_a.tenant_id, connection_id)
+
+    held = await books(xero, org_id)
+    assert held["Invoices"][0]["Status"] == "PAID"
+    [written_off] = held["Payments"]
+    assert (written_off["Account"]["Code"], written_off["Reference"]) == ("495", "Written off")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import TaxRateComponent
 from app.integrations.xero.mapping import percent_of_rate
+from app.ledger.models import PAYMENT_METHODS
 from app.state import AppState
 from tests.conftest import World, ok
 from tests.fixtures.xero import Xero
@@ -88,7 +89,8 @@ async def test_readiness_lists_what_is_missing_then_passes_once_mapped(
     assert "VAT 20%: no Xero tax type chosen." in problems
     assert "Untaxed lines: no Xero tax type chosen." in problems
     notices = [p for p in report["problems"] if not p["blocking"]]
-    assert len(notices) == 6  # every payment method waits for an account; none blocks the location
+    # every payment method, and write-offs, wait for an account; none blocks the location
+    assert [p["field"].removeprefix("payment_accounts.") for p in notices] == [*PAYMENT_METHODS, "write_off"]
 
     body = await full_mapping(client, world_a, connection_id)
     saved = ok(await client.put(f"/api/v1/locations/{world_a.location.id}/xero", json=body, headers=world_a.headers()))
@@ -100,6 +102,7 @@ async def test_readiness_lists_what_is_missing_then_passes_once_mapped(
         "payment_accounts.cash",
         "payment_accounts.cheque",
         "payment_accounts.card_terminal",
+        "payment_accounts.write_off",
     ]
 
 

@@ -288,6 +288,38 @@ async def test_a_refusal_waits_on_the_document_with_xeros_words_and_is_sent_afte
     assert len((await books(xero, org_id))["Invoices"]) == 1
 
 
+async def test_a_write_off_is_paid_from_the_write_off_account_once_one_is_chosen(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    issued = await issue(client, world_a)
+    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer", "amount": 1000}
+    ok(await client.post("/api/v1/payments", json=paid | {"paid_on": "2026-11-03"}, headers=world_a.headers()), 201)
+    url = f"/api/v1/invoices/{world_a.invoice.id}/write-off"
+    ok(await client.post(url, json={"reason": "Gone away"}, headers=world_a.headers()), 201)
+
+    await sync.drain(state, world_a.tenant_id, connection_id)
+    found = await docs(db, world_a)
+    [written_off] = [d for (kind, _), d in found.items() if kind == "payment" and d.status != "synced"]
+    assert (written_off.status, written_off.error) == ("invalid", "No Xero account is chosen for write-offs.")
+    assert written_off.hint is not None
+    assert "bad-debt" in written_off.hint
+
+    body = await full_mapping(client, world_a, str(connection_id))
+    body["payment_accounts"]["write_off"] = "495"
+    ok(await client.put(f"/api/v1/locations/{world_a.location.id}/xero", json=body, headers=world_a.headers()))
+    await sync.drain(state, world_a.tenant_id, connection_id)
+
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"synced"}
+    held = await books(xero, org_id)
+    [invoice] = held["Invoices"]
+    assert (invoice["Status"], amount(invoice["AmountDue"])) == ("PAID", Decimal(0))
+    by_account = {p["Account"]["Code"]: p for p in held["Payments"]}
+    assert set(by_account) == {"090", "495"}
+    assert amount(by_account["495"]["Amount"]) == Decimal(issued["total"] - 1000).scaleb(-2)
+    assert by_account["495"]["Reference"] == "Written off: Gone away"
+
+
 async def test_a_void_reaches_xero_and_a_later_edit_of_the_company_updates_its_contact(
     client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
 ) -> None:
