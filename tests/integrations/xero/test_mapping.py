@@ -37,7 +37,7 @@ async def full_mapping(client: httpx.AsyncClient, world: World, connection_id: s
         "connection_id": connection_id,
         "account_codes": {a["id"]: ACCOUNT_CODES[a["kind"]] for a in accounts},
         "tax_types": {str(world.tax_rate.id): "OUTPUT2", "none": "NONE"},
-        "payment_accounts": PAYMENTS,
+        "payment_accounts": dict(PAYMENTS),
         "invoice_status": "AUTHORISED",
         "numbering": "ours",
     }
