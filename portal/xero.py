@@ -285,7 +285,7 @@ class XeroPages(Controller):
         notice: FromQuery[str] = "",
     ) -> Template:
         message = NOTICES.get(notice)
-        if notice.startswith("earlier-"):
+        if notice.startswith("earlier-") and notice.removeprefix("earlier-").isdigit():
             message = f"{notice.removeprefix('earlier-')} earlier document(s) queued for Xero."
         return await self._location_page(request, db, app_state, location_id, notice=message)
 

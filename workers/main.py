@@ -6,10 +6,12 @@ tenant named in its arguments, so row-level security holds in the worker exactly
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
 from functools import wraps
 from typing import Any
@@ -35,11 +37,14 @@ from app.state import AppState
 log = structlog.get_logger()
 SWEEP_BATCH = 500
 # A drain comes back (see xero_drain) after each turn and each minute's calls while its
-# organisation has a backlog; past this many in a row the job ends and the sweep rings a fresh one.
+# organisation has a backlog; on its last try the job ends instead and the sweep rings a fresh one.
 DRAIN_COMEBACKS = 1000
-# Jobs a worker runs at once. Most are drains, which mostly wait on Xero; enough slots for every
-# organisation with a backlog to have its calls in flight.
+# Jobs a worker runs at once. Most are drains, which mostly wait on Xero and hold a database
+# connection only briefly; enough slots for every organisation with a backlog to have its calls in
+# flight. Billing runs hold a connection throughout, so fewer of them run at once than the
+# database pool (10, and 10 more at a pinch) could serve beside the drains.
 MAX_JOBS = 50
+BILLING_AT_ONCE = 8
 # arq puts a job retried with no delay back in its old place, ahead of the jobs waiting for a
 # slot; the least delay puts it behind them.
 LEAST_DELAY = 0.001
@@ -162,12 +167,13 @@ async def billing_run(ctx: Ctx, tenant_id: str, location_ids: list[str], period:
     tenant, day = uuid.UUID(tenant_id), date.fromisoformat(period)
     locations = [uuid.UUID(location_id) for location_id in location_ids]
     alone = len(locations) == 1
-    try:
-        made = await bill_together(state, tenant, locations, day, last_try=alone)
-    except Exception:
-        if alone:
-            raise
-        made = await _bill_each(state, tenant, locations, day)
+    async with ctx.get("billing_slots") or nullcontext():  # none when called outside a worker
+        try:
+            made = await bill_together(state, tenant, locations, day, last_try=alone)
+        except Exception:
+            if alone:
+                raise
+            made = await _bill_each(state, tenant, locations, day)
     log.info("billing.run.completed", invoices=made, locations=len(locations), period=period)
     return made
 
@@ -200,7 +206,8 @@ async def xero_drain(ctx: Ctx, tenant_id: str, connection_id: str) -> int:
     the queue for then instead of holding the worker; while it waits, its id takes every ring."""
     structlog.contextvars.bind_contextvars(tenant_id=tenant_id, connection_id=connection_id)
     report = await sync.drain(state_of(ctx), uuid.UUID(tenant_id), uuid.UUID(connection_id))
-    if report.come_back_in is not None:
+    # Past its tries arq would fail the job; it ends well instead, so its id is free for the sweep.
+    if report.come_back_in is not None and ctx.get("job_try", 1) < DRAIN_COMEBACKS:
         raise Retry(defer=max(report.come_back_in, LEAST_DELAY))
     return report.synced
 
@@ -222,6 +229,7 @@ async def xero_sweep(ctx: Ctx) -> int:
 def make_worker(settings: Settings, *, burst: bool = False, state: AppState | None = None) -> Worker:
     async def startup(ctx: Ctx) -> None:
         ctx["state"] = state or await build_state(settings)
+        ctx["billing_slots"] = asyncio.Semaphore(BILLING_AT_ONCE)
 
     async def shutdown(ctx: Ctx) -> None:
         if state is None and "state" in ctx:
@@ -243,6 +251,7 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
         health_check_interval=5,
         health_check_key=f"{settings.worker_queue_name}:health-check",
         max_jobs=MAX_JOBS,
+        keep_result=0,  # failed jobs too (each job's own keep_result=0 covers only those that end well)
         job_timeout=300,
         burst=burst,
         poll_delay=0.2,

@@ -119,7 +119,8 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
                 f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk
             )
             candidates += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
-    free = [c for c in candidates if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and not c.get("ContactNumber")]
+    unique = {c["ContactID"]: c for c in candidates}.values()  # one look-up may find a contact twice
+    free = [c for c in unique if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and not c.get("ContactNumber")]
     taken = await _known(call, "contact", {c["ContactID"] for c in free})
     for work in rest:
         named = [
@@ -143,14 +144,18 @@ async def _contact_book(call: Caller, new: int) -> list[dict[str, Any]] | None:
     more calls than looking ``new`` contacts up one chunk at a time (a large contact book)."""
     look_ups = math.ceil(new / 10) + math.ceil(new / 5)
     params = {"includeArchived": "true", "pageSize": str(BOOK_PAGE), "order": "ContactID"}
-    answer = await call("GET", "Contacts", params=params | {"page": "1"})
-    book: list[dict[str, Any]] = answer.get("Contacts") or []
-    pages = int((answer.get("pagination") or {}).get("pageCount") or 1)
-    if pages > look_ups:
-        return None
-    for page in range(2, pages + 1):
-        book += (await call("GET", "Contacts", params=params | {"page": str(page)})).get("Contacts") or []
-    return book
+    book: list[dict[str, Any]] = []
+    page = 0
+    while True:
+        page += 1
+        answer = await call("GET", "Contacts", params=params | {"page": str(page)})
+        found = answer.get("Contacts") or []
+        book += found
+        if len(found) < BOOK_PAGE:  # the last page
+            return book
+        pages = (answer.get("pagination") or {}).get("pageCount")
+        if int(pages or page + 1) > look_ups:
+            return None
 
 
 async def _find_documents(call: Caller, kind: Kind, works: Sequence[Work]) -> None:

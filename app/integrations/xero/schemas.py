@@ -177,8 +177,8 @@ class EarlierIn(Input):
 
 
 class EarlierOut(msgspec.Struct):
-    """How many documents were queued for the organisation, in all and by kind (what it already
-    had from us is not counted: it is not sent again)."""
+    """How many documents were queued for the organisation, in all and by kind (what was already
+    on its way there, or there, is not counted: it is not sent again)."""
 
     queued: int
     by_kind: dict[str, int]

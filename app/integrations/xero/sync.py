@@ -90,7 +90,7 @@ async def drain(state: AppState, tenant_id: uuid.UUID, connection_id: uuid.UUID)
         for name in DOCUMENT_KINDS:
             while report.stopped is None and await _one_batch(state, tenant_id, connection_id, KINDS[name], report):
                 progressed = True
-                if time.monotonic() >= turn_ends:  # others' turn: back at once, behind them
+                if report.stopped is None and time.monotonic() >= turn_ends:  # back at once, behind others
                     report.stopped, report.come_back_in = "turn", 0.0
         if report.stopped is not None or progressed:
             continue

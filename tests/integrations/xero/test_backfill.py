@@ -83,6 +83,31 @@ async def test_earlier_documents_reach_xero_from_the_day_chosen_once(
     assert (await sync.drain(state, world_a.tenant_id, connection_id)).calls == 0
 
 
+async def test_credit_spent_from_the_day_on_goes_with_the_earlier_payment_it_came_from(
+    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+) -> None:
+    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer", "amount": 5000}
+    ok(await client.post("/api/v1/payments", json=paid | {"paid_on": "2026-10-01"}, headers=world_a.headers()), 201)
+    issued = await issue(client, world_a)  # takes the 50.00 of credit the payment left
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+
+    queued = ok(await send_earlier(client, world_a, issued["issue_date"]), 202)
+    assert {kind: n for kind, n in queued["by_kind"].items() if n} == {
+        "invoice": 1,
+        "overpayment": 1,  # paid before the day chosen, but its credit is spent on the invoice
+        "allocation": 1,
+        "contact": 1,
+    }
+    await sync.drain(state, world_a.tenant_id, connection_id)
+
+    assert {d.status for d in (await docs(db, world_a)).values()} == {"synced"}
+    held = await books(xero, org_id)
+    [invoice] = held["Invoices"]
+    assert amount(invoice["AmountPaid"]) + amount(invoice.get("AmountCredited", 0)) == Decimal(50)
+    [over] = held["Overpayments"]
+    assert amount(over["RemainingCredit"]) == 0
+
+
 async def test_sending_earlier_documents_asks_for_a_date_and_a_mapped_location_of_ones_own(
     client: httpx.AsyncClient, world_a: World, world_b: World, xero: Xero, db: AsyncSession
 ) -> None:

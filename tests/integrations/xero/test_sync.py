@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
 from app.db.session import tenant_transaction
-from app.integrations.xero import sync
+from app.integrations.xero import lookup, sync
 from app.integrations.xero.kinds import KINDS
 from app.integrations.xero.models import XeroDocument, XeroJournalEntry
 from app.integrations.xero.repository import DocumentRepository
@@ -142,6 +142,43 @@ async def test_many_new_contacts_are_matched_against_the_contact_book_read_once(
     assert len(held) == len(ids) + 3
     assert sorted(c.get("ContactNumber") for c in held.values()) == sorted(made)
     assert held[ids[0]]["Name"] == names[0]  # ours now: named as we name it
+
+
+@pytest.mark.parametrize(("strangers", "calls"), [(2, 3), (4, 4)])
+async def test_a_contact_book_is_read_page_by_page_or_not_at_all_when_look_ups_cost_less(
+    client: httpx.AsyncClient,
+    world_a: World,
+    xero: Xero,
+    db: AsyncSession,
+    state: AppState,
+    monkeypatch: pytest.MonkeyPatch,
+    strangers: int,
+    calls: int,
+) -> None:
+    monkeypatch.setattr(lookup, "BOOK_PAGE", 2)  # four new contacts: look-ups would take 2 calls
+    connection_id, org_id = await mapped(client, world_a, xero, db)
+    await xero.connect([org_id])
+    made = []
+    for n in range(4):
+        body = {
+            "legal_name": f"Desk {n} Ltd",
+            "billing_email": f"ap@desk{n}.test",
+            "country": "GB",
+            "currency": "GBP",
+            "home_location_id": str(world_a.location.id),
+        }
+        made.append(ok(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 201)["id"])
+    existing = [{"Name": "Desk 3 Ltd"}] + [{"Name": f"Stranger {n}"} for n in range(strangers)]
+    [match, *_] = (await xero.ok("PUT", "Contacts", {"Contacts": existing}))["Contacts"]
+
+    report = await sync.drain(state, world_a.tenant_id, connection_id)
+
+    # 3 in Xero: two pages, then the creation; 5: a page shows the book is too long, then the
+    # look-ups (by our id, then by name or e-mail), then the creation.
+    assert (report.calls, report.synced) == (calls, 4)
+    assert (await docs(db, world_a))["contact", uuid.UUID(made[3])].xero_id == match["ContactID"]
+    held = (await books(xero, org_id))["Contacts"]
+    assert len(held) == len(existing) + 3
 
 
 async def test_a_lost_answer_is_looked_up_before_anything_is_sent_again(

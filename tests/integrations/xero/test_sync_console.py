@@ -19,7 +19,7 @@ from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
 from tests.integrations.xero.test_sync import books, docs, mapped
 from tests.test_portal import csrf_in
-from workers.main import xero_drain
+from workers.main import DRAIN_COMEBACKS, xero_drain
 
 
 async def test_a_refusal_shows_in_the_console_and_sync_now_sends_it_after_the_fix(
@@ -90,7 +90,12 @@ async def test_sync_now_on_one_document_answers_htmx_with_its_row(
 
 
 async def test_an_organisation_out_of_calls_hands_its_drain_back_to_the_queue_until_the_next_slot(
-    client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
+    client: httpx.AsyncClient,
+    world_a: World,
+    xero: Xero,
+    db: AsyncSession,
+    state: AppState,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connection_id, org_id = await mapped(client, world_a, xero, db)
     original = state.xero_throttle
@@ -117,6 +122,20 @@ async def test_an_organisation_out_of_calls_hands_its_drain_back_to_the_queue_un
         assert (report.calls, report.stopped) == (0, "throttled")
         assert report.come_back_in is not None
         assert 50 < report.come_back_in <= 62
+
+        # The same when its turn ends with that batch: the slot's wait is kept, not "back at once".
+        monkeypatch.setattr(sync, "TURN", 0.0)
+        ok(await client.post(f"/api/v1/xero/documents/{world_a.invoice.id}/sync", headers=world_a.headers()), 202)
+        report = await sync.drain(state, world_a.tenant_id, connection_id)
+        assert report.stopped == "throttled"
+        assert report.come_back_in is not None
+        assert report.come_back_in > 50
+
+        # On its last try the job ends well instead of failing (arq would keep a failed job's id
+        # from the sweep's next ring); the sweep rings a fresh one.
+        ok(await client.post(f"/api/v1/xero/documents/{world_a.invoice.id}/sync", headers=world_a.headers()), 202)
+        last = {"state": state, "job_try": DRAIN_COMEBACKS}
+        assert await xero_drain.coroutine(last, str(world_a.tenant_id), str(connection_id)) == 0
     finally:
         state.xero_throttle = original
     assert len((await books(xero, org_id))["Invoices"]) == 0
