@@ -53,6 +53,21 @@ async def docs(db: AsyncSession, world: World) -> dict[tuple[str, uuid.UUID], Xe
     return {(doc.kind, doc.object_id): doc for doc in rows}
 
 
+async def companies(client: httpx.AsyncClient, world: World, names: list[str]) -> list[str]:
+    """New billing accounts at the world's location (e-mail ``ap@<second word>.test``): their ids."""
+    made = []
+    for name in names:
+        body = {
+            "legal_name": name,
+            "billing_email": f"ap@{name.split()[1].lower()}.test",
+            "country": "GB",
+            "currency": "GBP",
+            "home_location_id": str(world.location.id),
+        }
+        made.append(ok(await client.post("/api/v1/companies", json=body, headers=world.headers()), 201)["id"])
+    return made
+
+
 def amount(value: Any) -> Decimal:
     return Decimal(str(value))
 
@@ -114,16 +129,7 @@ async def test_many_new_contacts_are_matched_against_the_contact_book_read_once(
     connection_id, org_id = await mapped(client, world_a, xero, db)
     await xero.connect([org_id])
     names = [f"Tenant {n} Ltd" for n in range(6)]
-    made = []
-    for name in names:
-        body = {
-            "legal_name": name,
-            "billing_email": f"ap@{name.split()[1]}.test",
-            "country": "GB",
-            "currency": "GBP",
-            "home_location_id": str(world_a.location.id),
-        }
-        made.append(ok(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 201)["id"])
+    made = await companies(client, world_a, names)
     # Already in Xero: one by its name, one by its e-mail, one archived with our id.
     existing = [
         {"Name": names[0].upper()},
@@ -158,16 +164,7 @@ async def test_a_contact_book_is_read_page_by_page_or_not_at_all_when_look_ups_c
     monkeypatch.setattr(lookup, "BOOK_PAGE", 2)  # four new contacts: look-ups would take 2 calls
     connection_id, org_id = await mapped(client, world_a, xero, db)
     await xero.connect([org_id])
-    made = []
-    for n in range(4):
-        body = {
-            "legal_name": f"Desk {n} Ltd",
-            "billing_email": f"ap@desk{n}.test",
-            "country": "GB",
-            "currency": "GBP",
-            "home_location_id": str(world_a.location.id),
-        }
-        made.append(ok(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 201)["id"])
+    made = await companies(client, world_a, [f"Desk {n} Ltd" for n in range(4)])
     existing = [{"Name": "Desk 3 Ltd"}] + [{"Name": f"Stranger {n}"} for n in range(strangers)]
     [match, *_] = (await xero.ok("PUT", "Contacts", {"Contacts": existing}))["Contacts"]
 
