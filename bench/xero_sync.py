@@ -30,7 +30,6 @@ import math
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -83,6 +82,7 @@ from bench.billing_run import (
     migrate,
     say,
 )
+from sandbox import free_port
 from workers.main import bill_together
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,13 +107,6 @@ TARGET_P95_SECONDS = 5.0
 
 # --------------------------------------------------------------------------------------------
 # Processes: the sandbox and the worker
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -167,7 +160,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
 
 @contextmanager
 def sandbox_process(logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "sandbox.xero", "--port", str(port), "--client-id", CLIENT_ID]
     command += ["--client-secret", CLIENT_SECRET, "--redirect-uri", f"{PUBLIC_URL}/console/xero/callback"]
     with open(logs / "sandbox.log", "wb") as log:

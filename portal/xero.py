@@ -9,7 +9,7 @@ The Sync now buttons work as plain forms, and with htmx swap in their answer in 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,7 +25,7 @@ from app.integrations.xero.client import deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument
 from app.integrations.xero.schemas import UNTAXED, WRITE_OFF, ChoicesOut, LocationXeroIn
 from app.kit.errors import AppError
-from app.kit.pagination import PageRequest, encode_cursor, page_request
+from app.kit.pagination import PageRequest, page_request, paginate
 from app.ledger.models import PAYMENT_METHODS
 from app.location.service import get_location, list_locations
 from portal.session import signed_in
@@ -40,17 +40,29 @@ NOTICES = {
     "not-live": "This organisation is not connected; reconnect it and everything waiting is sent.",
 }
 # The document lists' filters: what each shows.
-SHOWN: dict[str, tuple[str, ...] | None] = {
-    "attention": ("invalid", "mismatch"),
-    "waiting": ("pending", "sending"),
-    "synced": ("synced",),
-    "all": None,
-}
+SHOWN: dict[str, tuple[str, ...] | None] = {**documents.STANDINGS, "all": None}
 DOCUMENTS_PER_PAGE = 50
 
 
 def _queued(count: int) -> str:
     return f"Sync started: {count} document(s) due now." if count else "Sync started: nothing was waiting."
+
+
+# Notices that carry a count ("queued-3"): what each says of it.
+COUNTED: dict[str, Callable[[int], str]] = {
+    "connected-": lambda count: f"Connected {count} Xero organisation(s). Map your locations below.",
+    "queued-": _queued,
+    "earlier-": lambda count: f"{count} earlier document(s) queued for Xero.",
+}
+
+
+def _notice(notice: str) -> str | None:
+    """What a page's ``?notice=`` says; anything unknown says nothing."""
+    for prefix, say in COUNTED.items():
+        count = notice.removeprefix(prefix)
+        if notice.startswith(prefix) and count.isdigit():
+            return say(int(count))
+    return NOTICES.get(notice)
 
 
 class XeroPages(Controller):
@@ -75,12 +87,13 @@ class XeroPages(Controller):
         names: dict[uuid.UUID | None, str] = {c.id: c.name for c in found}
         links = {c.id: deep_link(state.settings.xero_go_url, c.short_code) for c in found if c.short_code is not None}
         counts = await documents.sync_statuses(db, operator, found)
+        tallies = {connection_id: documents.tally(by_status) for connection_id, by_status in counts.items()}
         return Template(
             template_name="console/xero.html",
             context={
                 "area": "console",
                 "connections": found,
-                "counts": counts,
+                "tallies": tallies,
                 "links": links,
                 "locations": [(location, names.get(mapped.get(location.id))) for location in locations],
                 "can_change": "accounting:write" in operator.scopes,
@@ -95,10 +108,7 @@ class XeroPages(Controller):
     async def overview(
         self, request: Request[Any, Any, Any], db: Db, app_state: State, notice: FromQuery[str] = ""
     ) -> Template:
-        message = NOTICES.get(notice)
-        if notice.startswith("connected-"):
-            message = f"Connected {notice.removeprefix('connected-')} Xero organisation(s). Map your locations below."
-        return await self._overview(request, db, app_state, notice=message, error=None, status=200)
+        return await self._overview(request, db, app_state, notice=_notice(notice), error=None, status=200)
 
     @post("/xero/connect", guards=[WRITE])
     async def connect(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Response[Any]:
@@ -160,22 +170,20 @@ class XeroPages(Controller):
         show = show if show in SHOWN else "all"
         page = page_request(cursor, DOCUMENTS_PER_PAGE)
         found = await documents.standing(db, operator, connection_id, page, SHOWN[show])
-        shown = found.docs[:DOCUMENTS_PER_PAGE]
-        queued = notice.removeprefix("queued-")
-        message = _queued(int(queued)) if notice.startswith("queued-") and queued.isdigit() else NOTICES.get(notice)
+        shown = paginate(found.docs, page, lambda doc: doc)
         return Template(
             template_name="console/xero_documents.html",
             context={
                 "area": "console",
                 "connection": found.connection,
-                "counts": found.counts,
+                "tally": documents.tally(found.counts),
                 "show": show,
                 "filters": list(SHOWN),
-                "rows": await self._rows(db, app_state, found.connection, shown),
-                "next_cursor": encode_cursor(shown[-1].id) if len(found.docs) > DOCUMENTS_PER_PAGE else None,
+                "rows": await self._rows(db, app_state, found.connection, shown.data),
+                "next_cursor": shown.next_cursor,
                 "calls": found.calls,
                 "can_change": "accounting:write" in operator.scopes,
-                "notice": message,
+                "notice": _notice(notice),
             },
         )
 
@@ -284,10 +292,7 @@ class XeroPages(Controller):
         location_id: FromPath[uuid.UUID],
         notice: FromQuery[str] = "",
     ) -> Template:
-        message = NOTICES.get(notice)
-        if notice.startswith("earlier-") and notice.removeprefix("earlier-").isdigit():
-            message = f"{notice.removeprefix('earlier-')} earlier document(s) queued for Xero."
-        return await self._location_page(request, db, app_state, location_id, notice=message)
+        return await self._location_page(request, db, app_state, location_id, notice=_notice(notice))
 
     @post("/locations/{location_id:uuid}/xero", guards=[WRITE])
     async def save_location(

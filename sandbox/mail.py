@@ -19,6 +19,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from sandbox import free_port
+
 
 @dataclass
 class Mailbox:
@@ -49,7 +51,7 @@ class MailSink:
 
     def __init__(self, port: int = 0) -> None:
         self.mailbox = Mailbox()
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=port or _free_port())
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=port or free_port())
 
     @property
     def port(self) -> int:
@@ -62,15 +64,6 @@ class MailSink:
 
     def stop(self) -> None:
         self._controller.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _page(mailbox: Mailbox) -> bytes:

@@ -26,6 +26,7 @@ from app.member.schemas import MemberCreate
 from app.member.service import create_member
 from app.settings import Settings
 from app.tenant.service import create_tenant
+from sandbox import free_port
 from sandbox.xero.server import SandboxServer
 from tests.conftest import PASSWORD, new_tenant
 from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET, Xero
@@ -47,13 +48,6 @@ class Site:
     url: str
     slug: str
     member_email: str
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _seed(settings: Settings) -> tuple[str, str]:
@@ -102,7 +96,7 @@ async def _seed(settings: Settings) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def server(settings: Settings, xero_server: SandboxServer) -> Iterator[str]:
     """The real API process (uvicorn), on a free port of this machine, with the Xero sandbox as its Xero."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url.get_secret_value(),

@@ -52,10 +52,7 @@ Ctx = dict[str, Any]
 
 
 def _job(name: str, max_tries: int | None = None) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
-    """Register a job under a dotted name, with its id bound into every log line it writes.
-
-    ``keep_result=0`` frees a job id as soon as the job finishes, so a sweep can ring again for a
-    row that is still due; while a job is queued or running its id still blocks a duplicate."""
+    """Register a job under a dotted name, with its id bound into every log line it writes."""
 
     def wrap(function: Callable[..., Awaitable[Any]]) -> Function:
         @wraps(function)
@@ -64,7 +61,7 @@ def _job(name: str, max_tries: int | None = None) -> Callable[[Callable[..., Awa
             structlog.contextvars.bind_contextvars(job=name, job_id=ctx.get("job_id"))
             return await function(ctx, *args)
 
-        return func(run, name=name, keep_result=0, max_tries=max_tries)
+        return func(run, name=name, max_tries=max_tries)
 
     return wrap
 
@@ -251,7 +248,10 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
         health_check_interval=5,
         health_check_key=f"{settings.worker_queue_name}:health-check",
         max_jobs=MAX_JOBS,
-        keep_result=0,  # failed jobs too (each job's own keep_result=0 covers only those that end well)
+        # No job's result is kept, not even a failed one's: a job id is free as soon as the job ends,
+        # so a sweep can ring again for a row still due (a queued or running job's id still blocks
+        # a duplicate).
+        keep_result=0,
         job_timeout=300,
         burst=burst,
         poll_delay=0.2,

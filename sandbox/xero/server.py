@@ -8,29 +8,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import socket
 import threading
 import time
 
 import uvicorn
 
+from sandbox import free_port
 from sandbox.xero.app import Sandbox, create_app
 from sandbox.xero.clock import SandboxClock
 from sandbox.xero.store import ClientApp
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class SandboxServer:
     """The sandbox on 127.0.0.1 in a thread of its own, with its own event loop."""
 
     def __init__(self, port: int = 0, *, time_scale: float = 1.0) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.sandbox = Sandbox(clock=SandboxClock(time_scale))
         config = uvicorn.Config(
             create_app(self.sandbox),

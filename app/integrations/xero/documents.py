@@ -7,23 +7,32 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Operator
 from app.company.models import Company
+from app.company.repository import CompanyRepository
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.connections import get_connection
 from app.integrations.xero.models import XeroConnection, XeroDocument, XeroJournalEntry
 from app.integrations.xero.outbox import ring
 from app.integrations.xero.repository import ConnectionRepository, DocumentRepository, JournalRepository
 from app.invoice.models import Invoice
+from app.invoice.repository import InvoiceRepository
 from app.kit.errors import Conflict, NotFound
 from app.kit.money import format_amount
 from app.kit.pagination import PageRequest
-from app.ledger.models import Allocation, CreditNote, Payment
+from app.ledger.models import Allocation
+from app.ledger.repository import CreditNoteRepository, PaymentRepository
+
+# What the operator is shown of the statuses, grouped.
+STANDINGS: dict[str, tuple[str, ...]] = {
+    "attention": ("invalid", "mismatch"),  # refused by Xero, or its totals differ
+    "waiting": ("pending", "sending"),
+    "synced": ("synced",),
+}
 
 # Xero's own page for each kind of document (payments and allocations have none of their own).
 _PAGES = {
@@ -51,6 +60,11 @@ async def sync_statuses(
 ) -> dict[uuid.UUID, dict[str, int]]:
     """``sync_status`` of each of the operator's connections (as listed for it), in one query."""
     return await DocumentRepository(session, operator.tenant_id).counts([c.id for c in connections])
+
+
+def tally(counts: dict[str, int]) -> dict[str, int]:
+    """Counts by status (``sync_status``) as the operator is shown them: by ``STANDINGS`` group."""
+    return {group: sum(counts.get(status, 0) for status in statuses) for group, statuses in STANDINGS.items()}
 
 
 @dataclass(frozen=True)
@@ -102,16 +116,16 @@ async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[Xer
     for doc in docs:
         ids[doc.kind].add(doc.object_id)
     said: dict[uuid.UUID, str] = {}
-    if wanted := ids["contact"]:
-        said |= {row.id: row.legal_name for row in await _rows(session, tenant_id, Company, wanted)}
-    for kind, model, title in (("invoice", Invoice, "Invoice"), ("credit_note", CreditNote, "Credit note")):
-        if wanted := ids[kind]:
-            said |= {
-                row.id: f"{title} {row.number or '(draft)'}" for row in await _rows(session, tenant_id, model, wanted)
-            }
-    if wanted := ids["overpayment"]:
-        for row in await _rows(session, tenant_id, Payment, wanted):
-            said[row.id] = f"Credit left by the payment of {_money(row.amount, row.currency)} on {row.paid_on}"
+    companies = await CompanyRepository(session, tenant_id).by_ids(ids["contact"])
+    said |= {company_id: company.legal_name for company_id, company in companies.items()}
+    for title, numbered in (
+        ("Invoice", await InvoiceRepository(session, tenant_id).by_ids(ids["invoice"])),
+        ("Credit note", await CreditNoteRepository(session, tenant_id).by_ids(ids["credit_note"])),
+    ):
+        said |= {row_id: f"{title} {row.number or '(draft)'}" for row_id, row in numbered.items()}
+    for payment_id, payment in (await PaymentRepository(session, tenant_id).by_ids(ids["overpayment"])).items():
+        left = _money(payment.amount, payment.currency)
+        said[payment_id] = f"Credit left by the payment of {left} on {payment.paid_on}"
     moved = ids["payment"] | ids["allocation"] | ids["refund"]
     if moved:
         statement = (
@@ -139,11 +153,6 @@ async def labels(session: AsyncSession, tenant_id: uuid.UUID, docs: Sequence[Xer
 
 def _money(amount: int, currency: str) -> str:
     return f"{format_amount(amount, currency)} {currency}"
-
-
-async def _rows(session: AsyncSession, tenant_id: uuid.UUID, model: Any, ids: Collection[uuid.UUID]) -> Sequence[Any]:
-    statement = select(model).where(model.tenant_id == tenant_id, model.id.in_(ids))
-    return (await session.scalars(statement)).all()
 
 
 async def documents_of(

@@ -98,27 +98,15 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
     if not works:
         return
     book = await _contact_book(call, len(works)) if len(works) >= BOOK_FROM else None
-    found: list[dict[str, Any]] = []
-    if book is None:
-        for chunk in _chunks([w.key["number"] for w in works]):
-            params = {"where": _any_of("ContactNumber", chunk), "includeArchived": "true"}
-            found += (await call("GET", "Contacts", params=params)).get("Contacts") or []
-    by_number = {c.get("ContactNumber"): c for c in (found if book is None else book) if c.get("ContactNumber")}
+    numbered = book if book is not None else await _by_numbers(call, [w.key["number"] for w in works])
+    by_number = {c.get("ContactNumber"): c for c in numbered if c.get("ContactNumber")}
     rest = []
     for work in works:
         if (match := by_number.get(work.key["number"])) is not None:
             work.xero_id = match["ContactID"]
         else:
             rest.append(work)
-    candidates: list[dict[str, Any]] = []
-    if book is not None:
-        candidates = book
-    else:
-        for chunk in _chunks(rest, 5):
-            where = " OR ".join(
-                f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk
-            )
-            candidates += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
+    candidates = book if book is not None else await _by_names_or_emails(call, rest)
     unique = {c["ContactID"]: c for c in candidates}.values()  # one look-up may find a contact twice
     free = [c for c in unique if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and not c.get("ContactNumber")]
     taken = await _known(call, "contact", {c["ContactID"] for c in free})
@@ -137,6 +125,24 @@ async def _match_contacts(call: Caller, works: Sequence[Work]) -> None:
         if match is not None:
             work.xero_id = match["ContactID"]
             taken.add(match["ContactID"])
+
+
+async def _by_numbers(call: Caller, numbers: Sequence[str]) -> list[dict[str, Any]]:
+    """The contacts (archived too) whose ``ContactNumber`` is one of these, 10 numbers a call."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(numbers):
+        params = {"where": _any_of("ContactNumber", chunk), "includeArchived": "true"}
+        found += (await call("GET", "Contacts", params=params)).get("Contacts") or []
+    return found
+
+
+async def _by_names_or_emails(call: Caller, works: Sequence[Work]) -> list[dict[str, Any]]:
+    """The active contacts named as, or with the e-mail of, one of these, 5 contacts of ours a call."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(works, 5):
+        where = " OR ".join(f"Name=={_quoted(w.key['name'])} OR EmailAddress=={_quoted(w.key['email'])}" for w in chunk)
+        found += (await call("GET", "Contacts", params={"where": where})).get("Contacts") or []
+    return found
 
 
 async def _contact_book(call: Caller, new: int) -> list[dict[str, Any]] | None:

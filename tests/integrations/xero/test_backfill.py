@@ -20,21 +20,20 @@ from app.state import AppState
 from tests.conftest import World, issue, ok
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
-from tests.integrations.xero.test_sync import amount, books, docs, mapped
+from tests.integrations.xero.test_sync import amount, books, docs, mapped, pay
 from tests.test_portal import csrf_in
 
 
 async def history(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     """The invoice issued, paid with 50.00 over, half credited, and 60.00 refunded."""
     issued = await issue(client, world)
-    paid = {"company_id": str(world.company.id), "currency": "GBP", "method": "bank_transfer"}
-    body = paid | {"amount": issued["total"] + 5000, "paid_on": issued["issue_date"]}
-    ok(await client.post("/api/v1/payments", json=body, headers=world.headers()), 201)
+    await pay(client, world, issued["total"] + 5000, issued["issue_date"])
     lines = ok(await client.get(f"/api/v1/invoices/{world.invoice.id}", headers=world.headers()))["lines"]
     part = {"lines": [{"invoice_line_id": lines[0]["id"], "amount": 1000}], "reason": "Goodwill"}
     url = f"/api/v1/invoices/{world.invoice.id}/credit-notes"
     ok(await client.post(url, json=part, headers=world.headers()), 201)
-    refund = paid | {"amount": 6000, "refunded_on": issued["issue_date"]}
+    refund = {"company_id": str(world.company.id), "amount": 6000, "currency": "GBP", "method": "bank_transfer"}
+    refund["refunded_on"] = issued["issue_date"]
     ok(await client.post("/api/v1/refunds", json=refund, headers=world.headers()), 201)
     return issued
 
@@ -86,8 +85,7 @@ async def test_earlier_documents_reach_xero_from_the_day_chosen_once(
 async def test_credit_spent_from_the_day_on_goes_with_the_earlier_payment_it_came_from(
     client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
 ) -> None:
-    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer", "amount": 5000}
-    ok(await client.post("/api/v1/payments", json=paid | {"paid_on": "2026-10-01"}, headers=world_a.headers()), 201)
+    await pay(client, world_a, 5000, "2026-10-01")
     issued = await issue(client, world_a)  # takes the 50.00 of credit the payment left
     connection_id, org_id = await mapped(client, world_a, xero, db)
 

@@ -25,6 +25,7 @@ from tests.conftest import World, issue, ok, run_worker
 from tests.fixtures.xero import CLIENT_ID, Xero
 from tests.integrations.xero.test_connect import path_of
 from tests.integrations.xero.test_mapping import connected, full_mapping
+from tests.ledger.test_ledger_api import payment
 from tests.test_portal import csrf_in
 from workers.main import xero_sweep
 
@@ -66,6 +67,11 @@ async def companies(client: httpx.AsyncClient, world: World, names: list[str]) -
         }
         made.append(ok(await client.post("/api/v1/companies", json=body, headers=world.headers()), 201)["id"])
     return made
+
+
+async def pay(client: httpx.AsyncClient, world: World, amount: int, day: str) -> None:
+    """A bank transfer from the world's billing account, recorded through the API."""
+    ok(await client.post("/api/v1/payments", json=payment(world, amount, day), headers=world.headers()), 201)
 
 
 def amount(value: Any) -> Decimal:
@@ -327,8 +333,7 @@ async def test_a_write_off_is_paid_from_the_write_off_account_once_one_is_chosen
 ) -> None:
     connection_id, org_id = await mapped(client, world_a, xero, db)
     issued = await issue(client, world_a)
-    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer", "amount": 1000}
-    ok(await client.post("/api/v1/payments", json=paid | {"paid_on": "2026-11-03"}, headers=world_a.headers()), 201)
+    await pay(client, world_a, 1000, "2026-11-03")
     url = f"/api/v1/invoices/{world_a.invoice.id}/write-off"
     ok(await client.post(url, json={"reason": "Gone away"}, headers=world_a.headers()), 201)
 
@@ -458,9 +463,7 @@ async def test_money_on_an_invoice_xero_never_got_is_refused_with_the_reason_not
 ) -> None:
     issued = await issue(client, world_a)  # before the location is mapped: Xero never gets it
     connection_id, org_id = await mapped(client, world_a, xero, db)
-    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
-    body = paid | {"amount": issued["total"], "paid_on": "2026-11-03"}
-    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+    await pay(client, world_a, issued["total"], "2026-11-03")
 
     report = await sync.drain(state, world_a.tenant_id, connection_id)
 
@@ -476,9 +479,7 @@ async def test_credit_held_outside_the_organisation_is_refused_when_applied_ther
     client: httpx.AsyncClient, world_a: World, xero: Xero, db: AsyncSession, state: AppState
 ) -> None:
     # Credit from before the location was mapped: a payment with nothing to pay yet.
-    credit = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
-    body = credit | {"amount": 1000, "paid_on": "2026-11-01"}
-    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+    await pay(client, world_a, 1000, "2026-11-01")
     connection_id, org_id = await mapped(client, world_a, xero, db)
     await issue(client, world_a)  # the held credit pays part of it straight away
 

@@ -17,7 +17,7 @@ from app.state import AppState
 from tests.conftest import World, issue, ok, run_worker
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
-from tests.integrations.xero.test_sync import books, docs, mapped
+from tests.integrations.xero.test_sync import books, docs, mapped, pay
 from tests.test_portal import csrf_in
 from workers.main import DRAIN_COMEBACKS, xero_drain
 
@@ -146,10 +146,9 @@ async def test_each_kind_of_document_is_named_in_the_operators_words(
 ) -> None:
     connection_id, _ = await mapped(client, world_a, xero, db)
     issued = await issue(client, world_a)
-    paid = {"company_id": str(world_a.company.id), "currency": "GBP", "method": "bank_transfer"}
-    body = paid | {"amount": issued["total"] + 5000, "paid_on": "2026-11-03"}
-    ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
-    refund = paid | {"amount": 2000, "refunded_on": "2026-11-05"}
+    await pay(client, world_a, issued["total"] + 5000, "2026-11-03")
+    refund = {"company_id": str(world_a.company.id), "amount": 2000, "currency": "GBP", "method": "bank_transfer"}
+    refund["refunded_on"] = "2026-11-05"
     ok(await client.post("/api/v1/refunds", json=refund, headers=world_a.headers()), 201)
 
     page = await client.get(f"/console/xero/connections/{connection_id}")
