@@ -18,12 +18,14 @@ from msgspec import Meta
 from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions, sessions_for
+from app.catalog.tax import tax_totals
 from app.dependencies import Db, State, Throttle, provide_operator
 from app.invoice.controller import pdf_response
-from app.invoice.documents import invoice_pdf, pdf_filename
-from app.invoice.service import amounts_due
+from app.invoice.documents import invoice_pdf, pdf_filename, tax_rate_names
+from app.invoice.pdf import component_label
+from app.invoice.service import amounts_due, invoice_lines, line_taxes
 from app.kit.errors import TooManyRequests, Unauthenticated
-from app.kit.money import format_amount
+from app.kit.money import format_amount, plain_decimal
 from app.kit.pagination import PageRequest
 from app.kit.request_context import client_address
 from app.location.service import list_locations
@@ -186,6 +188,34 @@ class PortalPages(SignInPages):
                 "money": format_amount,
                 "currency": invoices[0].currency if invoices else None,
             },
+        )
+
+    @get("/invoices/{invoice_id:uuid}", guards=[signed_in("/portal/login")])
+    async def invoice(self, request: Request[Any, Any, Any], db: Db, invoice_id: FromPath[uuid.UUID]) -> Template:
+        """One of the member's invoices, line by line, each line's tax split between the
+        components of its rate where it has several."""
+        member = request.scope["user"]
+        assert isinstance(member, MemberPrincipal)
+        invoice = await documents.my_invoice(db, member, invoice_id)
+        lines = await invoice_lines(db, invoice)
+        taxes = await line_taxes(db, member.tenant_id, lines)
+        return Template(
+            template_name="portal/invoice.html",
+            context={
+                "tenant": await get_tenant(db, member.tenant_id),
+                "member": await get_self(db, member),
+                "area": "portal",
+                "invoice": invoice,
+                "lines": lines,
+                "taxes": taxes,
+                "tax_names": await tax_rate_names(db, member.tenant_id),
+                "by_component": tax_totals(part for line in lines for part in taxes.get(line.id, ())),
+                "due": (await amounts_due(db, member.tenant_id, [invoice]))[invoice.id],
+                "money": format_amount,
+                "label": component_label,
+                "quantity": plain_decimal,
+            },
+            headers=HX_VARY,
         )
 
     @get("/invoices/{invoice_id:uuid}/pdf", guards=[signed_in("/portal/login")])

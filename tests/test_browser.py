@@ -10,25 +10,37 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import ROLE_SCOPES, Operator
+from app.billing.engine import bill_location
+from app.catalog import service as catalog
+from app.catalog.repository import RevenueAccountRepository
+from app.catalog.schemas import PlanCreate, TaxComponentIn, TaxRateCreate
 from app.kit.crypto import new_key
+from app.location.models import Location
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
 from app.main import build_state
+from app.member.models import Member
 from app.member.schemas import MemberCreate
 from app.member.service import create_member
+from app.membership.schemas import MembershipCreate
+from app.membership.service import create_membership
 from app.settings import Settings
+from app.state import AppState
 from app.tenant.service import create_tenant
 from sandbox import free_port
 from sandbox.xero.server import SandboxServer
-from tests.conftest import PASSWORD, new_tenant
+from tests.conftest import PASSWORD, new_customer, new_tenant
 from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET, Xero
 
 CHROMIUM_FLAGS = [
@@ -50,8 +62,12 @@ class Site:
     member_email: str
 
 
-async def _seed(settings: Settings) -> tuple[str, str]:
-    """An operator (its owner signs in with the tests' password) with a location and a member."""
+Extra = Callable[[AsyncSession, AppState, Operator, Location, Member], Awaitable[None]]
+
+
+async def _seed(settings: Settings, extra: Extra | None = None) -> tuple[str, str]:
+    """An operator (its owner signs in with the tests' password) with a location and a member,
+    and whatever ``extra`` adds in the same transaction."""
     state = await build_state(settings)
     slug = f"b{uuid.uuid4().hex[:10]}"
     try:
@@ -88,6 +104,8 @@ async def _seed(settings: Settings) -> tuple[str, str]:
                     send_welcome=False,
                 ),
             )
+            if extra is not None:
+                await extra(session, state, operator, location, member)
     finally:
         await state.close()
     return slug, member.email
@@ -233,3 +251,55 @@ async def test_operator_connects_xero_and_syncs_from_the_console(
     await expect(page.get_by_role("status")).to_have_text("Sync started: nothing was waiting.")
     assert page.url == here
     await page.screenshot(path=str(tmp_path / "console-xero-sync.png"), full_page=True)
+
+
+async def _gst_pst_invoice(
+    session: AsyncSession, state: AppState, operator: Operator, location: Location, member: Member
+) -> None:
+    """The member's company issued November's invoice for a 250.00 desk, taxed GST 5% + PST 7%."""
+    components = [TaxComponentIn(name="GST", percent=Decimal(5)), TaxComponentIn(name="PST", percent=Decimal(7))]
+    rate = await catalog.create_tax_rate(session, operator, TaxRateCreate(name="GST + PST", components=components))
+    (await RevenueAccountRepository(session, operator.tenant_id).builtin("membership_fees")).tax_rate_id = rate.id
+    plan = await catalog.create_plan(session, operator, PlanCreate(name="Hot desk", currency="GBP", price=25000))
+    company = await new_customer(session, operator, location)
+    member.company_id = company.id
+    membership = MembershipCreate(
+        company_id=company.id, plan_id=plan.id, location_id=location.id, start_date=date(2026, 11, 1)
+    )
+    await create_membership(session, operator, membership)
+    await bill_location(
+        session,
+        operator.tenant_id,
+        location,
+        date(2026, 11, 1),
+        started_by="test",
+        issue_invoices=True,
+        clock=state.clock,
+    )
+
+
+async def test_a_member_reads_each_tax_component_of_an_invoice_on_desktop_and_phone(
+    browser: Browser, server: str, settings: Settings, tmp_path: Path
+) -> None:
+    slug, email = await _seed(settings, _gst_pst_invoice)
+    for name, size in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+        context = await browser.new_context(viewport=size)  # type: ignore[arg-type]
+        page = await context.new_page()
+        await page.goto(f"{server}/portal/login")
+        await page.get_by_label("Organisation").fill(slug)
+        await page.get_by_label("E-mail").fill(email)
+        await page.get_by_label("Password").fill(MEMBER_PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page).to_have_url(f"{server}/portal/")
+        await page.get_by_role("link", name="MAIN-").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Invoice MAIN-")
+        # 30.00 of tax on 250.00, split 12.50 and 17.50 on the line and again in the totals.
+        parts = page.locator("ul.tax-parts li")
+        await expect(parts).to_have_text(["GST 5% 12.50", "PST 7% 17.50"])
+        totals = page.locator("table.totals tr.part")
+        await expect(totals).to_have_text(["GST 5%12.50", "PST 7%17.50"])
+        await expect(page.locator("table.totals tr.total")).to_contain_text("280.00 GBP")
+        # Nothing runs off the side of a phone's screen.
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await page.screenshot(path=str(tmp_path / f"portal-invoice-{name}.png"), full_page=True)
+        await context.close()

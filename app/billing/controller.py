@@ -37,7 +37,7 @@ def result(outcome: RunOutcome, *, preview: bool) -> BillingResult:
     return BillingResult(
         preview=preview,
         run=run_out(outcome.run),
-        invoices=[invoice_out(invoice, outcome.lines[invoice.id]) for invoice in outcome.invoices],
+        invoices=[invoice_out(invoice, outcome.lines[invoice.id], taxes=outcome.taxes) for invoice in outcome.invoices],
         problems=outcome.problems,
     )
 

@@ -50,20 +50,20 @@ from app.booking.models import Booking
 from app.booking.repository import ResourceRepository
 from app.catalog.models import Discount, Plan
 from app.catalog.repository import DiscountRepository, RevenueAccountRepository
-from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
+from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook, tax_parts
 from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.db import driver
 from app.db.bulk import Rows, insert_rows, insert_together
 from app.fee.models import Fee
 from app.integrations.xero import outbox
-from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 from app.invoice.numbering import take_number
 from app.invoice.service import status_on_issue, terms_of_issue
 from app.invoice.totals import totals
 from app.kit.clock import Clock, local_today
 from app.kit.ids import new_id
-from app.kit.money import line_tax, prorate
+from app.kit.money import line_tax, plain_decimal, prorate
 from app.ledger.allocation import apply_credit
 from app.ledger.repository import LedgerRepository
 from app.location.models import Location
@@ -78,6 +78,7 @@ class RunOutcome:
     records: list[dict[str, Any]]  # each invoice's row, as written
     lines: dict[uuid.UUID, list[dict[str, Any]]]  # each invoice's lines, as written
     problems: list[str]
+    taxes: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)  # split lines' parts, by line
     credited: dict[uuid.UUID, Invoice] = field(default_factory=dict)  # the session's: credit paid them
     objects: list[Invoice] | None = None
 
@@ -498,39 +499,85 @@ async def _add_bookings(
         work.charges.append(bill.charge)
 
 
+Taxes = dict[uuid.UUID, list[dict[str, Any]]]  # a split line's tax parts, as rows, by line id
+
+
+def _line_row(
+    tenant_id: uuid.UUID,
+    invoice_id: uuid.UUID,
+    position: int,
+    charge: Charge,
+    inclusive: bool,
+    now: datetime,
+    taxes: Taxes,
+) -> dict[str, Any]:
+    """A charge as its invoice line's row. Its tax is rounded once on the rate's combined rate;
+    a rate of several components splits that tax between them, kept in ``taxes`` and stated in
+    the line's explanation."""
+    tax = line_tax(charge.amount, charge.tax.rate, inclusive=inclusive)
+    explanation = charge.explanation
+    if parts := tax_parts(tax, charge.tax.components):
+        taxes[charge.line_id] = [
+            {
+                "tenant_id": tenant_id,
+                "line_id": charge.line_id,
+                "position": index,
+                "name": part.name,
+                "percent": part.percent,
+                "compound": part.compound,
+                "amount": part.amount,
+            }
+            for index, part in enumerate(parts, start=1)
+        ]
+        explanation = explanation | {
+            "tax_components": [
+                {
+                    "name": part.name,
+                    "percent": plain_decimal(part.percent),
+                    "compound": part.compound,
+                    "amount": part.amount,
+                }
+                for part in parts
+            ]
+        }
+    return {
+        "tenant_id": tenant_id,
+        "id": charge.line_id,
+        "invoice_id": invoice_id,
+        "position": position,
+        "description": charge.description,
+        "quantity": charge.quantity,
+        "unit_amount": charge.unit_amount,
+        "line_amount": charge.amount,
+        "tax_rate_id": charge.tax.tax_rate_id,
+        "tax_amount": tax,
+        "revenue_account_id": charge.revenue_account_id,
+        "membership_id": charge.source_id if charge.group == "recurring" else None,
+        "period_start": charge.cycle.start,
+        "period_end": charge.cycle.end - timedelta(days=1),
+        "explanation": explanation,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _invoice_rows(
     tenant_id: uuid.UUID, work: Worklist, groups: list[list[Charge]], now: datetime, first_number: int | None
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[dict[str, Any]]], Taxes, list[dict[str, Any]]]:
     """One invoice per group of charges, as rows to write in bulk (the ORM would spend more time
-    than PostgreSQL on a run's rows): the invoices' rows, their lines' rows and what their audit
-    events keep (each invoice with its lines). Drafts, or (given the first of the numbers taken
-    for them) invoices issued as they are written."""
+    than PostgreSQL on a run's rows): the invoices' rows, their lines' rows, the tax parts of
+    lines taxed at a rate of several components, and what their audit events keep (each invoice
+    with its lines). Drafts, or (given the first of the numbers taken for them) invoices issued
+    as they are written."""
     location, inclusive, today = work.location, work.inclusive, work.today
     invoice_rows: list[dict[str, Any]] = []
     lines: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    taxes: Taxes = {}
     audit_rows: list[dict[str, Any]] = []
     for index, charges in enumerate(groups):
         invoice_id = new_id()
         rows: list[dict[str, Any]] = [
-            {
-                "tenant_id": tenant_id,
-                "id": charge.line_id,
-                "invoice_id": invoice_id,
-                "position": position,
-                "description": charge.description,
-                "quantity": charge.quantity,
-                "unit_amount": charge.unit_amount,
-                "line_amount": charge.amount,
-                "tax_rate_id": charge.tax.tax_rate_id,
-                "tax_amount": line_tax(charge.amount, charge.tax.rate, inclusive=inclusive),
-                "revenue_account_id": charge.revenue_account_id,
-                "membership_id": charge.source_id if charge.group == "recurring" else None,
-                "period_start": charge.cycle.start,
-                "period_end": charge.cycle.end - timedelta(days=1),
-                "explanation": charge.explanation,
-                "created_at": now,
-                "updated_at": now,
-            }
+            _line_row(tenant_id, invoice_id, position, charge, inclusive, now, taxes)
             for position, charge in enumerate(charges, start=1)
         ]
         summed = totals(((row["line_amount"], row["tax_amount"]) for row in rows), inclusive=inclusive)
@@ -564,7 +611,7 @@ def _invoice_rows(
         invoice_rows.append(record)
         lines[invoice_id] = rows
         audit_rows.append({**record, "lines": [_line_record(row) for row in rows]})
-    return invoice_rows, lines, audit_rows
+    return invoice_rows, lines, taxes, audit_rows
 
 
 # Columns holding one value in all of a run's rows (sent once each, not once per row).
@@ -674,7 +721,7 @@ async def bill_locations(
         first_number = None
         if issue_invoices and grouped:
             first_number = await take_number(session, tenant_id, work.location.id, count=len(grouped))
-        records, lines, audit = _invoice_rows(tenant_id, work, list(grouped.values()), now, first_number)
+        records, lines, taxes, audit = _invoice_rows(tenant_id, work, list(grouped.values()), now, first_number)
         run_row = {
             "tenant_id": tenant_id,
             "id": work.run_id,
@@ -692,7 +739,7 @@ async def bill_locations(
         }
         run_rows.append(run_row)
         audited.extend(audit)
-        outcomes.append(RunOutcome(BillingRun(**run_row), records, lines, work.problems))
+        outcomes.append(RunOutcome(BillingRun(**run_row), records, lines, work.problems, taxes))
 
     # The runs, their invoices and lines, and the audit events of both: one statement.
     records = [record for outcome in outcomes for record in outcome.records]
@@ -703,6 +750,7 @@ async def bill_locations(
             Rows(BillingRun, run_rows, _RUN_WIDE),
             Rows(Invoice, records, _INVOICE_WIDE),
             Rows(InvoiceLine, [row for o in outcomes for rows in o.lines.values() for row in rows], _RUN_WIDE),
+            Rows(InvoiceLineTax, [row for o in outcomes for rows in o.taxes.values() for row in rows], ("tenant_id",)),
             event_rows(events),
         ],
     )

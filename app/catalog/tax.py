@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.models import LocationTaxPolicy, RevenueAccount, TaxRate, TaxRateComponent
 from app.db import driver
 from app.kit.errors import InvalidInput
-from app.kit.money import TaxComponent, effective_rate
+from app.kit.money import TaxComponent, effective_rate, split_tax
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,52 @@ class AppliedTax:
     tax_rate_id: uuid.UUID
     name: str
     rate: Decimal  # a fraction: 0.2 is 20 %
+    components: tuple[TaxComponent, ...] = ()
+
+    @property
+    def split(self) -> bool:
+        """Whether a line's tax is shown per component (a rate made of more than one)."""
+        return len(self.components) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class TaxPart:
+    """One component's part of a line's tax, with the component as it was charged."""
+
+    name: str
+    percent: Decimal
+    compound: bool
+    amount: int
+
+
+def tax_parts(tax: int, components: Sequence[TaxComponent]) -> list[TaxPart]:
+    """A line's tax per component of its rate (``money.split_tax``). A rate of one component has
+    no parts: its tax is the line's."""
+    if len(components) < 2:
+        return []
+    amounts = split_tax(tax, components)
+    return [TaxPart(c.name, c.percent, c.compound, amount) for c, amount in zip(components, amounts, strict=True)]
+
+
+class PartLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def percent(self) -> Decimal: ...
+    @property
+    def compound(self) -> bool: ...
+    @property
+    def amount(self) -> int: ...
+
+
+def tax_totals(parts: Iterable[PartLike]) -> list[TaxPart]:
+    """A document's tax per component: its lines' parts added up per component (the same name,
+    percentage and compounding), in the order first met. Sums only: nothing is rounded here."""
+    summed: dict[tuple[str, Decimal, bool], int] = {}
+    for part in parts:
+        key = (part.name, part.percent, part.compound)
+        summed[key] = summed.get(key, 0) + part.amount
+    return [TaxPart(name, percent, compound, amount) for (name, percent, compound), amount in summed.items()]
 
 
 class MissingTaxRate(InvalidInput):
@@ -87,7 +135,8 @@ class TaxBook:
                 components[rate_id].append(TaxComponent(name, percent, compound))
         for rate_id, rate_name, status, *_ in rows:
             if rate_id not in rates:
-                rates[rate_id] = AppliedTax(rate_id, rate_name, effective_rate(components[rate_id]))
+                parts = tuple(components[rate_id])
+                rates[rate_id] = AppliedTax(rate_id, rate_name, effective_rate(parts), parts)
                 if status != "active":
                     archived.add(rate_id)
         return cls(

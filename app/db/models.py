@@ -17,8 +17,8 @@ from app.integrations.xero.models import (
     XeroJournalEntry,
     XeroLocationSettings,
 )
-from app.invoice.models import Invoice, InvoiceLine, InvoiceSequence
-from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
+from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax, InvoiceSequence
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund, WriteOff
 from app.location.models import Location
 from app.member.models import Member, MemberToken
 from app.membership.models import Membership
@@ -36,12 +36,14 @@ __all__ = [
     "Company",
     "CreditNote",
     "CreditNoteLine",
+    "CreditNoteLineTax",
     "Discount",
     "Email",
     "Fee",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
+    "InvoiceLineTax",
     "InvoiceSequence",
     "Location",
     "LocationTaxPolicy",

@@ -9,31 +9,44 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
+from app.catalog.tax import tax_totals
 from app.dependencies import Actor, Db, State
 from app.invoice import service
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.models import Invoice, InvoiceLine
-from app.invoice.schemas import InvoiceLineOut, InvoiceOut, VoidRequest
+from app.invoice.schemas import InvoiceLineOut, InvoiceOut, TaxPartOut, VoidRequest
 from app.kit.pagination import Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
 Status = Literal["draft", "issued", "partially_paid", "paid", "void"]
 
 
+def tax_parts_out(parts: Sequence[Any]) -> list[TaxPartOut]:
+    return [msgspec.convert(part, TaxPartOut, from_attributes=True) for part in parts]
+
+
 def to_out(
-    invoice: Invoice, lines: Sequence[InvoiceLine | Mapping[str, Any]] | None = None, amount_due: int | None = None
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine | Mapping[str, Any]] | None = None,
+    amount_due: int | None = None,
+    taxes: Mapping[uuid.UUID, Sequence[Any]] | None = None,
 ) -> InvoiceOut:
+    """``taxes``: the tax parts of the lines taxed at a rate of several components, by line id."""
     out = msgspec.convert(invoice, InvoiceOut, from_attributes=True)
     out.amount_due = amount_due
     if lines is not None:
         out.lines = [msgspec.convert(line, InvoiceLineOut, from_attributes=True) for line in lines]
+        for line in out.lines:
+            line.tax_components = tax_parts_out((taxes or {}).get(line.id, ()))
+        out.tax_by_component = tax_parts_out(tax_totals(part for line in out.lines for part in line.tax_components))
     return out
 
 
 async def full_out(db: Db, invoice: Invoice) -> InvoiceOut:
-    """The invoice with its lines and what is due on it."""
+    """The invoice with its lines (each with its tax parts) and what is due on it."""
     due = await service.amounts_due(db, invoice.tenant_id, [invoice])
-    return to_out(invoice, await service.invoice_lines(db, invoice), due[invoice.id])
+    lines = await service.invoice_lines(db, invoice)
+    return to_out(invoice, lines, due[invoice.id], await service.line_taxes(db, invoice.tenant_id, lines))
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:

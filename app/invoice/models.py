@@ -102,6 +102,29 @@ class InvoiceLine(TenantOwned, Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
+class LineTaxColumns:
+    """A line's tax split between the components of its rate, for rates of more than one: each
+    component as it was charged (name, percentage, compound) and its part of the line's tax,
+    the parts adding up to the line's ``tax_amount`` (``app.catalog.tax.tax_parts``)."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    line_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    percent: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+    compound: Mapped[bool]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class InvoiceLineTax(LineTaxColumns, Base):
+    __tablename__ = "invoice_line_taxes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "line_id"], ["invoice_lines.tenant_id", "invoice_lines.id"], ondelete="CASCADE"
+        ),
+    )
+
+
 class InvoiceSequence(Base):
     """The next invoice number of a location. Taken under a row lock at issue, in the issuing
     transaction, so numbers are gap-free: a rolled-back issue gives its number back."""

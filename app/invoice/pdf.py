@@ -16,9 +16,10 @@ from decimal import Decimal
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, VAlign, XPos, YPos
 
+from app.catalog.tax import PartLike, tax_totals
 from app.company.models import Company
 from app.invoice.models import Invoice, InvoiceLine
-from app.kit.money import format_amount
+from app.kit.money import format_amount, plain_decimal
 from app.location.models import Location
 from app.tenant.models import Tenant
 
@@ -88,6 +89,11 @@ def _quantity(quantity: Decimal) -> str:
 
 def _money(amount: int, currency: str) -> str:
     return f"{format_amount(amount, currency)} {currency}"
+
+
+def component_label(part: PartLike) -> str:
+    """``GST 5%``; a compound component says it is charged on the tax before it too."""
+    return f"{part.name} {plain_decimal(part.percent)}%" + (" (compound)" if part.compound else "")
 
 
 def _title(status: str) -> tuple[str, tuple[int, int, int]]:
@@ -191,10 +197,13 @@ def render_invoice_pdf(
     location: Location,
     tenant: Tenant,
     tax_names: Mapping[uuid.UUID, str],
+    taxes: Mapping[uuid.UUID, Sequence[PartLike]] | None = None,
 ) -> bytes:
     """The invoice as an A4 PDF document.
 
     ``lines`` are shown in ``position`` order; ``tax_names`` must name every line's tax rate.
+    ``taxes`` holds the tax parts of lines taxed at a rate of several components, by line id:
+    each such line shows its parts, and the totals show the tax of each component.
     Drafts are titled "DRAFT INVOICE" and voided invoices "VOID", each with a stamp across the
     page, so neither can be mistaken for a payable invoice. Amounts are printed with
     ``format_amount`` in the invoice's currency."""
@@ -214,8 +223,9 @@ def render_invoice_pdf(
     pdf.add_page()
     _header(pdf, invoice, company, location, tenant)
     _parties(pdf, company)
-    _lines_table(pdf, ordered, currency, tax_names)
-    _totals(pdf, invoice)
+    taxes = taxes or {}
+    _lines_table(pdf, ordered, currency, tax_names, taxes)
+    _totals(pdf, invoice, tax_totals(part for line in ordered for part in taxes.get(line.id, ())))
     pdf.number_pages()
     return bytes(pdf.output())
 
@@ -279,7 +289,13 @@ def _parties(pdf: FPDF, company: Company) -> None:
     pdf.ln(8)
 
 
-def _lines_table(pdf: FPDF, lines: Sequence[InvoiceLine], currency: str, tax_names: Mapping[uuid.UUID, str]) -> None:
+def _lines_table(
+    pdf: FPDF,
+    lines: Sequence[InvoiceLine],
+    currency: str,
+    tax_names: Mapping[uuid.UUID, str],
+    taxes: Mapping[uuid.UUID, Sequence[PartLike]],
+) -> None:
     pdf.set_font(_FONT, size=9.5)
     pdf.set_text_color(*_INK)
     pdf.set_draw_color(*_RULE)
@@ -297,9 +313,13 @@ def _lines_table(pdf: FPDF, lines: Sequence[InvoiceLine], currency: str, tax_nam
     ) as table:
         table.row(("Description", "Qty", f"Unit price ({currency})", "Tax", f"Amount ({currency})"))
         for line in lines:
+            description = line.description
+            if parts := taxes.get(line.id):
+                split = " · ".join(f"{component_label(p)} {format_amount(p.amount, currency)}" for p in parts)
+                description += f"\nTax: {split}"
             table.row(
                 (
-                    _text(line.description),
+                    _text(description),
                     _quantity(line.quantity),
                     format_amount(line.unit_amount, currency),
                     _text(tax_names[line.tax_rate_id]),
@@ -309,17 +329,18 @@ def _lines_table(pdf: FPDF, lines: Sequence[InvoiceLine], currency: str, tax_nam
     pdf.ln(4)
 
 
-def _totals(pdf: FPDF, invoice: Invoice) -> None:
+def _totals(pdf: FPDF, invoice: Invoice, by_component: Sequence[PartLike]) -> None:
     currency = invoice.currency
     inclusive = invoice.tax_mode == "inclusive"
     label_width, value_width = 50.0, 42.0
     left = pdf.w - pdf.r_margin - label_width - value_width
     # Keep the totals block whole: move it to a new page rather than split it.
-    if pdf.y + 34 > pdf.page_break_trigger:
+    if pdf.y + 34 + 6 * len(by_component) > pdf.page_break_trigger:
         pdf.add_page()
     rows = [
         ("Subtotal excluding tax" if inclusive else "Subtotal", invoice.subtotal),
         ("Tax", invoice.tax_total),
+        *((f"   {component_label(part)}", part.amount) for part in by_component),
     ]
     pdf.set_text_color(*_INK)
     for label, amount in rows:

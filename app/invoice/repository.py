@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from app.db.repository import TenantRepository
-from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 
 
 class InvoiceRepository(TenantRepository[Invoice]):
@@ -44,4 +44,18 @@ class InvoiceRepository(TenantRepository[Invoice]):
         )
         for line in (await self.session.execute(statement)).scalars():
             found[line.invoice_id].append(line)
+        return found
+
+    async def taxes(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[InvoiceLineTax]]:
+        """The tax parts of these lines (those taxed at a rate of several components), in order."""
+        found: dict[uuid.UUID, list[InvoiceLineTax]] = defaultdict(list)
+        if not line_ids:
+            return found
+        statement = (
+            select(InvoiceLineTax)
+            .where(InvoiceLineTax.tenant_id == self.tenant_id, InvoiceLineTax.line_id.in_(line_ids))
+            .order_by(InvoiceLineTax.line_id, InvoiceLineTax.position)
+        )
+        for part in (await self.session.execute(statement)).scalars():
+            found[part.line_id].append(part)
         return found

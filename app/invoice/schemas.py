@@ -11,6 +11,15 @@ from msgspec import Meta
 from app.kit.schema import LINES, Input
 
 
+class TaxPartOut(msgspec.Struct):
+    """One component's part of a line's tax (``amount``, minor units), as it was charged."""
+
+    name: str
+    percent: Decimal
+    compound: bool
+    amount: int
+
+
 class LineOut(msgspec.Struct):
     """The fields an invoice line and a credit note line share, first in both (in this order)."""
 
@@ -26,10 +35,14 @@ class LineOut(msgspec.Struct):
 
 
 class InvoiceLineOut(LineOut):
+    """``tax_components``: the line's tax split between the components of its rate (a rate of
+    several, e.g. GST and PST), adding up to ``tax_amount``; empty for a rate of one."""
+
     membership_id: uuid.UUID | None
     period_start: date | None
     period_end: date | None
     explanation: dict[str, Any]
+    tax_components: list[TaxPartOut] = []
 
 
 class InvoiceOut(msgspec.Struct):
@@ -51,6 +64,8 @@ class InvoiceOut(msgspec.Struct):
     total: int
     created_at: datetime
     amount_due: int | None = None
+    # Each component's part of the tax over all the lines (rates of several components only).
+    tax_by_component: list[TaxPartOut] | None = None
     lines: list[InvoiceLineOut] | None = None
 
 

@@ -17,7 +17,7 @@ from app.booking.models import Booking
 from app.company.repository import CompanyRepository
 from app.fee.models import Fee
 from app.integrations.xero import outbox
-from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
@@ -63,6 +63,13 @@ async def amounts_due(session: AsyncSession, tenant_id: uuid.UUID, invoices: Seq
 async def invoice_lines(session: AsyncSession, invoice: Invoice) -> list[InvoiceLine]:
     """The invoice's lines, in position order."""
     return (await InvoiceRepository(session, invoice.tenant_id).lines([invoice.id])).get(invoice.id, [])
+
+
+async def line_taxes(
+    session: AsyncSession, tenant_id: uuid.UUID, lines: Sequence[InvoiceLine]
+) -> dict[uuid.UUID, list[InvoiceLineTax]]:
+    """The tax parts of the lines taxed at a rate of several components, by line id."""
+    return await InvoiceRepository(session, tenant_id).taxes([line.id for line in lines])
 
 
 @dataclass(frozen=True, slots=True)

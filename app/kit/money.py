@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 # Active ISO 4217 currencies and their minor-unit exponents.
 _EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -89,14 +90,43 @@ class TaxComponent:
     compound: bool = False
 
 
+def _contributions(components: Sequence[TaxComponent]) -> list[Decimal]:
+    """What each component adds to the combined rate, as a fraction of the net amount: a simple
+    component its own rate; a compound one its rate on the net amount plus the tax before it."""
+    added: list[Decimal] = []
+    for component in components:
+        rate = component.percent / 100
+        added.append(rate * (1 + sum(added)) if component.compound else rate)
+    return added
+
+
 def effective_rate(components: Sequence[TaxComponent]) -> Decimal:
     """The combined rate as a fraction: simple components add up on the net amount; a compound
     component is charged on the net amount plus the tax of the components before it."""
-    total = Decimal(1)
-    for component in components:
-        rate = component.percent / 100
-        total += total * rate if component.compound else rate
-    return total - 1
+    return sum(_contributions(components), Decimal(0))
+
+
+def split_tax(tax: int, components: Sequence[TaxComponent]) -> list[int]:
+    """A line's tax, already rounded once on the combined rate, shared between the rate's
+    components in proportion to what each adds to that rate (so a compound component's share
+    counts its tax on tax). Each part is its exact share cut to whole minor units; the units
+    still missing go one each to the parts that lost the most by the cut (the earlier component
+    when two lost the same). The parts always add up to ``tax`` and none is more than one unit
+    from its exact share. A negative ``tax`` is split as its size and given back its sign."""
+    added = [Fraction(part) for part in _contributions(components)]
+    whole = sum(added, Fraction(0))
+    if not added:
+        return []
+    if whole == 0:
+        return [0] * len(added)
+    size = abs(tax)
+    shares = [size * part / whole for part in added]
+    parts = [share.numerator // share.denominator for share in shares]
+    missing = size - sum(parts)
+    by_loss = sorted(range(len(shares)), key=lambda index: (parts[index] - shares[index], index))
+    for index in by_loss[:missing]:
+        parts[index] += 1
+    return parts if tax >= 0 else [-part for part in parts]
 
 
 def line_tax(amount: int, rate: Decimal, *, inclusive: bool) -> int:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,13 +10,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from app.auth.guards import requires
+from app.catalog.tax import tax_totals
 from app.company.service import get_company
 from app.dependencies import Actor, Db, State
 from app.idempotency import service as idempotency
+from app.invoice.controller import tax_parts_out
 from app.invoice.service import get_invoice
 from app.kit.clock import local_today
 from app.ledger import service
-from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund
 from app.ledger.schemas import (
     AllocationOut,
     Balance,
@@ -69,12 +71,17 @@ async def credit_notes_out(db: Db, notes: Sequence[CreditNote]) -> list[CreditNo
     if not notes:
         return []
     tenant_id, ids = notes[0].tenant_id, [note.id for note in notes]
-    allocated, lines = await service.credit_note_parts(db, tenant_id, ids)
-    return [_credit_note_out(note, allocated[note.id], lines[note.id]) for note in notes]
+    allocated, lines, taxes = await service.credit_note_parts(db, tenant_id, ids)
+    return [_credit_note_out(note, allocated[note.id], lines[note.id], taxes) for note in notes]
 
 
-def _credit_note_out(note: CreditNote, allocated: int, lines: Sequence[CreditNoteLine]) -> CreditNoteOut:
-    return CreditNoteOut(
+def _credit_note_out(
+    note: CreditNote,
+    allocated: int,
+    lines: Sequence[CreditNoteLine],
+    taxes: Mapping[uuid.UUID, Sequence[CreditNoteLineTax]],
+) -> CreditNoteOut:
+    out = CreditNoteOut(
         id=note.id,
         number=note.number,
         status=note.status,
@@ -91,6 +98,10 @@ def _credit_note_out(note: CreditNote, allocated: int, lines: Sequence[CreditNot
         reason=note.reason,
         lines=[msgspec.convert(line, CreditNoteLineOut, from_attributes=True) for line in lines],
     )
+    for line in out.lines:
+        line.tax_components = tax_parts_out(taxes.get(line.id, ()))
+    out.tax_by_component = tax_parts_out(tax_totals(part for line in out.lines for part in line.tax_components))
+    return out
 
 
 async def refund_out(db: Db, refund: Refund) -> RefundOut:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.audit.capture import audited
 from app.db.base import Base, TenantOwned
+from app.invoice.models import LineTaxColumns
 
 PAYMENT_METHODS = ("bank_transfer", "cash", "cheque", "card_terminal", "card", "direct_debit")
 
@@ -152,6 +153,15 @@ class CreditNoteLine(TenantOwned, Base):
     tax_amount: Mapped[int] = mapped_column(BigInteger)
     revenue_account_id: Mapped[uuid.UUID]
     explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class CreditNoteLineTax(LineTaxColumns, Base):
+    __tablename__ = "credit_note_line_taxes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "line_id"], ["credit_note_lines.tenant_id", "credit_note_lines.id"], ondelete="CASCADE"
+        ),
+    )
 
 
 @audited("allocation")

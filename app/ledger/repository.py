@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.repository import TenantRepository
 from app.invoice.models import Invoice
-from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund, WriteOff
 
 OPEN = ("issued", "partially_paid")
 
@@ -192,6 +193,30 @@ class LedgerRepository:
         )
         return {line_id: (int(amount), int(tax)) for line_id, amount, tax in rows if line_id is not None}
 
+    async def credited_taxes_per_line(self, invoice_line_ids: Sequence[uuid.UUID]) -> dict[tuple[uuid.UUID, int], int]:
+        """For each invoice line and component of its tax: what issued credit notes took back."""
+        if not invoice_line_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CreditNoteLine.invoice_line_id, CreditNoteLineTax.position, func.sum(CreditNoteLineTax.amount))
+            .join(
+                CreditNoteLine,
+                (CreditNoteLine.tenant_id == CreditNoteLineTax.tenant_id)
+                & (CreditNoteLine.id == CreditNoteLineTax.line_id),
+            )
+            .join(
+                CreditNote,
+                (CreditNote.tenant_id == CreditNoteLine.tenant_id) & (CreditNote.id == CreditNoteLine.credit_note_id),
+            )
+            .where(
+                CreditNoteLineTax.tenant_id == self.tenant_id,
+                CreditNoteLine.invoice_line_id.in_(invoice_line_ids),
+                CreditNote.status == "issued",
+            )
+            .group_by(CreditNoteLine.invoice_line_id, CreditNoteLineTax.position)
+        )
+        return {(line_id, position): int(amount) for line_id, position, amount in rows if line_id is not None}
+
 
 class PaymentRepository(TenantRepository[Payment]):
     model = Payment
@@ -220,4 +245,18 @@ class CreditNoteRepository(TenantRepository[CreditNote]):
         )
         for line in (await self.session.execute(statement)).scalars():
             found[line.credit_note_id].append(line)
+        return found
+
+    async def taxes(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[CreditNoteLineTax]]:
+        """The tax parts of these lines (those taxed at a rate of several components), in order."""
+        found: dict[uuid.UUID, list[CreditNoteLineTax]] = defaultdict(list)
+        if not line_ids:
+            return found
+        statement = (
+            select(CreditNoteLineTax)
+            .where(CreditNoteLineTax.tenant_id == self.tenant_id, CreditNoteLineTax.line_id.in_(line_ids))
+            .order_by(CreditNoteLineTax.line_id, CreditNoteLineTax.position)
+        )
+        for part in (await self.session.execute(statement)).scalars():
+            found[part.line_id].append(part)
         return found

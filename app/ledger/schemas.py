@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from app.invoice.schemas import LineOut
+from app.invoice.schemas import LineOut, TaxPartOut
 from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency, check_date
 
 Amount = Annotated[int, Meta(gt=0, le=10**13, description="minor units of the currency")]
@@ -79,6 +79,7 @@ class CreditNoteCreate(Input):
 class CreditNoteLineOut(LineOut):
     invoice_line_id: uuid.UUID | None
     explanation: dict[str, Any]
+    tax_components: list[TaxPartOut] = []  # as on invoice lines
 
 
 class CreditNoteOut(msgspec.Struct):
@@ -97,6 +98,7 @@ class CreditNoteOut(msgspec.Struct):
     unallocated: int
     reason: str | None
     lines: list[CreditNoteLineOut]
+    tax_by_component: list[TaxPartOut] = []
 
 
 class RefundCreate(Input):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -15,17 +16,17 @@ from app.company.models import Company
 from app.company.repository import CompanyRepository
 from app.company.service import get_company
 from app.integrations.xero import outbox
-from app.invoice.models import Invoice, InvoiceLine
+from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
 from app.invoice.service import get_invoice, invoice_lines
 from app.invoice.totals import totals
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.ids import new_id
-from app.kit.money import line_tax
+from app.kit.money import TaxComponent, line_tax, split_tax
 from app.ledger.allocation import allocate_to_invoice, apply_credit
 from app.ledger.locks import lock_for_allocation
-from app.ledger.models import Allocation, CreditNote, CreditNoteLine, Payment, Refund, WriteOff
+from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund, WriteOff
 from app.ledger.repository import (
     OPEN,
     CreditNoteRepository,
@@ -55,10 +56,14 @@ async def allocations(session: AsyncSession, tenant_id: uuid.UUID, **source: uui
 
 async def credit_note_parts(
     session: AsyncSession, tenant_id: uuid.UUID, credit_note_ids: Sequence[uuid.UUID]
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[CreditNoteLine]]]:
-    """For each credit note: what has been allocated from it, and its lines."""
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[CreditNoteLine]], dict[uuid.UUID, list[CreditNoteLineTax]]]:
+    """For each credit note: what has been allocated from it, and its lines; the tax parts of
+    the lines taxed at a rate of several components, by line id."""
     allocated = await LedgerRepository(session, tenant_id).allocated_from_credit_notes(credit_note_ids)
-    return allocated, await CreditNoteRepository(session, tenant_id).lines(credit_note_ids)
+    notes = CreditNoteRepository(session, tenant_id)
+    lines = await notes.lines(credit_note_ids)
+    taxes = await notes.taxes([line.id for note_lines in lines.values() for line in note_lines])
+    return allocated, lines, taxes
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -134,6 +139,7 @@ def _credit_line(
     line: InvoiceLine, amount: int, tax: int, position: int, credit_note_id: uuid.UUID, whole: bool
 ) -> CreditNoteLine:
     return CreditNoteLine(
+        id=new_id(),
         tenant_id=line.tenant_id,
         credit_note_id=credit_note_id,
         invoice_line_id=line.id,
@@ -149,6 +155,37 @@ def _credit_line(
     )
 
 
+@dataclass(slots=True)
+class _LineTaxes:
+    """The tax parts of an invoice's split lines, and what credit notes took back of each."""
+
+    parts: dict[uuid.UUID, list[InvoiceLineTax]]
+    credited: dict[tuple[uuid.UUID, int], int]
+
+    def of_credit(self, line: InvoiceLine, tax: int, rest: bool, note_line: CreditNoteLine) -> list[CreditNoteLineTax]:
+        """The credit line's tax per component: what is left of each when it takes the rest of
+        the line (so line and credits end level per component), else its tax split afresh."""
+        parts = self.parts.get(line.id, [])
+        components = [TaxComponent(part.name, part.percent, part.compound) for part in parts]
+        amounts = (
+            [part.amount - self.credited.get((line.id, part.position), 0) for part in parts]
+            if rest
+            else split_tax(tax, components)
+        )
+        return [
+            CreditNoteLineTax(
+                tenant_id=line.tenant_id,
+                line_id=note_line.id,
+                position=part.position,
+                name=part.name,
+                percent=part.percent,
+                compound=part.compound,
+                amount=amount,
+            )
+            for part, amount in zip(parts, amounts, strict=True)
+        ]
+
+
 async def _plan_credit_lines(
     session: AsyncSession,
     operator: Operator,
@@ -157,14 +194,21 @@ async def _plan_credit_lines(
     credited: dict[uuid.UUID, tuple[int, int]],
     data: CreditNoteCreate,
     credit_id: uuid.UUID,
-) -> list[CreditNoteLine]:
+) -> tuple[list[CreditNoteLine], list[CreditNoteLineTax]]:
     planned: list[CreditNoteLine] = []
+    taxes: list[CreditNoteLineTax] = []
     by_id = {line.id: line for line in lines}
+    line_ids = [line.id for line in lines]
+    split = _LineTaxes(
+        await InvoiceRepository(session, operator.tenant_id).taxes(line_ids),
+        await LedgerRepository(session, operator.tenant_id).credited_taxes_per_line(line_ids),
+    )
     if data.lines is None:
         for line in lines:
             amount, tax = _left(line, credited)
             if amount != 0:
                 planned.append(_credit_line(line, amount, tax, len(planned) + 1, credit_id, whole=True))
+                taxes += split.of_credit(line, tax, True, planned[-1])
     else:
         if len({entry.invoice_line_id for entry in data.lines}) != len(data.lines):
             raise InvalidInput("Each invoice line may appear once in a credit note; give one amount per line.")
@@ -181,7 +225,8 @@ async def _plan_credit_lines(
             own = line_tax(entry.amount, rate, inclusive=invoice.tax_mode == "inclusive")
             tax = tax_left if whole else min(own, tax_left)
             planned.append(_credit_line(line, entry.amount, tax, len(planned) + 1, credit_id, whole=whole))
-    return planned
+            taxes += split.of_credit(line, tax, whole, planned[-1])
+    return planned, taxes
 
 
 async def credit_invoice(
@@ -199,7 +244,7 @@ async def credit_invoice(
     ledger = LedgerRepository(session, operator.tenant_id)
     credited = await ledger.credited_per_line([line.id for line in lines])
     credit_id = new_id()
-    planned = await _plan_credit_lines(session, operator, invoice, lines, credited, data, credit_id)
+    planned, planned_taxes = await _plan_credit_lines(session, operator, invoice, lines, credited, data, credit_id)
     summed = totals(
         ((line.line_amount, line.tax_amount) for line in planned), inclusive=invoice.tax_mode == "inclusive"
     )
@@ -237,6 +282,8 @@ async def credit_invoice(
     )
     await session.flush()
     session.add_all(planned)
+    await session.flush()
+    session.add_all(planned_taxes)
     await session.flush()
     await outbox.credit_note_issued(session, note)
     if data.allocate and invoice.status in OPEN:

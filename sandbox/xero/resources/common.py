@@ -126,11 +126,13 @@ def batch(
     *,
     id_key: str,
     error_flag: str | None,
+    statuses: bool = True,
 ) -> Answer:
     """Apply each element on its own, as Xero does: good ones are saved even when others fail.
 
     With ``summarizeErrors=false`` every element comes back with its own status; otherwise any
-    failure turns the whole answer into a 400 listing the failed elements only.
+    failure turns the whole answer into a 400 listing the failed elements only. Without
+    ``statuses`` (tax rates, whose schema has no such field) a saved element has none.
     """
     answered: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -145,7 +147,8 @@ def batch(
             failed.append({"ValidationErrors": problems} | ({id_key: item[id_key]} if id_key in item else {}))
         else:
             wrote = True
-            answered.append(render(record) | {"StatusAttributeString": "OK"} | _flags(error_flag, False))
+            status = {"StatusAttributeString": "OK"} if statuses else {}
+            answered.append(render(record) | status | _flags(error_flag, False))
     if failed and call.summarize_errors:
         return Answer(400, wire.validation_error(failed), wrote=wrote)
     return Answer(200, wire.envelope(plural, answered, call.now), wrote=wrote)

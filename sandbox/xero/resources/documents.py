@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sandbox.xero.resources import contacts
@@ -67,9 +68,46 @@ CREDIT_NOTE = Kind(
 )
 
 
+def _added(rate: Record) -> list[Decimal]:
+    """What each component adds to the combined rate, in percent: a compound component is
+    charged on the amount plus the tax of the components before it."""
+    added: list[Decimal] = []
+    for component in rate["TaxComponents"]:
+        percent = Decimal(component["Rate"])
+        added.append(percent * (100 + sum(added)) / 100 if component.get("IsCompound") else percent)
+    return added
+
+
+def combined_rate(components: list[dict[str, Any]]) -> Decimal:
+    """The effective rate of these components, in percent."""
+    return sum(_added({"TaxComponents": components}), ZERO)
+
+
 def tax_rate_of(org: Organisation, tax_type: str) -> Decimal:
-    rate = org.tax_rates[tax_type]
-    return sum((Decimal(c["Rate"]) for c in rate["TaxComponents"]), ZERO)
+    return sum(_added(org.tax_rates[tax_type]), ZERO)
+
+
+def _breakdown(rate: Record, amount: Decimal, tax: Decimal) -> list[Record]:
+    """A line's tax, rounded once on the combined rate, split between the rate's components in
+    proportion to what each adds to it: each share cut to the cent, and the cents still missing
+    given one each to the shares that lost the most by the cut (the earlier one on a tie)."""
+    added = [Fraction(part) for part in _added(rate)]
+    whole = sum(added, Fraction(0))
+    cents = int(abs(tax) * 100)
+    shares = [cents * part / whole if whole else Fraction(0) for part in added]
+    parts = [share.numerator // share.denominator for share in shares]
+    for index in sorted(range(len(parts)), key=lambda i: (parts[i] - shares[i], i))[: cents - sum(parts)]:
+        parts[index] += 1
+    sign = -1 if tax < 0 else 1
+    return [
+        {
+            "Name": component["Name"],
+            "TaxPercentage": Decimal(component["Rate"]),
+            "TaxAmount": Decimal(sign * part).scaleb(-2),
+            "TaxableAmount": amount,
+        }
+        for component, part in zip(rate["TaxComponents"], parts, strict=True)
+    ]
 
 
 def contact_for(call: Call, value: Any, errors: Errors) -> Record | dict[str, Any] | None:
@@ -180,6 +218,10 @@ def price_line(org: Organisation, sales: bool, amount_types: str, line: dict[str
         "LineAmount": amount,
         "TaxAmount": tax,
     }
+    rate = org.tax_rates.get(str(tax_type)) if tax_type is not None else None
+    if rate is not None and len(rate["TaxComponents"]) > 1 and amount_types != "NoTax":
+        taxable = amount - tax if amount_types == "Inclusive" else amount
+        record["TaxBreakdown"] = _breakdown(rate, taxable, tax)
     if description is not None:
         record["Description"] = str(description)
     if account is not None:

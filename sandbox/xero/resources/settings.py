@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.xero.resources.common import (
@@ -19,6 +19,7 @@ from sandbox.xero.resources.common import (
     touch,
     written,
 )
+from sandbox.xero.resources.documents import combined_rate
 from sandbox.xero.store import Record, new_id
 
 ACCOUNT_TYPES = [
@@ -204,24 +205,29 @@ def save_tax_rate(call: Call, item: dict[str, Any], *, create: bool) -> Record:
         raise Rejected("A tax rate needs a Name and at least one TaxComponent.")
     taken = {int(t[3:]) for t in org.tax_rates if t.startswith("TAX") and t[3:].isdigit()}
     code = f"TAX{max(taken, default=0) + 1:03d}"
-    rate = sum((Decimal(str(c.get("Rate", 0))) for c in components), Decimal(0))
+    parts = [
+        {
+            "Name": c.get("Name", item["Name"]),
+            "Rate": Decimal(str(c.get("Rate", 0))),
+            "IsCompound": bool(c.get("IsCompound", False)),
+            "IsNonRecoverable": False,
+        }
+        for c in components
+    ]
     record: Record = {
         "TaxType": code,
         "Name": item["Name"],
         "Status": "ACTIVE",
         "ReportTaxType": item.get("ReportTaxType", "OUTPUT"),
-        "TaxComponents": [
-            {"Name": c.get("Name", item["Name"]), "Rate": Decimal(str(c.get("Rate", 0))), "IsCompound": False}
-            | {"IsNonRecoverable": False}
-            for c in components
-        ],
+        "TaxComponents": parts,
         "CanApplyToRevenue": True,
         "CanApplyToExpenses": True,
         "CanApplyToAssets": True,
         "CanApplyToLiabilities": True,
         "CanApplyToEquity": True,
-        "DisplayTaxRate": rate,
-        "EffectiveRate": rate,
+        # Shown as the components' sum; charged at the effective rate (a compound one taxes tax).
+        "DisplayTaxRate": sum((part["Rate"] for part in parts), Decimal(0)),
+        "EffectiveRate": combined_rate(parts).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
     }
     org.tax_rates[code] = record
     return record
@@ -236,6 +242,7 @@ def write_tax_rates(call: Call, *, create: bool) -> Answer:
         dict,
         id_key="TaxType",
         error_flag=None,
+        statuses=False,
     )
 
 
