@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.billing.periods import Cycle, describe
+from app.booking.allowance import Pool, Scope, TimeUse, usage_note, use_time
 from app.booking.models import Booking, Resource
 from app.catalog.models import Discount
 from app.catalog.tax import AppliedTax
@@ -282,11 +283,12 @@ def _booking_description(booking: Booking, resource: Resource, zone: ZoneInfo) -
 
 @dataclass(slots=True)
 class BookingBill:
-    """A booking's part of the run: its charge, and the included credit it used."""
+    """A booking's part of the run: its charge, and the included credit and time it used."""
 
     booking: Booking
     charge: Charge
     credit: int
+    time: list[TimeUse] = field(default_factory=list)
 
 
 def booking_bill(
@@ -299,17 +301,25 @@ def booking_bill(
     zone: ZoneInfo,
     tax: AppliedTax,
     inclusive: bool,
+    time_left: dict[Scope, Pool] | None = None,
 ) -> BookingBill:
-    """Discount first, then included credit, and what remains is the booking fee."""
+    """Discount first, then included time (``time_left``, changed in place), then included
+    credit, and what remains is the booking fee."""
     currency = booking.pricing["currency"]
     off = _discount_off(discount, booking.price) if discount is not None and booking.price > 0 else 0
     after_discount = booking.price - off
-    credit = min(credit_left, after_discount)
-    fee = after_discount - credit
+    pools = time_left if time_left is not None else {}
+    day_bookable = booking.pricing.get("daily_rate") is not None
+    uses = use_time(pools, resource.kind, day_bookable, booking.pricing["days"], booking.price, after_discount)
+    used = [use.record() | {"note": usage_note(use, pools[use.unit, use.resource_kind])} for use in uses]
+    by_time = sum(use.value for use in uses)
+    credit = min(credit_left, after_discount - by_time)
+    fee = after_discount - by_time - credit
     description = _booking_description(booking, resource, zone)
     notes = []
     if discount is not None and off:
         notes.append(f"{discount.name} -{format_amount(off, currency)}")
+    notes += [entry["note"] for entry in used]
     if credit:
         notes.append(f"{format_amount(credit, currency)} paid by included credit")
     if notes:
@@ -335,6 +345,7 @@ def booking_bill(
         "discount_amount": off,
         "credit_period_start": credit_period.isoformat(),
         "credit_available": credit_left,
+        "included_time": used,
         "credit_used": credit,
         "fee": fee,
         **tax_facts(tax, inclusive),
@@ -353,4 +364,4 @@ def booking_bill(
         source_type="booking",
         writes_line=fee > 0,
     )
-    return BookingBill(booking, charge, credit)
+    return BookingBill(booking, charge, credit, uses)

@@ -46,6 +46,7 @@ from app.billing.charges import (
 )
 from app.billing.models import BillingItem, BillingRun
 from app.billing.periods import add_months, membership_cycles, period_starting_on_or_before
+from app.booking.allowance import Pool, Scope
 from app.booking.models import Booking
 from app.booking.repository import ResourceRepository
 from app.catalog.models import Discount, Plan
@@ -300,30 +301,34 @@ class Worklist:
             return None
 
 
+Period = tuple[uuid.UUID, uuid.UUID, date]  # company, location, period opening date
+
+
 async def _credit_left(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    needed: set[tuple[uuid.UUID, uuid.UUID, date]],
+    needed: set[Period],
     billing_days: dict[uuid.UUID, int],
-) -> dict[tuple[uuid.UUID, uuid.UUID, date], int]:
-    """For each (company, location, period opening date): the included credit of the company's
-    plans at that location over that period (prorated by the days each membership was active),
-    less what bookings already billed used of it."""
+) -> tuple[dict[Period, int], dict[Period, dict[Scope, Pool]]]:
+    """For each (company, location, period opening date): the included credit, and the included
+    time of each kind, of the company's plans at that location over that period (prorated by the
+    days each membership was active), less what bookings already billed used of it."""
     if not needed:
-        return {}
+        return {}, {}
     companies = {company for company, _, _ in needed}
     locations = {location for _, location, _ in needed}
     earliest = min(start for _, _, start in needed)
     latest = add_months(max(start for _, _, start in needed), 1)
     left = dict.fromkeys(needed, 0)
+    time: dict[Period, dict[Scope, Pool]] = {key: {} for key in needed}
     granting = await session.execute(
-        select(Membership, Plan.included_credit)
+        select(Membership, Plan.included_credit, Plan.included_time)
         .join(Plan, (Plan.tenant_id == Membership.tenant_id) & (Plan.id == Membership.plan_id))
         .where(
             Membership.tenant_id == tenant_id,
             Membership.company_id.in_(companies),
             Membership.location_id.in_(locations),
-            Plan.included_credit > 0,
+            (Plan.included_credit > 0) | (func.jsonb_array_length(Plan.included_time) > 0),
             Membership.start_date < latest,
             Membership.end_date.is_(None) | (Membership.end_date >= earliest),
         )
@@ -331,33 +336,41 @@ async def _credit_left(
     periods: dict[tuple[uuid.UUID, uuid.UUID], list[date]] = defaultdict(list)
     for company, location, start in needed:
         periods[company, location].append(start)
-    for membership, included in granting.all():
+    for membership, included, included_time in granting.all():
         for start in periods[membership.company_id, membership.location_id]:
             end = add_months(start, 1)
             first = max(start, membership.start_date)
             last = end if membership.end_date is None else min(end, membership.end_date + timedelta(days=1))
             if first < last:
-                full = included * membership.quantity
                 key = (membership.company_id, membership.location_id, start)
-                left[key] += prorate(full, (last - first).days, (end - start).days)
+                active, days = (last - first).days, (end - start).days
+                left[key] += prorate(included * membership.quantity, active, days)
+                for entry in included_time:
+                    given = prorate(entry["quantity"] * membership.quantity, active, days)
+                    pool = time[key].setdefault((entry["unit"], entry["resource_kind"]), Pool(0, 0))
+                    pool.granted += given
+                    pool.left += given
     used = await session.execute(
-        select(Booking.company_id, Booking.location_id, Booking.meeting_date, func.sum(Booking.credit_used))
-        .where(
+        select(
+            Booking.company_id, Booking.location_id, Booking.meeting_date, Booking.credit_used, Booking.time_credit
+        ).where(
             Booking.tenant_id == tenant_id,
             Booking.company_id.in_(companies),
             Booking.location_id.in_(locations),
             Booking.status == "billed",
-            Booking.credit_used > 0,
+            (Booking.credit_used > 0) | (func.jsonb_array_length(Booking.time_credit) > 0),
             Booking.meeting_date >= earliest,
             Booking.meeting_date < latest,
         )
-        .group_by(Booking.company_id, Booking.location_id, Booking.meeting_date)
     )
-    for company, location, day, amount in used.all():
+    for company, location, day, amount, time_used in used.all():
         key = (company, location, period_starting_on_or_before(day, billing_days[location]))
         if key in left:
-            left[key] -= int(amount)
-    return {key: max(value, 0) for key, value in left.items()}
+            left[key] -= amount
+            for entry in time_used:
+                if spent := time[key].get((entry["unit"], entry["resource_kind"])):
+                    spent.left = max(spent.left - entry["quantity"], 0)
+    return {key: max(value, 0) for key, value in left.items()}, time
 
 
 async def _gather(
@@ -481,7 +494,7 @@ async def _add_bookings(
             period_starting_on_or_before(booking.meeting_date, billing_days[booking.location_id]),
         )
 
-    credit = await _credit_left(session, tenant_id, {pool(b) for b in bookings}, billing_days)
+    credit, time = await _credit_left(session, tenant_id, {pool(b) for b in bookings}, billing_days)
     for booking in bookings:
         company, resource = companies[booking.company_id], resources[booking.resource_id]
         what = f"{company.legal_name}, {resource.name} on {booking.meeting_date.isoformat()}"
@@ -491,8 +504,9 @@ async def _add_bookings(
             continue
         key = pool(booking)
         discount = DiscountTerms.of(discounts[booking.discount_id]) if booking.discount_id else None
+        zone = ZoneInfo(place.time_zone)
         bill = booking_bill(
-            booking, resource, company, discount, credit[key], key[2], ZoneInfo(place.time_zone), tax, work.inclusive
+            booking, resource, company, discount, credit[key], key[2], zone, tax, work.inclusive, time[key]
         )
         credit[key] -= bill.credit
         work.bookings.append(bill)
@@ -762,6 +776,7 @@ async def bill_locations(
         for bill in work.bookings:
             if bill.booking.id in line_of:
                 bill.booking.status, bill.booking.credit_used = "billed", bill.credit
+                bill.booking.time_credit = [use.record() for use in bill.time]
                 bill.booking.invoice_line_id = bill.charge.line_id if bill.charge.writes_line else None
     await session.flush()
 

@@ -93,4 +93,7 @@ class Booking(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(10), default="confirmed")
     cancelled_reason: Mapped[str | None] = mapped_column(String(500))
     credit_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The included time it used when billed: [{"unit", "resource_kind", "quantity", "value"}] (the
+    # value, in minor units, is what that time paid of the price; ``app.booking.allowance``).
+    time_credit: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     invoice_line_id: Mapped[uuid.UUID | None]

@@ -14,6 +14,7 @@ from app.catalog.schemas import (
     DiscountCreate,
     DiscountOut,
     DiscountUpdate,
+    IncludedTimeOut,
     PlanCreate,
     PlanOut,
     PlanUpdate,
@@ -51,7 +52,16 @@ def account_out(account: RevenueAccount) -> RevenueAccountOut:
 
 
 def plan_out(plan: Plan) -> PlanOut:
-    return msgspec.convert(plan, PlanOut, from_attributes=True)
+    out = msgspec.convert(plan, PlanOut, from_attributes=True, strict=False)
+    out.included_time = [  # kept as minutes; shown as hours
+        IncludedTimeOut(
+            entry["unit"],
+            Decimal(entry["quantity"]) / 60 if entry["unit"] == "hours" else Decimal(entry["quantity"]),
+            entry["resource_kind"],
+        )
+        for entry in plan.included_time
+    ]
+    return out
 
 
 def discount_out(discount: Discount) -> DiscountOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.audit.capture import audited
@@ -108,6 +110,7 @@ class Plan(TenantOwned, Base):
         CheckConstraint("price >= 0", name="price"),
         CheckConstraint("interval_months BETWEEN 1 AND 12", name="interval"),
         CheckConstraint("included_credit >= 0 AND deposit >= 0", name="credit_deposit"),
+        CheckConstraint("jsonb_typeof(included_time) = 'array'", name="included_time"),
         ForeignKeyConstraint(
             ["tenant_id", "revenue_account_id"], ["revenue_accounts.tenant_id", "revenue_accounts.id"]
         ),
@@ -120,6 +123,10 @@ class Plan(TenantOwned, Base):
     revenue_account_id: Mapped[uuid.UUID]
     prorate: Mapped[bool] = mapped_column(default=True)
     included_credit: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Booking time included each period, besides money: [{"unit": "hours" | "days", "resource_kind":
+    # a resource kind or null for any, "quantity": minutes for hours, a count for days}]
+    # (``app.booking.allowance``).
+    included_time: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     deposit: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
 

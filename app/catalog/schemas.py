@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.booking.models import RESOURCE_KINDS
 from app.kit.schema import LINE, CurrencyCode, Input, Name, check_currency, check_percent
 
 Amount = Annotated[int, Meta(ge=0, le=10**13, description="minor units of the currency")]
 ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
 AccountCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,20}$")]
+ResourceKind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
 
 
 class TaxComponentIn(Input):
@@ -84,6 +86,50 @@ class TaxPolicy(Input):
     entries: list[TaxPolicyEntry] = []
 
 
+class IncludedTimeIn(Input):
+    """Booking time a plan includes each period: ``hours`` (whole minutes, e.g. 7.5) of any
+    resource, or ``days`` (whole) of resources with a day rate; of one ``resource_kind``, or of any
+    when it is left out."""
+
+    unit: Literal["hours", "days"]
+    quantity: Decimal
+    resource_kind: ResourceKind | None = None
+
+    def __post_init__(self) -> None:
+        if not self.quantity.is_finite() or not 0 < self.quantity <= 10_000:
+            raise ValueError(f"included_time.quantity: {self.quantity} is not above 0 and at most 10000")
+        if self.unit == "hours" and (self.quantity * 60) % 1:
+            raise ValueError(f"included_time.quantity: {self.quantity} hours is not a whole number of minutes")
+        if self.unit == "days" and self.quantity % 1:
+            raise ValueError(f"included_time.quantity: {self.quantity} is not a whole number of days")
+
+    @property
+    def stored(self) -> dict[str, object]:
+        """As the plan keeps it: hours as minutes."""
+        whole = self.quantity * 60 if self.unit == "hours" else self.quantity
+        return {"unit": self.unit, "resource_kind": self.resource_kind, "quantity": int(whole)}
+
+
+IncludedTime = Annotated[list[IncludedTimeIn], Meta(max_length=10)]
+
+
+def check_included_time(entries: list[IncludedTimeIn] | UnsetType) -> None:
+    if isinstance(entries, UnsetType):
+        return
+    seen = set()
+    for entry in entries:
+        if (entry.unit, entry.resource_kind) in seen:
+            kind = entry.resource_kind or "any resource"
+            raise ValueError(f"included_time: {entry.unit} of {kind} appear twice; give one quantity")
+        seen.add((entry.unit, entry.resource_kind))
+
+
+class IncludedTimeOut(msgspec.Struct):
+    unit: str
+    quantity: Decimal  # hours (to the minute) or days
+    resource_kind: str | None
+
+
 class PlanCreate(Input):
     name: Name
     currency: CurrencyCode
@@ -92,10 +138,12 @@ class PlanCreate(Input):
     interval_months: Annotated[int, Meta(ge=1, le=12)] = 1
     prorate: bool = True
     included_credit: Amount = 0
+    included_time: IncludedTime = []
     deposit: Amount = 0
 
     def __post_init__(self) -> None:
         check_currency(self.currency, "currency")
+        check_included_time(self.included_time)
 
 
 class PlanUpdate(Input):
@@ -104,7 +152,11 @@ class PlanUpdate(Input):
     revenue_account_id: uuid.UUID | UnsetType = UNSET
     prorate: bool | UnsetType = UNSET
     included_credit: Amount | UnsetType = UNSET
+    included_time: IncludedTime | UnsetType = UNSET
     deposit: Amount | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        check_included_time(self.included_time)
 
 
 class PlanOut(msgspec.Struct):
@@ -116,6 +168,7 @@ class PlanOut(msgspec.Struct):
     revenue_account_id: uuid.UUID
     prorate: bool
     included_credit: int
+    included_time: list[IncludedTimeOut]
     deposit: int
     active: bool
     created_at: datetime

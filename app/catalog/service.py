@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 import msgspec
-from msgspec import UnsetType
+from msgspec import UNSET, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.capture import note
@@ -255,6 +255,7 @@ async def create_plan(session: AsyncSession, operator: Operator, data: PlanCreat
             revenue_account_id=account_id,
             prorate=data.prorate,
             included_credit=data.included_credit,
+            included_time=[entry.stored for entry in data.included_time],
             deposit=data.deposit,
             active=True,
         )
@@ -268,7 +269,10 @@ async def update_plan(session: AsyncSession, operator: Operator, plan_id: uuid.U
     plan = await get_plan(session, operator, plan_id, for_update=True)
     if not isinstance(data.revenue_account_id, UnsetType):
         await revenue_account(session, operator, data.revenue_account_id, "membership_fees")
-    apply_patch(plan, data)
+    included_time = data.included_time
+    apply_patch(plan, msgspec.structs.replace(data, included_time=UNSET))
+    if not isinstance(included_time, UnsetType):
+        plan.included_time = [entry.stored for entry in included_time]
     await session.flush()
     return plan
 

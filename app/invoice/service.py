@@ -164,7 +164,7 @@ async def void_invoice(
     await session.execute(
         update(Booking)
         .where(Booking.tenant_id == invoice.tenant_id, Booking.invoice_line_id.in_(line_ids))
-        .values(status="confirmed", credit_used=0, invoice_line_id=None)
+        .values(status="confirmed", credit_used=0, time_credit=[], invoice_line_id=None)
     )
     set_actor(session.sync_session, actor_label(operator), reason)
     invoice.status = "void"
