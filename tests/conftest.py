@@ -143,7 +143,8 @@ def settings(database_url: str, owner_url: str, xero_server: SandboxServer) -> S
         password_memory_kib=1024,
         worker_queue_name=f"flexledger-test:{uuid.uuid4().hex[:8]}",
         redis_key_prefix=f"fl-test-{uuid.uuid4().hex[:8]}:",
-        log_level="WARNING",
+        # INFO, as in production: the access log is part of what the tests check.
+        log_level="INFO",
         xero_client_id=CLIENT_ID,
         xero_client_secret=CLIENT_SECRET,
         xero_login_url=xero_server.url,
