@@ -268,6 +268,11 @@ class World:
         return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
 
 
+def keyed(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` with a fresh Idempotency-Key, which money-moving requests must carry."""
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
+
+
 def ok(response: httpx.Response, status: int = 200) -> Any:
     """The answer's JSON, once its status is the one expected (the body explains a failure)."""
     assert response.status_code == status, response.text

@@ -15,7 +15,7 @@ from litestar.routes import HTTPRoute
 
 from app.kit.body import MAX_DEPTH, takes_json
 from app.settings import Settings
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, keyed
 
 NESTED = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
 NOT_UTF8 = b'{"name": "\xff\xfe"}'
@@ -74,7 +74,7 @@ async def test_every_json_route_refuses_hostile_bodies(
     bearers = await _credentials(client, world_a, settings)
     for method, path in _json_routes(app):
         bearer = next(headers for prefix, headers in bearers.items() if f"{path}/".startswith(prefix))
-        headers = {**bearer, "Content-Type": "application/json"}
+        headers = {**keyed(bearer), "Content-Type": "application/json"}
         response = await client.request(method, path, content=body, headers=headers)
         problem = _problem(response, 400)
         assert "nests deeper" in problem["detail"] or "UTF-8" in problem["detail"], problem
