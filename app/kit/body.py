@@ -26,8 +26,10 @@ from litestar.exceptions import ClientException, HTTPException, ValidationExcept
 from litestar.params import BodyKwarg
 from litestar.typing import FieldDefinition
 
-# msgspec names the failing field as a JSON path at the end of its message.
+# msgspec names the failing field as a JSON path at the end of its message; a check across fields
+# (a schema's ``__post_init__``) fails at the root and names its field first, as ``field: why``.
 _AT_PATH = re.compile(r" - at `\$\.?(.*)`$")
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*): ")
 # Deep enough for any body this API declares; deeper is an attack on the decoder, not data.
 MAX_DEPTH = 32
 
@@ -80,6 +82,8 @@ def _field_error(request: Request[Any, Any, Any], message: str) -> ValidationExc
     error: dict[str, str] = {"message": text, "source": "body"}
     if (path := _AT_PATH.search(message)) and path.group(1):
         error["key"] = path.group(1)
+    elif named := _NAMED.match(text):
+        error["key"] = named.group(1)
     return ValidationException(detail=f"Validation failed for {request.method} {request.url.path}", extra=[error])
 
 
