@@ -52,6 +52,7 @@ from app.kit.crypto import SecretBox
 from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
+from app.kit.openapi import document
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
 from app.ledger.controller import CreditNoteController, PaymentController, RefundController
@@ -220,6 +221,7 @@ def create_app(
         request_max_body_size=settings.request_max_body_bytes,
         debug=False,
     )
+    document(app.openapi_schema)
     # Outside Litestar's own exception handling, so the access log sees the status every response
     # really went out with (a 401 raised by authentication, a 404 or 405 from the router).
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.billing import service
@@ -14,7 +14,7 @@ from app.billing.schemas import BillingRequest, BillingResult, BillingRunOut
 from app.dependencies import Actor, Db, State
 from app.idempotency.http import IdempotencyKey, require_key, respond_once
 from app.invoice.controller import to_out as invoice_out
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
 
@@ -85,7 +85,7 @@ class BillingRunController(Controller):
 
     @get("/", operation_id="listBillingRuns", guards=[READ])
     async def list_runs(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[BillingRunOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_runs(db, operator, page), page, run_out)

@@ -14,7 +14,7 @@ from app.invoice import service
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.models import Invoice, InvoiceLine
 from app.invoice.schemas import InvoiceLineOut, InvoiceOut, VoidRequest
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
 Status = Literal["draft", "issued", "partially_paid", "paid", "void"]
@@ -51,8 +51,8 @@ class InvoiceController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         status: FromQuery[Status | None] = None,
         company_id: FromQuery[uuid.UUID | None] = None,
         billing_run_id: FromQuery[uuid.UUID | None] = None,
