@@ -1,6 +1,7 @@
 """The ``flexledger`` command: one image, one entry point; the argument picks the process.
 
-flexledger api [--host H] [--port P]   the HTTP service (JSON API, portal, console)
+flexledger api [--host H] [--port P] [--workers N]
+                                       the HTTP service (JSON API, portal, console)
 flexledger worker                      the background worker
 flexledger migrate                     apply database migrations (as the schema owner)
 flexledger seed-demo                   create the demo operator (idempotent)
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     api = commands.add_parser("api")
     api.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container listens on all interfaces
     api.add_argument("--port", type=int, default=8000)
+    # A process keeps one core busy at most: a worker per core lets the API use them all.
+    api.add_argument("--workers", type=int, default=1)
     commands.add_parser("worker")
     commands.add_parser("migrate")
     login = commands.add_parser("app-login")
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             factory=True,
             host=args.host,
             port=args.port,
+            workers=args.workers,
             log_config=None,
             access_log=False,  # the app writes its own access line, with request and tenant ids
             proxy_headers=True,

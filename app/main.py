@@ -46,11 +46,13 @@ from app.integrations.xero.client import XeroClient
 from app.integrations.xero.controller import LocationXeroController, XeroConnectionController, XeroDocumentController
 from app.integrations.xero.throttle import Limits, XeroThrottle
 from app.invoice.controller import InvoiceController
+from app.kit.body import guard_json_body
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
+from app.kit.openapi import document
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
 from app.ledger.controller import CreditNoteController, PaymentController, RefundController
@@ -192,7 +194,7 @@ def create_app(
             if own:
                 await app_state.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             api_router(),
             PlatformController,
@@ -205,7 +207,7 @@ def create_app(
             "throttle": Provide(provide_throttle, sync_to_thread=False),
         },
         lifespan=[lifespan],
-        middleware=[RequestContextMiddleware],
+        before_request=guard_json_body,
         exception_handlers=EXCEPTION_HANDLERS,
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),
@@ -219,3 +221,8 @@ def create_app(
         request_max_body_size=settings.request_max_body_bytes,
         debug=False,
     )
+    document(app.openapi_schema)
+    # Outside Litestar's own exception handling, so the access log sees the status every response
+    # really went out with (a 401 raised by authentication, a 404 or 405 from the router).
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

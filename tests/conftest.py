@@ -143,7 +143,8 @@ def settings(database_url: str, owner_url: str, xero_server: SandboxServer) -> S
         password_memory_kib=1024,
         worker_queue_name=f"flexledger-test:{uuid.uuid4().hex[:8]}",
         redis_key_prefix=f"fl-test-{uuid.uuid4().hex[:8]}:",
-        log_level="WARNING",
+        # INFO, as in production: the access log is part of what the tests check.
+        log_level="INFO",
         xero_client_id=CLIENT_ID,
         xero_client_secret=CLIENT_SECRET,
         xero_login_url=xero_server.url,
@@ -265,6 +266,11 @@ class World:
     @property
     def operator(self) -> Operator:
         return Operator(self.tenant_id, "user", self.owner.id, ROLE_SCOPES["owner"], role="owner")
+
+
+def keyed(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` with a fresh Idempotency-Key, which money-moving requests must carry."""
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

@@ -18,7 +18,7 @@ from app.invoice.models import Invoice
 from app.kit.clock import local_today
 from app.kit.ids import new_id
 from app.state import AppState
-from tests.conftest import World, ok
+from tests.conftest import World, keyed, ok
 
 
 async def history(client: httpx.AsyncClient, world: World, object_id: str) -> list[dict[str, Any]]:
@@ -89,7 +89,7 @@ async def test_nothing_dated_in_a_locked_period_can_be_issued_or_changed(
     assert f"locked through {today}" in voided.json()["detail"]
 
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)
     refused = await client.post(f"/api/v1/invoices/{december['invoices'][0]['id']}/issue", headers=headers)
     assert refused.status_code == 409
     assert refused.json()["code"] == "period_locked"
@@ -144,7 +144,7 @@ async def test_only_an_owner_reopens_closed_books(client: httpx.AsyncClient, sta
 async def test_a_billing_run_records_its_invoices_with_their_lines(client: httpx.AsyncClient, world_a: World) -> None:
     """Invoices a run writes in bulk are audited like any other write, lines included."""
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    [invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)[
+    [invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)[
         "invoices"
     ]
     [created] = await history(client, world_a, invoice["id"])

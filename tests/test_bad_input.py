@@ -196,11 +196,12 @@ LIST_QUERIES = [
     Case(f"{name}-{label}", "GET", f"{path}?{query}", None, status, says)
     for name, path in (("locations", LOCATIONS), ("members", MEMBERS))
     for label, query, status, says in (
-        ("cursor-garbage", "cursor=!!!", 422, r"cursor"),
-        ("cursor-short", "cursor=AAAA", 422, r"cursor"),
-        ("limit-0", "limit=0", 422, r"limit must be between 1 and"),
-        ("limit-1000", "limit=1000", 422, r"limit must be between 1 and"),
-        ("limit-negative", "limit=-1", 422, r"limit must be between 1 and"),
+        # The limits are declared in the OpenAPI document, so the schema check refuses them (400).
+        ("cursor-garbage", "cursor=!!!", 400, r"cursor"),
+        ("cursor-short", "cursor=AAAA", 400, r"cursor"),
+        ("limit-0", "limit=0", 400, r"limit.*>= 1"),
+        ("limit-1000", "limit=1000", 400, r"limit.*<= 200"),
+        ("limit-negative", "limit=-1", 400, r"limit.*>= 1"),
         ("limit-text", "limit=ten", 400, r"limit"),
     )
 ] + [

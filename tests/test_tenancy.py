@@ -25,7 +25,7 @@ from app.db.engine import bind_tenant
 from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
 from app.membership.models import Membership
 from app.state import AppState
-from tests.conftest import World, ok
+from tests.conftest import World, keyed, ok
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_connect import connect, stored
 from tests.test_portal import csrf_in
@@ -178,7 +178,7 @@ async def _money_of(client: httpx.AsyncClient, world: World) -> dict[str, uuid.U
     headers = world.headers()
 
     async def post(path: str, body: dict[str, object]) -> dict[str, object]:
-        response = await client.post(path, json=body, headers=headers)
+        response = await client.post(path, json=body, headers=keyed(headers))
         assert response.status_code in {200, 201}, response.text
         answer: dict[str, object] = response.json()
         return answer
@@ -374,9 +374,11 @@ async def test_every_route_refuses_another_tenants_credentials(
             template: str = template,
         ) -> httpx.Response:
             client.cookies.clear()
-            if method != "GET":  # forms carry the CSRF token, so what is tested is the tenant wall
+            # Forms carry the CSRF token and money-moving posts their Idempotency-Key, so what is
+            # tested is the tenant wall.
+            if method != "GET":
                 cookies = {**(cookies or {}), "csrftoken": csrf[0]}
-                headers = {**headers, "x-csrftoken": csrf[1]}
+                headers = keyed({**headers, "x-csrftoken": csrf[1]})
             for name, value in (cookies or {}).items():
                 client.cookies.set(name, value, domain="testserver.local")
             body: dict[str, object] | None = {} if method in {"PATCH", "POST", "PUT"} else None

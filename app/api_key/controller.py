@@ -4,14 +4,14 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.api_key import service
 from app.api_key.models import ApiKey
 from app.api_key.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyUpdate
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 
 def to_out(key: ApiKey) -> ApiKeyOut:
@@ -27,8 +27,8 @@ class ApiKeyController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[ApiKeyOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_api_keys(db, operator, page), page, to_out)

@@ -3,24 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from app.api_key.models import ApiKey
 from app.db.repository import TenantRepository
-from app.user.models import User
 
 
 class ApiKeyRepository(TenantRepository[ApiKey]):
     model = ApiKey
-
-    async def creator_role(self, key_id: uuid.UUID) -> str | None:
-        """The role of the active user who made the key, if any."""
-        statement = (
-            select(User.role)
-            .join(ApiKey, (ApiKey.tenant_id == User.tenant_id) & (ApiKey.created_by_user_id == User.id))
-            .where(ApiKey.tenant_id == self.tenant_id, ApiKey.id == key_id, User.active)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
         """Record use, at most once a minute per key, so reads do not turn into a write each."""
@@ -35,4 +25,5 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
                 ),
             )
             .values(last_used_at=now)
+            .execution_options(synchronize_session=False)  # nothing loaded needs it: skip the ORM's evaluation
         )

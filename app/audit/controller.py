@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventOut
 from app.auth.guards import requires
 from app.dependencies import Actor, Db
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 
 def to_out(event: AuditEvent) -> AuditEventOut:
@@ -27,8 +27,8 @@ class AuditController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         object_type: FromQuery[str | None] = None,
         object_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[AuditEventOut]:

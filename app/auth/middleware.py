@@ -2,6 +2,9 @@
 
 The operator API takes API keys (``flk_...``); the member API takes member tokens (``flm_...``).
 Both are resolved through the system lookups, since the tenant is not known until the token is.
+
+The look-up runs in the request's own database session and transaction, which the handler's
+``db`` then carries on (see ``app.db.session``): one connection and one transaction per request.
 """
 
 from __future__ import annotations
@@ -9,9 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.enums import HttpMethod, ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
+from app.auth.principal import MemberPrincipal, Operator
+from app.db.session import opened_for
 from app.kit.errors import Unauthenticated
 from app.state import AppState
 
@@ -23,15 +30,36 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
-class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        state = AppState.of(connection.app)
-        operator = await service.authenticate_api_key(state, _bearer(connection))
-        return AuthenticationResult(user=operator, auth="api_key")
+class _BearerAuthMiddleware:
+    kind: str
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> Operator | MemberPrincipal:
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] == HttpMethod.OPTIONS:
+            await self.app(scope, receive, send)
+            return
+        token = _bearer(ASGIConnection(scope))
+        state = AppState.of(scope["litestar_app"])
+        async with opened_for(scope, state) as session:
+            scope["user"] = await self.authenticate(session, state, token)
+            scope["auth"] = self.kind
+            await self.app(scope, receive, send)
 
 
-class MemberTokenAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        state = AppState.of(connection.app)
-        member = await service.authenticate_member_token(state, _bearer(connection))
-        return AuthenticationResult(user=member, auth="member_token")
+class ApiKeyAuthMiddleware(_BearerAuthMiddleware):
+    kind = "api_key"
+
+    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> Operator:
+        return await service.authenticate_api_key(session, state, token)
+
+
+class MemberTokenAuthMiddleware(_BearerAuthMiddleware):
+    kind = "member_token"
+
+    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> MemberPrincipal:
+        return await service.authenticate_member_token(session, state, token)

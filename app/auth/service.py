@@ -31,6 +31,8 @@ from app.user.repository import UserRepository
 
 SLUG = re.compile(SLUG_PATTERN)
 BAD_CREDENTIALS = "The organisation, e-mail address or password is not right."
+# A credential's last use is written at most this often, so reads do not each turn into a write.
+USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 P = TypeVar("P", User, Member)
@@ -58,47 +60,53 @@ def _usable(expires_at: datetime | None, revoked_at: datetime | None, now: datet
     return revoked_at is None and (expires_at is None or expires_at > now)
 
 
-async def authenticate_api_key(state: AppState, token: str) -> Operator:
+def _stale(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or last_used_at < now - USE_RECORDED_EVERY
+
+
+async def authenticate_api_key(session: AsyncSession, state: AppState, token: str) -> Operator:
+    """The operator an API key acts for. Runs in ``session``'s transaction (the request's own),
+    which it leaves bound to the key's tenant."""
     prefix = api_key_prefix(token)
     if prefix is None:
         raise Unauthenticated("That is not a FlexLedger API key.")
     now = state.clock.now()
-    async with state.sessionmaker() as session, session.begin():
-        record = await system.api_key_by_prefix(session, prefix)
-        if (
-            record is None
-            or not digests_match(record.digest, token_digest(token))
-            or not _usable(record.expires_at, record.revoked_at, now)
-            or record.tenant_status != "active"
-        ):
-            raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
-        await bind_tenant(session, record.tenant_id)
-        keys = ApiKeyRepository(session, record.tenant_id)
-        await keys.touch(record.id, now)
-        # A key acts for the person who made it: an owner's key may manage owners. Its scopes
-        # still bound everything it can do.
-        role = "owner" if await keys.creator_role(record.id) == "owner" else None
+    record = await system.api_key_by_prefix(session, prefix)
+    if (
+        record is None
+        or not digests_match(record.digest, token_digest(token))
+        or not _usable(record.expires_at, record.revoked_at, now)
+        or record.tenant_status != "active"
+    ):
+        raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
+    await bind_tenant(session, record.tenant_id)
+    if _stale(record.last_used_at, now):
+        await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
+    # A key acts for the person who made it: an owner's key may manage owners. Its scopes
+    # still bound everything it can do.
     return Operator(
         tenant_id=record.tenant_id,
         actor_kind="api_key",
         actor_id=record.id,
         scopes=frozenset(record.scopes),
-        role=role,
+        role="owner" if record.creator_role == "owner" else None,
     )
 
 
-async def authenticate_member_token(state: AppState, token: str) -> MemberPrincipal:
+async def authenticate_member_token(session: AsyncSession, state: AppState, token: str) -> MemberPrincipal:
+    """The member a token stands for. Runs in ``session``'s transaction (the request's own),
+    which it leaves bound to the member's tenant."""
     now = state.clock.now()
-    async with state.sessionmaker() as session, session.begin():
-        record = await system.member_token_by_digest(session, token_digest(token))
-        if (
-            record is None
-            or not _usable(record.expires_at, record.revoked_at, now)
-            or not record.member_active
-            or record.tenant_status != "active"
-        ):
-            raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
-        await bind_tenant(session, record.tenant_id)
+    record = await system.member_token_by_digest(session, token_digest(token))
+    if (
+        record is None
+        or not _usable(record.expires_at, record.revoked_at, now)
+        or not record.member_active
+        or record.tenant_status != "active"
+    ):
+        raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
+    await bind_tenant(session, record.tenant_id)
+    if _stale(record.last_used_at, now):
         await MemberTokenRepository(session, record.tenant_id).touch(record.id, now)
     return MemberPrincipal(tenant_id=record.tenant_id, member_id=record.member_id, token_id=record.id)
 

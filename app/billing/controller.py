@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.billing import service
@@ -11,8 +12,9 @@ from app.billing.engine import RunOutcome
 from app.billing.models import BillingRun
 from app.billing.schemas import BillingRequest, BillingResult, BillingRunOut
 from app.dependencies import Actor, Db, State
+from app.idempotency.http import IdempotencyKey, require_key, respond_once
 from app.invoice.controller import to_out as invoice_out
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
 
@@ -59,17 +61,22 @@ class BillingController(Controller):
             db, operator, location_id, data.period_start, app_state.clock, lambda outcome: result(outcome, preview=True)
         )
 
-    @post("/run", operation_id="runBilling", guards=[WRITE])
+    @post("/run", operation_id="runBilling", guards=[WRITE, require_key])
     async def run(
         self,
+        request: Request[Any, Any, Any],
         db: Db,
         operator: Actor,
         app_state: State,
         location_id: FromPath[uuid.UUID],
         data: JSONBody[BillingRequest],
-    ) -> BillingResult:
-        outcome = await service.run_billing(db, operator, location_id, data.period_start, app_state.clock)
-        return result(outcome, preview=False)
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Any]:
+        async def billed() -> BillingResult:
+            outcome = await service.run_billing(db, operator, location_id, data.period_start, app_state.clock)
+            return result(outcome, preview=False)
+
+        return await respond_once(request, db, operator.tenant_id, idempotency_key, data, billed)
 
 
 class BillingRunController(Controller):
@@ -78,7 +85,7 @@ class BillingRunController(Controller):
 
     @get("/", operation_id="listBillingRuns", guards=[READ])
     async def list_runs(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[BillingRunOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_runs(db, operator, page), page, run_out)

@@ -64,7 +64,7 @@ from app.invoice.service import status_on_issue, terms_of_issue
 from app.invoice.totals import totals
 from app.kit.clock import Clock, local_today
 from app.kit.ids import new_id
-from app.kit.money import line_tax, plain_decimal, prorate
+from app.kit.money import MAX_AMOUNT, format_amount, line_tax, plain_decimal, prorate
 from app.ledger.allocation import apply_credit
 from app.ledger.repository import LedgerRepository
 from app.location.models import Location
@@ -228,6 +228,31 @@ def _bookings_unbilled(home: bool) -> Select[Booking]:
 
 _LOCK_KEYS = func.unnest(bindparam("keys", type_=ARRAY(String()))).table_valued("key").render_derived("keys")
 _RUN_LOCKS = select(func.pg_advisory_xact_lock(func.hashtextextended(_LOCK_KEYS.c.key, 0))).select_from(_LOCK_KEYS)
+
+
+def _leave_out_oversized(work: Worklist) -> None:
+    """A customer whose invoice would come to more than ``MAX_AMOUNT`` (a price typed with too
+    many zeros) is not billed, and the run says so, before anything is claimed: the rest of the
+    location is billed as usual, and that customer's items wait for the amounts to be corrected.
+    Lines and their tax are added up without their signs, so no invoice the charges are split into
+    (nor any of its lines) can come to more."""
+    size: dict[uuid.UUID, int] = defaultdict(int)
+    for charge in work.charges:
+        size[charge.company.id] += abs(charge.amount) + abs(
+            line_tax(charge.amount, charge.tax.rate, inclusive=work.inclusive)
+        )
+    oversized = {company_id for company_id, amount in size.items() if amount > MAX_AMOUNT}
+    if not oversized:
+        return
+    currency = work.location.currency
+    for company_id in oversized:
+        name = next(charge.company.legal_name for charge in work.charges if charge.company.id == company_id)
+        work.problems.append(
+            f"{name}: the lines and tax of their invoice come to {format_amount(size[company_id], currency)} "
+            f"{currency}, over the most one invoice may hold ({format_amount(MAX_AMOUNT, currency)}). Nothing of "
+            "theirs is billed until the prices or quantities are corrected."
+        )
+    work.charges = [charge for charge in work.charges if charge.company.id not in oversized]
 
 
 async def _claim(
@@ -431,6 +456,8 @@ async def _gather(
             met[work.location.id].append(booking)
     for location_id, its_bookings in met.items():
         await _add_bookings(session, tenant_id, works[location_id], its_bookings, companies)
+    for work in works.values():
+        _leave_out_oversized(work)
     return list(works.values())
 
 

@@ -19,7 +19,7 @@ from app.booking.schemas import (
     ResourceUpdate,
 )
 from app.dependencies import Actor, Db
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 CATALOG_READ, CATALOG_WRITE = requires("catalog:read"), requires("catalog:write")
 READ, WRITE = requires("bookings:read"), requires("bookings:write")
@@ -65,8 +65,8 @@ class ResourceController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         location_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[ResourceOut]:
         page = page_request(cursor, limit)
@@ -96,8 +96,8 @@ class BookingController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         company_id: FromQuery[uuid.UUID | None] = None,
         resource_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[BookingOut]:

@@ -19,6 +19,7 @@ from app.catalog.service import revenue_account, usable_discount
 from app.company.service import billable_company
 from app.db.integrity import flush_unique
 from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.money import MAX_AMOUNT
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.repository import LocationRepository
@@ -151,6 +152,9 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
         raise InvalidInput("A booking can last at most 31 days; book longer stays as a membership.")
     discount = await usable_discount(session, operator, data.discount_id, location.currency)
     price, days = price_booking(starts_at, ends_at, zone, resource.hourly_rate, resource.daily_rate)
+    if price > MAX_AMOUNT:
+        problem = f"ends_at: at {resource.name}'s rates this booking costs {price}, more than one line may hold"
+        raise InvalidInput(problem, errors=[{"key": "ends_at", "message": problem}])
     await _clash(session, operator, resource.id, starts_at, ends_at, zone)
     booking = BookingRepository(session, operator.tenant_id).add(
         Booking(

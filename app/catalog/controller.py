@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import msgspec
 from litestar import Controller, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.catalog import service
@@ -30,7 +30,7 @@ from app.catalog.schemas import (
 )
 from app.dependencies import Actor, Db
 from app.kit.money import TaxComponent, effective_rate, plain_decimal
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("catalog:read"), requires("catalog:write")
 
@@ -83,7 +83,7 @@ class TaxRateController(Controller):
 
     @get("/", operation_id="listTaxRates", guards=[READ])
     async def list_tax_rates(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[TaxRateOut]:
         page = page_request(cursor, limit)
         rates = await service.list_tax_rates(db, operator, page)
@@ -119,7 +119,7 @@ class RevenueAccountController(Controller):
 
     @get("/", operation_id="listRevenueAccounts", guards=[READ])
     async def list_accounts(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[RevenueAccountOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_accounts(db, operator, page), page, account_out)
@@ -170,9 +170,7 @@ class PlanController(Controller):
     tags = ["Catalogue"]
 
     @get("/", operation_id="listPlans", guards=[READ])
-    async def list_plans(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
-    ) -> Page[PlanOut]:
+    async def list_plans(self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None) -> Page[PlanOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_plans(db, operator, page), page, plan_out)
 
@@ -201,7 +199,7 @@ class DiscountController(Controller):
 
     @get("/", operation_id="listDiscounts", guards=[READ])
     async def list_discounts(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[DiscountOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_discounts(db, operator, page), page, discount_out)

@@ -9,9 +9,10 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.booking.models import RESOURCE_KINDS
+from app.kit.money import MAX_AMOUNT
 from app.kit.schema import LINE, CurrencyCode, Input, Name, check_currency, check_percent
 
-Amount = Annotated[int, Meta(ge=0, le=10**13, description="minor units of the currency")]
+Amount = Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="minor units of the currency")]
 ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
 AccountCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,20}$")]
 ResourceKind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
@@ -178,7 +179,7 @@ class DiscountCreate(Input):
     name: Name
     kind: Literal["percent", "fixed"]
     percent: Decimal | None = None
-    amount: Annotated[int, Meta(gt=0, le=10**13)] | None = None
+    amount: Annotated[int, Meta(gt=0, le=MAX_AMOUNT)] | None = None
     currency: CurrencyCode | None = None
 
     def __post_init__(self) -> None:

@@ -35,6 +35,7 @@ from app.db.integrity import flush_unique
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
+from app.location.repository import LocationRepository
 from app.location.service import get_location
 
 _UNIQUE = {
@@ -244,7 +245,16 @@ async def usable_discount(
     return discount
 
 
+async def _billed_somewhere(session: AsyncSession, operator: Operator, currency: str) -> None:
+    """A price in a currency none of the tenant's locations bills could never go on an invoice."""
+    billed = await LocationRepository(session, operator.tenant_id).currencies()
+    if currency not in billed:
+        message = f"no location bills in {currency} (they bill in {', '.join(sorted(billed)) or 'nothing yet'})."
+        raise InvalidInput(f"currency: {message}", errors=[{"key": "currency", "message": message}])
+
+
 async def create_plan(session: AsyncSession, operator: Operator, data: PlanCreate) -> Plan:
+    await _billed_somewhere(session, operator, data.currency)
     account_id = await revenue_account(session, operator, data.revenue_account_id, "membership_fees")
     plan = PlanRepository(session, operator.tenant_id).add(
         Plan(
@@ -301,6 +311,8 @@ async def get_discount(
 
 
 async def create_discount(session: AsyncSession, operator: Operator, data: DiscountCreate) -> Discount:
+    if data.currency is not None:
+        await _billed_somewhere(session, operator, data.currency)
     discount = DiscountRepository(session, operator.tenant_id).add(
         Discount(
             name=data.name,

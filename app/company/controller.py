@@ -4,14 +4,14 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.company import service
 from app.company.models import Company
 from app.company.schemas import CompanyCreate, CompanyOut, CompanyUpdate
 from app.dependencies import Actor, Db
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("companies:read"), requires("companies:write")
 
@@ -26,7 +26,7 @@ class CompanyController(Controller):
 
     @get("/", operation_id="listCompanies", guards=[READ])
     async def list_companies(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[CompanyOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_companies(db, operator, page), page, to_out)

@@ -25,10 +25,20 @@ _UNIQUE = {"uq_companies_tenant_id_legal_name_kind": "Another billing account ha
 
 
 async def _check_refs(
-    session: AsyncSession, operator: Operator, location_id: uuid.UUID | None, tax_rate_id: uuid.UUID | None
+    session: AsyncSession,
+    operator: Operator,
+    location_id: uuid.UUID | None,
+    tax_rate_id: uuid.UUID | None,
+    currency: str,
 ) -> None:
     if location_id is not None:
-        await usable_location(session, operator, location_id, for_share=True)
+        home = await usable_location(session, operator, location_id, for_share=True)
+        if home.currency != currency:
+            message = (
+                f"{home.name} bills in {home.currency}, so a company calling it home is billed in {home.currency}, "
+                f"not {currency}."
+            )
+            raise InvalidInput(f"currency: {message}", errors=[{"key": "currency", "message": message}])
     if tax_rate_id is not None:
         rate = await TaxRateRepository(session, operator.tenant_id).get(tax_rate_id)
         if rate is None or rate.status != "active":
@@ -52,7 +62,7 @@ async def get_company(
 
 
 async def create_company(session: AsyncSession, operator: Operator, data: CompanyCreate) -> Company:
-    await _check_refs(session, operator, data.home_location_id, data.tax_rate_id)
+    await _check_refs(session, operator, data.home_location_id, data.tax_rate_id, data.currency)
     company = CompanyRepository(session, operator.tenant_id).add(
         Company(
             kind=data.kind,
@@ -93,6 +103,7 @@ async def update_company(
         operator,
         None if isinstance(data.home_location_id, UnsetType) else data.home_location_id,
         None if isinstance(data.tax_rate_id, UnsetType) else data.tax_rate_id,
+        company.currency,
     )
     before = _contact_details(company)
     apply_patch(company, data)

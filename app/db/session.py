@@ -6,20 +6,35 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.capture import set_actor
 from app.auth.principal import MemberPrincipal, Operator, actor_label
-from app.db.engine import bind_tenant
+from app.db.engine import TENANT_KEY, bind_tenant
 from app.state import AppState
 
 log = structlog.get_logger()
+
+
+_OPENED = "db_session"  # where a session opened before the handler waits for it, in the scope's state
+
+
+@asynccontextmanager
+async def opened_for(scope: Scope, state: AppState) -> AsyncIterator[AsyncSession]:
+    """A session opened before the handler runs (authentication reads and binds in it), which
+    ``provide_db`` carries on; committed here if the handler never asked for it."""
+    async with state.sessionmaker() as session:
+        scope.setdefault("state", {})[_OPENED] = session
+        yield session
+        if session.in_transaction():
+            await session.commit()
 
 
 async def provide_db(
@@ -30,8 +45,16 @@ async def provide_db(
     tenant_id = principal.tenant_id if principal else None
     if tenant_id is not None:
         structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
-    async with app_state.sessionmaker() as session:
-        await bind_tenant(session, tenant_id)
+    opened: AsyncSession | None = request.scope.get("state", {}).get(_OPENED)
+    async with AsyncExitStack() as stack:
+        if opened is None:
+            session = await stack.enter_async_context(app_state.sessionmaker())
+            await bind_tenant(session, tenant_id)
+        else:
+            # Authentication bound it to the principal's tenant, in this very transaction.
+            session = opened
+            if session.info.get(TENANT_KEY) != tenant_id:
+                raise RuntimeError("the request's session is bound to another tenant than its principal")
         set_actor(session.sync_session, actor_label(principal))
         try:
             yield session

@@ -27,6 +27,8 @@ class ApiKeyRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
     tenant_status: str
+    last_used_at: datetime | None
+    creator_role: str | None  # of the active user who made the key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class MemberTokenRecord:
     revoked_at: datetime | None
     member_active: bool
     tenant_status: str
+    last_used_at: datetime | None
 
 
 async def tenant_by_slug(session: AsyncSession, slug: str) -> TenantRef | None:

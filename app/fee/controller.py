@@ -4,14 +4,14 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db
 from app.fee import service
 from app.fee.models import Fee
 from app.fee.schemas import FeeCreate, FeeOut, FeeWaive
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
 
@@ -25,9 +25,7 @@ class FeeController(Controller):
     tags = ["Billing"]
 
     @get("/", operation_id="listFees", guards=[READ])
-    async def list_fees(
-        self, db: Db, operator: Actor, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
-    ) -> Page[FeeOut]:
+    async def list_fees(self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None) -> Page[FeeOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_fees(db, operator, page), page, to_out)
 

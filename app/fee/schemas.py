@@ -8,7 +8,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from app.kit.schema import LINE, Input, Text, check_date
+from app.kit.money import MAX_AMOUNT
+from app.kit.schema import LINE, Input, Text, check_date, check_product
 
 Description = Annotated[str, Meta(min_length=1, max_length=500, pattern=LINE)]
 
@@ -17,13 +18,14 @@ class FeeCreate(Input):
     company_id: uuid.UUID
     location_id: uuid.UUID
     description: Description
-    unit_amount: Annotated[int, Meta(ge=0, le=10**13, description="minor units, in the location's currency")]
+    unit_amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="minor units, in the location's currency")]
     charge_date: date
     quantity: Annotated[int, Meta(ge=1, le=100_000)] = 1
     revenue_account_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
         check_date(self.charge_date, "charge_date")
+        check_product(self.unit_amount, self.quantity, "quantity")
 
 
 class FeeWaive(Input):

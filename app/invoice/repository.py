@@ -2,16 +2,71 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+import asyncpg
+from sqlalchemy import Integer, Select, Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.db import driver
 from app.db.repository import TenantRepository
 from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
+from app.kit.pagination import PageRequest
+from app.ledger.repository import amount_due
+from app.member.models import Member
+
+_TENANT = bindparam("tenant_id", type_=Uuid())
+
+
+@cache
+def _listing(equal_to: tuple[str, ...], *, by_location: bool, of_member: bool, after: bool) -> Select[Any]:
+    """A page of invoices with what is due on each, as one statement (built once per shape)."""
+    statement = select(Invoice.__table__, amount_due().label("amount_due")).where(Invoice.tenant_id == _TENANT)
+    for name in equal_to:
+        column = Invoice.__table__.c[name]
+        statement = statement.where(column == bindparam(name, type_=column.type))
+    if by_location:
+        statement = statement.where(Invoice.location_id == any_(bindparam("location_ids", type_=ARRAY(Uuid()))))
+    if of_member:
+        # The member's billing account: the documents of the company they belong to, never drafts.
+        account = select(Member.company_id).where(
+            Member.tenant_id == _TENANT, Member.id == bindparam("member_id", type_=Uuid()), Member.active
+        )
+        statement = statement.where(Invoice.company_id == account.scalar_subquery(), Invoice.status != "draft")
+    if after:
+        statement = statement.where(Invoice.id > bindparam("after", type_=Uuid()))
+    return statement.order_by(Invoice.id).limit(bindparam("limit", type_=Integer()))
 
 
 class InvoiceRepository(TenantRepository[Invoice]):
     model = Invoice
+
+    async def page_with_due(
+        self,
+        request: PageRequest,
+        location_ids: Collection[uuid.UUID] | None = None,
+        member_id: uuid.UUID | None = None,
+        **equal_to: object,
+    ) -> list[asyncpg.Record]:
+        """A page in id order (one extra row, as ``page``), each invoice's columns and ``amount_due``,
+        in one round trip: the rows an operator limited to ``location_ids`` may see with each
+        column in ``equal_to`` equal to its value (None filters nothing), or with ``member_id``
+        the issued invoices of that member's billing account."""
+        given = {name: value for name, value in equal_to.items() if value is not None}
+        statement = _listing(
+            tuple(sorted(given)),
+            by_location=location_ids is not None,
+            of_member=member_id is not None,
+            after=request.after is not None,
+        )
+        params = {"tenant_id": self.tenant_id, "limit": request.limit + 1, "after": request.after, **given}
+        if location_ids is not None:
+            params["location_ids"] = list(location_ids)
+        if member_id is not None:
+            params["member_id"] = member_id
+        return await driver.fetch(self.session, statement, params)
 
     async def get_many(self, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
         """The invoices with these ids, in the order given (missing ones left out)."""

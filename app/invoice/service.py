@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import asyncpg
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,10 +38,12 @@ async def list_invoices(
     status: str | None = None,
     company_id: uuid.UUID | None = None,
     billing_run_id: uuid.UUID | None = None,
-) -> Sequence[Invoice]:
-    repo = InvoiceRepository(session, operator.tenant_id)
-    statement = repo.visible(operator.location_ids, status=status, company_id=company_id, billing_run_id=billing_run_id)
-    return await repo.page(page, statement)
+) -> list[asyncpg.Record]:
+    """A page of the invoices the operator may see, each with what is still due on it (as
+    ``amount_due``), read in one statement."""
+    return await InvoiceRepository(session, operator.tenant_id).page_with_due(
+        page, operator.location_ids, status=status, company_id=company_id, billing_run_id=billing_run_id
+    )
 
 
 async def get_invoice(

@@ -82,6 +82,8 @@ def problem(
     title: str,
     detail: str,
     request: Request[Any, Any, Any],
+    *,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
@@ -92,7 +94,7 @@ def problem(
         "detail": detail,
         "instance": request.url.path,
     }
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     if request_id := request.scope.get("state", {}).get("request_id"):
         body["request_id"] = request_id
     if (retry_after := extra.pop("retry_after", None)) is not None:
@@ -141,7 +143,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         detail = "No such resource."
     elif isinstance(exc, NotAuthorizedException | PermissionDeniedException) and not detail:
         detail = title
-    return problem(status, code, title, str(detail), request, errors=errors)
+    # Litestar's own headers go along: a 405 lists the methods the path takes (Allow).
+    return problem(status, code, title, str(detail), request, headers=exc.headers, errors=errors)
 
 
 def _validation_errors(extra: Any) -> list[dict[str, Any]] | None:

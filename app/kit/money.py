@@ -37,6 +37,13 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 
+# The most money one thing may come to: a price, a line, a document's total, a payment. It is 100
+# billion in a two-decimal currency, and any sum of such amounts the ledger keeps stays far inside
+# PostgreSQL's bigint (about 9.2 * 10**18). Amounts are checked against it where they enter, and a
+# billing run checks each customer's invoice before writing it.
+MAX_AMOUNT = 10**13
+
+
 def is_currency(code: str) -> bool:
     return code in CURRENCY_EXPONENTS
 

@@ -6,15 +6,34 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import msgspec
+from litestar.params import QueryParameter
 
 from app.kit.errors import InvalidInput
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# A cursor is an id, base64url without padding: 22 characters.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+# The query parameters of every list endpoint, with their limits declared for the API's document.
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        name="cursor",
+        pattern=CURSOR_PATTERN,
+        description="The next_cursor of the previous page; omit it for the first page.",
+    ),
+]
+Limit = Annotated[
+    int | None,
+    QueryParameter(
+        name="limit", ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+    ),
+]
 
 
 class Page(msgspec.Struct, Generic[T]):

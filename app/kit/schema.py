@@ -14,7 +14,7 @@ from msgspec import Meta
 
 from app.kit.errors import InvalidInput
 from app.kit.geo import COUNTRIES, is_time_zone
-from app.kit.money import is_currency
+from app.kit.money import MAX_AMOUNT, is_currency
 
 # One line of printable text: no control characters (PostgreSQL cannot even store NUL).
 LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -51,6 +51,18 @@ def check_country(code: Any, field: str) -> None:
 def check_time_zone(name: Any, field: str) -> None:
     if isinstance(name, str) and not is_time_zone(name):
         raise ValueError(f"{field}: '{name}' is not an IANA time zone (e.g. 'Europe/London')")
+
+
+def over_the_limit(unit: int, quantity: int, field: str) -> str | None:
+    """Why ``quantity`` of ``unit`` minor units is too much money for one line, or None."""
+    if unit * quantity <= MAX_AMOUNT:
+        return None
+    return f"{field}: {quantity} x {unit} comes to {unit * quantity}, more than the {MAX_AMOUNT} one line may hold"
+
+
+def check_product(unit: int, quantity: int, field: str) -> None:
+    if (problem := over_the_limit(unit, quantity, field)) is not None:
+        raise ValueError(problem)
 
 
 def check_percent(value: Decimal, field: str, *, allow_zero: bool) -> None:

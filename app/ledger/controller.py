@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.catalog.tax import tax_totals
 from app.company.service import get_company
 from app.dependencies import Actor, Db, State
-from app.idempotency import service as idempotency
+from app.idempotency.http import IdempotencyKey, OptionalIdempotencyKey, require_key, respond_once
 from app.invoice.controller import tax_parts_out
 from app.invoice.service import get_invoice
 from app.kit.clock import local_today
@@ -35,10 +35,6 @@ from app.ledger.schemas import (
 from app.location.repository import LocationRepository
 
 READ, WRITE = requires("billing:read"), requires("billing:write")
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", description="Retry-safe: the same key and body answer the same, once"),
-]
 
 
 def allocation_out(allocation: Allocation) -> AllocationOut:
@@ -118,27 +114,6 @@ async def refund_out(db: Db, refund: Refund) -> RefundOut:
     )
 
 
-async def _create_once(
-    request: Request[Any, Any, Any],
-    db: Db,
-    operator: Actor,
-    key: str | None,
-    data: msgspec.Struct,
-    create: Callable[[], Awaitable[msgspec.Struct]],
-) -> Response[Any]:
-    """201 with what ``create`` makes; with an Idempotency-Key, a retry of the same request gets
-    the stored answer instead of creating again."""
-    if key is not None:
-        print_ = idempotency.fingerprint(request.method, request.url.path, msgspec.json.encode(data))
-        stored = await idempotency.claim(db, operator.tenant_id, key, print_)
-        if stored:
-            return Response(stored.body, status_code=stored.status_code)
-    body = await create()
-    if key is not None:
-        await idempotency.remember(db, operator.tenant_id, key, 201, msgspec.to_builtins(body))
-    return Response(body, status_code=201)
-
-
 async def _payment_recorded(db: Db, operator: Actor, data: PaymentCreate) -> PaymentOut:
     return await payment_out(db, await service.record_payment(db, operator, data))
 
@@ -158,17 +133,17 @@ class PaymentController(Controller):
     path = "/payments"
     tags = ["Payments"]
 
-    @post("/", operation_id="recordPayment", guards=[WRITE])
+    @post("/", operation_id="recordPayment", guards=[WRITE, require_key])
     async def record_payment(
         self,
         request: Request[Any, Any, Any],
         db: Db,
         operator: Actor,
         data: JSONBody[PaymentCreate],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
-        return await _create_once(
-            request, db, operator, idempotency_key, data, lambda: _payment_recorded(db, operator, data)
+        return await respond_once(
+            request, db, operator.tenant_id, idempotency_key, data, lambda: _payment_recorded(db, operator, data)
         )
 
     @get("/{payment_id:uuid}", operation_id="getPayment", guards=[READ])
@@ -180,17 +155,17 @@ class RefundController(Controller):
     path = "/refunds"
     tags = ["Payments"]
 
-    @post("/", operation_id="recordRefund", guards=[WRITE])
+    @post("/", operation_id="recordRefund", guards=[WRITE, require_key])
     async def record_refund(
         self,
         request: Request[Any, Any, Any],
         db: Db,
         operator: Actor,
         data: JSONBody[RefundCreate],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
-        return await _create_once(
-            request, db, operator, idempotency_key, data, lambda: _refund_recorded(db, operator, data)
+        return await respond_once(
+            request, db, operator.tenant_id, idempotency_key, data, lambda: _refund_recorded(db, operator, data)
         )
 
     @get("/{refund_id:uuid}", operation_id="getRefund", guards=[READ])
@@ -202,7 +177,7 @@ class CreditNoteController(Controller):
     path = "/"
     tags = ["Credit notes"]
 
-    @post("/invoices/{invoice_id:uuid}/credit-notes", operation_id="creditInvoice", guards=[WRITE])
+    @post("/invoices/{invoice_id:uuid}/credit-notes", operation_id="creditInvoice", guards=[WRITE, require_key])
     async def credit_invoice(
         self,
         request: Request[Any, Any, Any],
@@ -211,12 +186,12 @@ class CreditNoteController(Controller):
         app_state: State,
         invoice_id: FromPath[uuid.UUID],
         data: JSONBody[CreditNoteCreate],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
-        return await _create_once(
+        return await respond_once(
             request,
             db,
-            operator,
+            operator.tenant_id,
             idempotency_key,
             data,
             lambda: _invoice_credited(db, operator, app_state, invoice_id, data),
@@ -226,13 +201,23 @@ class CreditNoteController(Controller):
     async def get_credit_note(self, db: Db, operator: Actor, credit_note_id: FromPath[uuid.UUID]) -> CreditNoteOut:
         return await credit_note_out(db, await service.get_credit_note(db, operator, credit_note_id))
 
-    @post("/invoices/{invoice_id:uuid}/write-off", operation_id="writeOffInvoice", guards=[WRITE])
+    @post("/invoices/{invoice_id:uuid}/write-off", operation_id="writeOffInvoice", guards=[WRITE, require_key])
     async def write_off(
-        self, db: Db, operator: Actor, app_state: State, invoice_id: FromPath[uuid.UUID], data: JSONBody[WriteOffCreate]
-    ) -> WriteOffOut:
-        today = await _today_at_invoice(db, operator, invoice_id, app_state)
-        given_up = await service.write_off(db, operator, invoice_id, data.reason, today)
-        return msgspec.convert(given_up, WriteOffOut, from_attributes=True)
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        invoice_id: FromPath[uuid.UUID],
+        data: JSONBody[WriteOffCreate],
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Any]:
+        async def written_off() -> WriteOffOut:
+            today = await _today_at_invoice(db, operator, invoice_id, app_state)
+            given_up = await service.write_off(db, operator, invoice_id, data.reason, today)
+            return msgspec.convert(given_up, WriteOffOut, from_attributes=True)
+
+        return await respond_once(request, db, operator.tenant_id, idempotency_key, data, written_off)
 
     @get("/companies/{company_id:uuid}/balance", operation_id="getCompanyBalance", guards=[READ])
     async def balance(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> Balance:
@@ -241,12 +226,24 @@ class CreditNoteController(Controller):
     @post(
         "/companies/{company_id:uuid}/apply-credit", operation_id="applyCompanyCredit", status_code=200, guards=[WRITE]
     )
-    async def apply_credit(self, db: Db, operator: Actor, app_state: State, company_id: FromPath[uuid.UUID]) -> Balance:
-        company = await get_company(db, operator, company_id)
-        location = await LocationRepository(db, operator.tenant_id).get(company.home_location_id)
-        assert location is not None
-        await service.apply_company_credit(db, operator, company_id, local_today(app_state.clock, location.time_zone))
-        return await service.company_balance(db, operator, company_id)
+    async def apply_credit(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        operator: Actor,
+        app_state: State,
+        company_id: FromPath[uuid.UUID],
+        idempotency_key: OptionalIdempotencyKey = None,
+    ) -> Response[Any]:
+        async def applied() -> Balance:
+            company = await get_company(db, operator, company_id)
+            location = await LocationRepository(db, operator.tenant_id).get(company.home_location_id)
+            assert location is not None
+            today = local_today(app_state.clock, location.time_zone)
+            await service.apply_company_credit(db, operator, company_id, today)
+            return await service.company_balance(db, operator, company_id)
+
+        return await respond_once(request, db, operator.tenant_id, idempotency_key, None, applied, status_code=200)
 
 
 async def _today_at_invoice(db: Db, operator: Actor, invoice_id: uuid.UUID, app_state: State) -> date:

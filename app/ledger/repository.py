@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select, union
+from sqlalchemy import BigInteger, ColumnElement, Subquery, case, cast, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -29,6 +29,16 @@ class Credit:
     dated: date
     remaining: int
     currency: str
+
+
+def amount_due() -> ColumnElement[int]:
+    """What is still owed on the invoice of the row being selected (nothing on a voided one),
+    as a column: total less everything allocated to it, a look-up per invoice."""
+    allocated = select(func.coalesce(func.sum(Allocation.amount), 0)).where(
+        Allocation.tenant_id == Invoice.tenant_id, Allocation.invoice_id == Invoice.id
+    )
+    # A sum of bigints is numeric in PostgreSQL: back to an integer of minor units.
+    return cast(case((Invoice.status == "void", 0), else_=Invoice.total - allocated.scalar_subquery()), BigInteger)
 
 
 class LedgerRepository:

@@ -8,9 +8,10 @@ import msgspec
 from msgspec import Meta
 
 from app.invoice.schemas import LineOut, TaxPartOut
+from app.kit.money import MAX_AMOUNT
 from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency, check_date
 
-Amount = Annotated[int, Meta(gt=0, le=10**13, description="minor units of the currency")]
+Amount = Annotated[int, Meta(gt=0, le=MAX_AMOUNT, description="minor units of the currency")]
 Method = Literal["bank_transfer", "cash", "cheque", "card_terminal"]
 Reference = Annotated[str, Meta(max_length=100, pattern=LINE)]
 Reason = Annotated[str, Meta(max_length=500, pattern=LINES)]
@@ -36,6 +37,9 @@ class PaymentCreate(Input):
     def __post_init__(self) -> None:
         check_currency(self.currency, "currency")
         check_date(self.paid_on, "paid_on")
+        invoices = [allocation.invoice_id for allocation in self.allocations or ()]
+        if len(set(invoices)) != len(invoices):
+            raise ValueError("allocations: one allocation per invoice (an invoice appears twice)")
 
 
 class AllocationOut(msgspec.Struct):

@@ -4,11 +4,11 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.location import service
 from app.location.models import Location
 from app.location.schemas import LocationCreate, LocationOut, LocationUpdate
@@ -27,8 +27,8 @@ class LocationController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[LocationOut]:
         page = page_request(cursor, limit)
         return paginate(await service.list_locations(db, operator, page), page, to_out)

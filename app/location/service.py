@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Operator
 from app.booking.models import Booking
 from app.company.models import Company
+from app.company.repository import CompanyRepository
 from app.db.integrity import flush_unique
 from app.fee.models import Fee
 from app.invoice.repository import InvoiceRepository
@@ -101,6 +102,14 @@ async def update_location(
             f"{location.name} has invoices: its {', '.join(frozen)} cannot change (billed periods and amounts "
             "would no longer add up). Open a new location instead."
         )
+    if "currency" in frozen:
+        assert isinstance(data.currency, str)
+        others = await CompanyRepository(session, operator.tenant_id).billed_otherwise_at(location.id, data.currency)
+        if others:
+            raise Conflict(
+                f"currency: {', '.join(others)} call {location.name} home and are billed in another currency "
+                f"than {data.currency}; move them to a location billing theirs first."
+            )
     apply_patch(location, data)
     await flush_unique(session, _UNIQUE)
     await _template_unused_elsewhere(session, operator, location)

@@ -10,7 +10,7 @@ from msgspec import UnsetType
 from app.auth.guards import requires
 from app.auth.web_session import sessions_for
 from app.dependencies import Actor, Db, State
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.member import service
 from app.member.models import Member
 from app.member.schemas import MemberCreate, MemberOut, MemberUpdate
@@ -29,8 +29,8 @@ class MemberController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         location_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[MemberOut]:
         page = page_request(cursor, limit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal
@@ -25,8 +26,9 @@ async def _account(session: AsyncSession, principal: MemberPrincipal) -> uuid.UU
     return (await get_self(session, principal)).company_id
 
 
-async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> Sequence[Invoice]:
-    return await invoices_of(session, await get_self(session, principal), page)
+async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> list[asyncpg.Record]:
+    """A page of the issued invoices of the member's billing account, each with ``amount_due``."""
+    return await InvoiceRepository(session, principal.tenant_id).page_with_due(page, member_id=principal.member_id)
 
 
 async def invoices_of(session: AsyncSession, member: Member, page: PageRequest) -> Sequence[Invoice]:

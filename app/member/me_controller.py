@@ -6,16 +6,14 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth import service as auth
 from app.dependencies import Db, Me, State, Throttle
-from app.invoice.controller import full_out, pdf_response
-from app.invoice.controller import to_out as invoice_out
+from app.invoice.controller import full_out, listed_out, pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.schemas import InvoiceOut
-from app.invoice.service import amounts_due
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.kit.request_context import client_address
 from app.ledger.controller import credit_notes_out
 from app.ledger.schemas import CreditNoteOut
@@ -44,13 +42,10 @@ class MeController(Controller):
         return to_out(await service.update_self(db, member, data))
 
     @get("/invoices", operation_id="listMyInvoices")
-    async def my_invoices(
-        self, db: Db, member: Me, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
-    ) -> Page[InvoiceOut]:
+    async def my_invoices(self, db: Db, member: Me, cursor: Cursor = None, limit: Limit = None) -> Page[InvoiceOut]:
         page = page_request(cursor, limit)
         rows = await documents.my_invoices(db, member, page)
-        due = await amounts_due(db, member.tenant_id, rows)
-        return paginate(rows, page, lambda row: invoice_out(row, amount_due=due[row.id]))
+        return paginate(listed_out(rows), page, lambda out: out)
 
     @get("/invoices/{invoice_id:uuid}", operation_id="getMyInvoice")
     async def my_invoice(self, db: Db, member: Me, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
@@ -63,7 +58,7 @@ class MeController(Controller):
 
     @get("/credit-notes", operation_id="listMyCreditNotes")
     async def my_credit_notes(
-        self, db: Db, member: Me, cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+        self, db: Db, member: Me, cursor: Cursor = None, limit: Limit = None
     ) -> Page[CreditNoteOut]:
         page = page_request(cursor, limit)
         rows = await documents.my_credit_notes(db, member, page)

@@ -29,6 +29,7 @@ class MemberTokenRepository(TenantRepository[MemberToken]):
                 or_(MemberToken.last_used_at.is_(None), MemberToken.last_used_at < now - timedelta(minutes=1)),
             )
             .values(last_used_at=now)
+            .execution_options(synchronize_session=False)  # nothing loaded needs it: skip the ORM's evaluation
         )
 
     async def revoke_all(self, member_id: uuid.UUID) -> None:

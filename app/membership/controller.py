@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.dependencies import Actor, Db, State
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.membership import service
 from app.membership.models import Membership
 from app.membership.schemas import MembershipCreate, MembershipOut, MembershipUpdate
@@ -29,8 +29,8 @@ class MembershipController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         company_id: FromQuery[uuid.UUID | None] = None,
         location_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[MembershipOut]:

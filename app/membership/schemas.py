@@ -7,10 +7,11 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.kit.money import MAX_AMOUNT
 from app.kit.schema import Input, Text, check_date
 
 Quantity = Annotated[int, Meta(ge=1, le=10_000)]
-Price = Annotated[int, Meta(ge=0, le=10**13, description="minor units per interval, instead of the plan's price")]
+Price = Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="minor units per interval, instead of the plan's price")]
 
 
 class MembershipCreate(Input):

@@ -23,7 +23,7 @@ from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.kit.money import prorate
 from app.kit.pagination import PageRequest
-from app.kit.schema import apply_patch
+from app.kit.schema import apply_patch, over_the_limit
 from app.ledger.schemas import CreditLineIn, CreditNoteCreate
 from app.ledger.service import credit_invoice
 from app.location.models import Location
@@ -74,6 +74,7 @@ async def create_membership(session: AsyncSession, operator: Operator, data: Mem
         )
     await usable_discount(session, operator, data.discount_id, plan.currency)
     await usable_member(session, operator, data.member_id)
+    _fits_on_a_line(plan, data.price_override, data.quantity)
     membership = MembershipRepository(session, operator.tenant_id).add(
         Membership(
             company_id=data.company_id,
@@ -124,9 +125,23 @@ async def update_membership(
             await _end_inside_billed_periods(
                 session, operator, membership, plan, location, data.end_date, billed_through, clock
             )
+    if not isinstance(data.quantity, UnsetType) or not isinstance(data.price_override, UnsetType):
+        plan = plan or await get_plan(session, operator, membership.plan_id)
+        _fits_on_a_line(
+            plan,
+            membership.price_override if isinstance(data.price_override, UnsetType) else data.price_override,
+            membership.quantity if isinstance(data.quantity, UnsetType) else data.quantity,
+        )
     apply_patch(membership, data)
     await session.flush()
     return membership
+
+
+def _fits_on_a_line(plan: Plan, price_override: int | None, quantity: int) -> None:
+    """A period's line (price times quantity) within what one line may hold."""
+    problem = over_the_limit(plan.price if price_override is None else price_override, quantity, "quantity")
+    if problem is not None:
+        raise InvalidInput(problem, errors=[{"key": "quantity", "message": problem}])
 
 
 async def _end_inside_billed_periods(

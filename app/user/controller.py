@@ -3,13 +3,13 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from msgspec import UnsetType
 
 from app.auth.guards import requires
 from app.auth.web_session import sessions_for
 from app.dependencies import Actor, Db, State
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.user import service
 from app.user.models import User
 from app.user.schemas import UserCreate, UserOut, UserUpdate
@@ -41,8 +41,8 @@ class UserController(Controller):
         self,
         db: Db,
         operator: Actor,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[UserOut]:
         page = page_request(cursor, limit)
         users = await service.list_users(db, operator, page)

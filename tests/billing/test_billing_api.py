@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from tests.conftest import World, issue, ok
+from tests.conftest import World, issue, keyed, ok
 
 
 async def _count(db: AsyncSession, world: World, model: type[Invoice] | type[BillingItem]) -> int:
@@ -61,7 +61,7 @@ async def test_preview_shows_the_next_period_and_writes_nothing(
 async def test_a_run_bills_each_period_once(client: httpx.AsyncClient, db: AsyncSession, world_a: World) -> None:
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
     body = {"period_start": "2026-11-01"}
-    again = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
+    again = ok(await client.post(url, json=body, headers=keyed(world_a.headers())), 201)
     assert again["invoices"] == []
     assert again["run"]["invoices_created"] == 0
     assert await _count(db, world_a, BillingItem) == 2  # October's part and November
@@ -77,7 +77,7 @@ async def test_issuing_numbers_without_gaps_and_sets_the_due_date(client: httpx.
     assert twice.status_code == 409
     # The next invoice of the location takes the next number.
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
+    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)
     [december] = run["invoices"]
     second = ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=world_a.headers()))
     assert second["number"] == "MAIN-000002"
@@ -88,7 +88,7 @@ async def test_voiding_the_latest_invoice_lets_the_next_run_bill_it_again(
 ) -> None:
     ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", headers=world_a.headers()))
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    rerun = ok(await client.post(url, json={"period_start": "2026-11-01"}, headers=world_a.headers()), 201)
+    rerun = ok(await client.post(url, json={"period_start": "2026-11-01"}, headers=keyed(world_a.headers())), 201)
     [invoice] = rerun["invoices"]
     assert invoice["total"] == 40645
 
@@ -97,7 +97,7 @@ async def test_an_older_invoice_cannot_be_voided_once_later_periods_are_billed(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
+    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)
     refused = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", headers=world_a.headers())
     assert refused.status_code == 409
     assert "credit note" in refused.json()["detail"]
@@ -109,7 +109,7 @@ async def test_an_ending_membership_is_billed_to_its_last_day(client: httpx.Asyn
     )
     assert patched.status_code == 200, patched.text
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
+    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)
     [invoice] = run["invoices"]
     # 10 of December's 31 days: 250.00 x 10 / 31 = 80.645... -> 80.65; 12.5% -> 10.08.
     assert [(line["line_amount"], line["tax_amount"]) for line in invoice["lines"]] == [(8065, 1613), (-1008, -202)]
@@ -133,7 +133,9 @@ async def test_ending_inside_invoiced_periods_credits_the_unused_days(
     headers = world_a.headers()
     november = await issue(client, world_a)
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    [december] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
+    [december] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)[
+        "invoices"
+    ]
     ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=headers))
 
     ended = await client.patch(
@@ -247,7 +249,7 @@ async def test_removing_an_end_date_bills_the_rest_of_the_cut_period(client: htt
     membership = f"/api/v1/memberships/{world_a.membership.id}"
     ok(await client.patch(membership, json={"end_date": "2026-12-10"}, headers=headers))
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)
     ok(await client.patch(membership, json={"end_date": None}, headers=headers))
     preview = f"/api/v1/locations/{world_a.location.id}/billing/preview"
     [invoice] = ok(await client.post(preview, json={"period_start": "2027-01-01"}, headers=headers))["invoices"]
@@ -281,7 +283,7 @@ async def test_a_free_membership_makes_a_paid_invoice(client: httpx.AsyncClient,
     )
     ok(await client.post("/api/v1/memberships", json=body, headers=headers), 201)
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    [free] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
+    [free] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)["invoices"]
     issued = ok(await client.post(f"/api/v1/invoices/{free['id']}/issue", headers=headers))
     assert (issued["total"], issued["status"]) == (0, "paid")
 
@@ -340,7 +342,7 @@ async def test_a_location_that_still_bills_cannot_be_closed(client: httpx.AsyncC
     still = await client.post(f"{annex_url}/deactivate", headers=headers)
     assert still.status_code == 409
     assert "1 running or unbilled memberships" in still.json()["detail"]
-    ok(await client.post(f"{annex_url}/billing/run", json={"period_start": "2026-11-01"}, headers=headers), 201)
+    ok(await client.post(f"{annex_url}/billing/run", json={"period_start": "2026-11-01"}, headers=keyed(headers)), 201)
     assert ok(await client.post(f"{annex_url}/deactivate", headers=headers))["active"] is False
     # Nothing new can start billing at a closed location, nor run on there.
     later = {**body, "start_date": "2027-01-01"}

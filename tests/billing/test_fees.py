@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import World, ok, tax_account
+from tests.conftest import World, keyed, ok, tax_account
 
 
 async def _fee(client: httpx.AsyncClient, world: World, day: str, amount: int = 1500, **extra: Any) -> dict[str, Any]:
@@ -25,7 +25,7 @@ async def _fee(client: httpx.AsyncClient, world: World, day: str, amount: int = 
 async def _run(client: httpx.AsyncClient, world: World, period: str) -> list[dict[str, Any]]:
     url = f"/api/v1/locations/{world.location.id}/billing/run"
     invoices: list[dict[str, Any]] = ok(
-        await client.post(url, json={"period_start": period}, headers=world.headers()), 201
+        await client.post(url, json={"period_start": period}, headers=keyed(world.headers())), 201
     )["invoices"]
     return invoices
 
@@ -74,6 +74,6 @@ async def test_a_billed_fee_cannot_be_waived_and_a_void_returns_it(client: httpx
 async def test_a_fee_without_a_tax_rate_waits_and_says_why(client: httpx.AsyncClient, world_a: World) -> None:
     fee = await _fee(client, world_a, "2026-11-20")
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
+    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)
     assert any("Replacement key card" in problem and "One-off fees" in problem for problem in run["problems"])
     assert ok(await client.get(f"/api/v1/fees/{fee['id']}", headers=world_a.headers()))["status"] == "pending"

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.models import Booking
 from app.db.engine import bind_tenant
-from tests.conftest import World, ok, revenue_account, tax_account
+from tests.conftest import World, keyed, ok, revenue_account, tax_account
 
 
 async def room(client: httpx.AsyncClient, world: World, **extra: Any) -> dict[str, Any]:
@@ -183,7 +183,7 @@ async def test_a_billed_booking_cannot_be_cancelled(client: httpx.AsyncClient, w
     made = await book(client, world_a, resource, "2026-11-10T10:00:00", "2026-11-10T11:00:00")
     await tax_account(client, world_a, "booking_fees")
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world_a.headers()), 201)
+    ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers())), 201)
     billed = ok(await client.get(f"/api/v1/bookings/{made['id']}", headers=world_a.headers()))
     assert billed["status"] == "billed"
     assert billed["invoice_line_id"] is not None

@@ -18,7 +18,7 @@ from app.kit.errors import InvalidInput
 from app.ledger.allocation import allocate_to_invoice
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
-from tests.conftest import World, issue, ok
+from tests.conftest import World, issue, keyed, ok
 
 TOTAL = 40645
 
@@ -38,7 +38,7 @@ async def overpaid(client: httpx.AsyncClient, world: World, extra: int) -> dict[
     """The world's invoice, issued and paid with ``extra`` over, which the customer holds as credit."""
     issued = await issue(client, world)
     body = payment(world, TOTAL + extra, issued["issue_date"])
-    ok(await client.post("/api/v1/payments", json=body, headers=world.headers()), 201)
+    ok(await client.post("/api/v1/payments", json=body, headers=keyed(world.headers())), 201)
     return issued
 
 
@@ -55,11 +55,11 @@ async def balance(client: httpx.AsyncClient, world: World) -> tuple[int, int]:
 async def test_a_part_payment_then_the_rest_then_an_overpayment(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
     headers = world_a.headers()
-    first = ok(await client.post("/api/v1/payments", json=payment(world_a, 10000, day), headers=headers), 201)
+    first = ok(await client.post("/api/v1/payments", json=payment(world_a, 10000, day), headers=keyed(headers)), 201)
     assert [(a["invoice_id"], a["amount"]) for a in first["allocations"]] == [(str(world_a.invoice.id), 10000)]
     assert (await invoice(client, world_a))["status"] == "partially_paid"
     assert (await invoice(client, world_a))["amount_due"] == TOTAL - 10000
-    second = ok(await client.post("/api/v1/payments", json=payment(world_a, 35000, day), headers=headers), 201)
+    second = ok(await client.post("/api/v1/payments", json=payment(world_a, 35000, day), headers=keyed(headers)), 201)
     assert second["unallocated"] == 35000 - (TOTAL - 10000)
     found = await invoice(client, world_a)
     assert (found["status"], found["amount_due"]) == ("paid", 0)
@@ -71,7 +71,7 @@ async def test_an_allocation_beyond_what_is_due_is_refused_and_writes_nothing(
 ) -> None:
     day = (await issue(client, world_a))["issue_date"]
     body = payment(world_a, 50000, day, allocations=[{"invoice_id": str(world_a.invoice.id), "amount": TOTAL + 1}])
-    refused = await client.post("/api/v1/payments", json=body, headers=world_a.headers())
+    refused = await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers()))
     assert refused.status_code == 422, refused.text
     await bind_tenant(db, world_a.tenant_id)
     assert (await db.execute(select(func.count()).select_from(Payment))).scalar_one() == 0
@@ -94,7 +94,7 @@ async def test_a_retried_payment_is_recorded_once(client: httpx.AsyncClient, db:
 async def test_a_payment_in_another_currency_is_refused(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
     body = {**payment(world_a, 10000, day), "currency": "EUR"}
-    refused = await client.post("/api/v1/payments", json=body, headers=world_a.headers())
+    refused = await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers()))
     assert refused.status_code == 422
     assert "Mismatched currencies" in refused.json()["detail"]
 
@@ -102,7 +102,9 @@ async def test_a_payment_in_another_currency_is_refused(client: httpx.AsyncClien
 async def test_a_full_credit_note_settles_the_invoice(client: httpx.AsyncClient, world_a: World) -> None:
     await issue(client, world_a)
     note = ok(
-        await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=world_a.headers()),
+        await client.post(
+            f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=keyed(world_a.headers())
+        ),
         201,
     )
     assert note["number"] == "MAIN-CN-000001"
@@ -110,7 +112,9 @@ async def test_a_full_credit_note_settles_the_invoice(client: httpx.AsyncClient,
     assert len(note["lines"]) == 4
     found = await invoice(client, world_a)
     assert (found["status"], found["amount_due"]) == ("paid", 0)
-    again = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=world_a.headers())
+    again = await client.post(
+        f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=keyed(world_a.headers())
+    )
     assert again.status_code == 422
     assert "Nothing is left" in again.json()["detail"]
 
@@ -120,11 +124,11 @@ async def test_part_of_a_line_is_credited_with_its_share_of_tax(client: httpx.As
     november = issued["lines"][2]  # Hot desk for November: 250.00 + 50.00 VAT
     url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
     body = {"lines": [{"invoice_line_id": november["id"], "amount": 5000}], "allocate": False}
-    note = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
+    note = ok(await client.post(url, json=body, headers=keyed(world_a.headers())), 201)
     assert (note["subtotal"], note["tax_total"], note["total"], note["unallocated"]) == (5000, 1000, 6000, 6000)
     assert await balance(client, world_a) == (TOTAL, 6000)
     too_much = {"lines": [{"invoice_line_id": november["id"], "amount": 20001}]}
-    refused = await client.post(url, json=too_much, headers=world_a.headers())
+    refused = await client.post(url, json=too_much, headers=keyed(world_a.headers()))
     assert refused.status_code == 422
     assert "At most 20000" in refused.json()["detail"]
 
@@ -136,7 +140,9 @@ async def test_customer_credit_pays_the_next_invoice_when_it_is_issued(
     headers = world_a.headers()
     assert await balance(client, world_a) == (0, 5000)
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"][0]
+    december = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)["invoices"][
+        0
+    ]
     issued_december = ok(await client.post(f"/api/v1/invoices/{december['id']}/issue", headers=headers))
     assert issued_december["amount_due"] == december["total"] - 5000
     assert issued_december["status"] == "partially_paid"
@@ -166,7 +172,7 @@ async def test_a_run_that_issues_numbers_its_invoices_in_a_row_and_uses_the_cred
     ok(await client.patch("/api/v1/tenant", json={"issue_on_run": True}, headers=headers))
 
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)
+    run = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)
     made = [ok(await client.get(f"/api/v1/invoices/{i['id']}", headers=headers)) for i in run["invoices"]]
     assert len(made) == 3
     # The run's own answer already shows the credit applied, as the invoices read back do.
@@ -195,9 +201,9 @@ async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClie
         "method": "bank_transfer",
         "refunded_on": day,
     }
-    too_much = await client.post("/api/v1/refunds", json={**refund, "amount": 2501}, headers=headers)
+    too_much = await client.post("/api/v1/refunds", json={**refund, "amount": 2501}, headers=keyed(headers))
     assert too_much.status_code == 422
-    done = ok(await client.post("/api/v1/refunds", json=refund, headers=headers), 201)
+    done = ok(await client.post("/api/v1/refunds", json=refund, headers=keyed(headers)), 201)
     assert sum(a["amount"] for a in done["allocations"]) == 2500
     assert await balance(client, world_a) == (0, 0)
 
@@ -205,10 +211,10 @@ async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClie
 async def test_a_write_off_settles_what_is_left(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
     headers = world_a.headers()
-    ok(await client.post("/api/v1/payments", json=payment(world_a, 40000, day), headers=headers), 201)
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 40000, day), headers=keyed(headers)), 201)
     written = ok(
         await client.post(
-            f"/api/v1/invoices/{world_a.invoice.id}/write-off", json={"reason": "Gone away"}, headers=headers
+            f"/api/v1/invoices/{world_a.invoice.id}/write-off", json={"reason": "Gone away"}, headers=keyed(headers)
         ),
         201,
     )
@@ -219,7 +225,7 @@ async def test_a_write_off_settles_what_is_left(client: httpx.AsyncClient, world
 
 async def test_an_invoice_with_money_applied_cannot_be_voided(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
-    ok(await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=world_a.headers()), 201)
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=keyed(world_a.headers())), 201)
     refused = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=world_a.headers())
     assert refused.status_code == 409
     assert "credit it instead" in refused.json()["detail"]
@@ -228,7 +234,7 @@ async def test_an_invoice_with_money_applied_cannot_be_voided(client: httpx.Asyn
 async def test_money_dated_in_a_locked_period_is_refused(client: httpx.AsyncClient, world_a: World) -> None:
     day = (await issue(client, world_a))["issue_date"]
     ok(await client.patch("/api/v1/tenant", json={"lock_date": day}, headers=world_a.headers()))
-    refused = await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=world_a.headers())
+    refused = await client.post("/api/v1/payments", json=payment(world_a, 100, day), headers=keyed(world_a.headers()))
     assert refused.status_code == 409
     assert refused.json()["code"] == "period_locked"
 
@@ -240,7 +246,7 @@ async def test_a_line_cannot_be_credited_twice_in_one_note(client: httpx.AsyncCl
     november = (await issue(client, world_a))["lines"][2]
     entry = {"invoice_line_id": november["id"], "amount": 25000}
     url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
-    refused = await client.post(url, json={"lines": [entry, entry, entry]}, headers=world_a.headers())
+    refused = await client.post(url, json={"lines": [entry, entry, entry]}, headers=keyed(world_a.headers()))
     assert refused.status_code == 422
     assert "once" in refused.json()["detail"]
     assert await balance(client, world_a) == (TOTAL, 0)
@@ -249,8 +255,8 @@ async def test_a_line_cannot_be_credited_twice_in_one_note(client: httpx.AsyncCl
 async def test_what_was_written_off_cannot_become_credit(client: httpx.AsyncClient, world_a: World) -> None:
     await issue(client, world_a)
     url = f"/api/v1/invoices/{world_a.invoice.id}"
-    ok(await client.post(f"{url}/write-off", json={}, headers=world_a.headers()), 201)
-    refused = await client.post(f"{url}/credit-notes", json={}, headers=world_a.headers())
+    ok(await client.post(f"{url}/write-off", json={}, headers=keyed(world_a.headers())), 201)
+    refused = await client.post(f"{url}/credit-notes", json={}, headers=keyed(world_a.headers()))
     assert refused.status_code == 422
     assert "written off" in refused.json()["detail"]
     assert await balance(client, world_a) == (0, 0)
@@ -259,7 +265,7 @@ async def test_what_was_written_off_cannot_become_credit(client: httpx.AsyncClie
 async def test_an_invoice_with_a_credit_note_cannot_be_voided(client: httpx.AsyncClient, world_a: World) -> None:
     await issue(client, world_a)
     url = f"/api/v1/invoices/{world_a.invoice.id}"
-    ok(await client.post(f"{url}/credit-notes", json={"allocate": False}, headers=world_a.headers()), 201)
+    ok(await client.post(f"{url}/credit-notes", json={"allocate": False}, headers=keyed(world_a.headers())), 201)
     refused = await client.post(f"{url}/void", json={}, headers=world_a.headers())
     assert refused.status_code == 409
 
@@ -268,7 +274,7 @@ async def test_an_invoice_from_a_locked_period_can_still_be_paid(client: httpx.A
     day = date.fromisoformat((await issue(client, world_a))["issue_date"])
     ok(await client.patch("/api/v1/tenant", json={"lock_date": day.isoformat()}, headers=world_a.headers()))
     later = (day + timedelta(days=1)).isoformat()
-    ok(await client.post("/api/v1/payments", json=payment(world_a, 1000, later), headers=world_a.headers()), 201)
+    ok(await client.post("/api/v1/payments", json=payment(world_a, 1000, later), headers=keyed(world_a.headers())), 201)
     assert (await invoice(client, world_a))["status"] == "partially_paid"
     refused = await client.post(f"/api/v1/invoices/{world_a.invoice.id}/void", json={}, headers=world_a.headers())
     assert refused.status_code == 409
@@ -278,7 +284,7 @@ async def test_part_of_a_line_is_taxed_as_its_own_line(client: httpx.AsyncClient
     november = (await issue(client, world_a))["lines"][2]
     url = f"/api/v1/invoices/{world_a.invoice.id}/credit-notes"
     body = {"lines": [{"invoice_line_id": november["id"], "amount": 502}], "allocate": False}
-    note = ok(await client.post(url, json=body, headers=world_a.headers()), 201)
+    note = ok(await client.post(url, json=body, headers=keyed(world_a.headers())), 201)
     assert note["tax_total"] == 100  # 20% of 5.02 is 1.004, rounded on the line as Xero does
 
 

@@ -7,7 +7,7 @@ from io import BytesIO
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import PASSWORD, World, ok
+from tests.conftest import PASSWORD, World, keyed, ok
 
 
 async def member_headers(client: httpx.AsyncClient, world: World) -> dict[str, str]:
@@ -36,7 +36,9 @@ async def test_members_see_their_credit_notes_and_credit(client: httpx.AsyncClie
     ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
     note = ok(
         await client.post(
-            f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={"allocate": False}, headers=world_a.headers()
+            f"/api/v1/invoices/{world_a.invoice.id}/credit-notes",
+            json={"allocate": False},
+            headers=keyed(world_a.headers()),
         ),
         201,
     )

@@ -28,7 +28,7 @@ from app.integrations.xero.schemas import (
     SyncRequested,
     SyncStatusOut,
 )
-from app.kit.pagination import Page, page_request, paginate
+from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
 from app.settings import Settings
 
 READ, WRITE = requires("accounting:read"), requires("accounting:write")
@@ -157,8 +157,8 @@ class XeroConnectionController(Controller):
         operator: Actor,
         app_state: State,
         connection_id: FromPath[uuid.UUID],
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
         status: FromQuery[DocumentStatus | None] = None,
         kind: FromQuery[DocumentKind | None] = None,
     ) -> Page[DocumentOut]:
@@ -175,8 +175,8 @@ class XeroConnectionController(Controller):
         db: Db,
         operator: Actor,
         connection_id: FromPath[uuid.UUID],
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[JournalEntryOut]:
         """Every call the sync made to the organisation, oldest first."""
         page = page_request(cursor, limit)

@@ -17,7 +17,7 @@ from app.db.session import tenant_transaction
 from app.integrations.xero import outbox, sync
 from app.integrations.xero.models import XeroDocument
 from app.state import AppState
-from tests.conftest import World, issue, ok
+from tests.conftest import World, issue, keyed, ok
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
 from tests.integrations.xero.test_sync import amount, books, docs, mapped, pay
@@ -31,10 +31,10 @@ async def history(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     lines = ok(await client.get(f"/api/v1/invoices/{world.invoice.id}", headers=world.headers()))["lines"]
     part = {"lines": [{"invoice_line_id": lines[0]["id"], "amount": 1000}], "reason": "Goodwill"}
     url = f"/api/v1/invoices/{world.invoice.id}/credit-notes"
-    ok(await client.post(url, json=part, headers=world.headers()), 201)
+    ok(await client.post(url, json=part, headers=keyed(world.headers())), 201)
     refund = {"company_id": str(world.company.id), "amount": 6000, "currency": "GBP", "method": "bank_transfer"}
     refund["refunded_on"] = issued["issue_date"]
-    ok(await client.post("/api/v1/refunds", json=refund, headers=world.headers()), 201)
+    ok(await client.post("/api/v1/refunds", json=refund, headers=keyed(world.headers())), 201)
     return issued
 
 
@@ -163,7 +163,7 @@ async def test_an_earlier_write_off_goes_with_its_invoice(
 ) -> None:
     issued = await issue(client, world_a)
     url = f"/api/v1/invoices/{world_a.invoice.id}/write-off"
-    ok(await client.post(url, json={}, headers=world_a.headers()), 201)
+    ok(await client.post(url, json={}, headers=keyed(world_a.headers())), 201)
     connection_id, org_id = await mapped(client, world_a, xero, db)
     body = await full_mapping(client, world_a, str(connection_id))
     body["payment_accounts"]["write_off"] = "495"

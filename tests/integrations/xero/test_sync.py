@@ -21,7 +21,7 @@ from app.integrations.xero.models import XeroDocument, XeroJournalEntry
 from app.integrations.xero.repository import DocumentRepository
 from app.integrations.xero.tokens import access, client_of
 from app.state import AppState
-from tests.conftest import World, issue, ok, run_worker
+from tests.conftest import World, issue, keyed, ok, run_worker
 from tests.fixtures.xero import CLIENT_ID, Xero
 from tests.integrations.xero.test_connect import path_of
 from tests.integrations.xero.test_mapping import connected, full_mapping
@@ -71,7 +71,7 @@ async def companies(client: httpx.AsyncClient, world: World, names: list[str]) -
 
 async def pay(client: httpx.AsyncClient, world: World, amount: int, day: str) -> None:
     """A bank transfer from the world's billing account, recorded through the API."""
-    ok(await client.post("/api/v1/payments", json=payment(world, amount, day), headers=world.headers()), 201)
+    ok(await client.post("/api/v1/payments", json=payment(world, amount, day), headers=keyed(world.headers())), 201)
 
 
 def amount(value: Any) -> Decimal:
@@ -218,7 +218,12 @@ async def test_a_drain_that_died_mid_call_leaves_its_documents_in_doubt_for_the_
     assert (await sync.drain(state, world_a.tenant_id, connection_id)).synced == 2
     # A second invoice went out, but its drain died before it could record the answer.
     payment = {"company_id": str(world_a.company.id), "amount": 1000, "currency": "GBP", "method": "bank_transfer"}
-    ok(await client.post("/api/v1/payments", json=payment | {"paid_on": "2026-11-02"}, headers=world_a.headers()), 201)
+    ok(
+        await client.post(
+            "/api/v1/payments", json=payment | {"paid_on": "2026-11-02"}, headers=keyed(world_a.headers())
+        ),
+        201,
+    )
     claimed = await sync._claim(state, world_a.tenant_id, connection_id, KINDS["payment"])
     assert claimed is not None
     [work] = claimed.works
@@ -258,17 +263,24 @@ async def test_payments_credit_notes_credit_and_refunds_follow_in_order(
         "paid_on": "2026-11-03",
     }
     # Pays the invoice and leaves 50.00 of credit.
-    ok(await client.post("/api/v1/payments", json=paid | {"amount": total + 5000}, headers=world_a.headers()), 201)
+    ok(
+        await client.post("/api/v1/payments", json=paid | {"amount": total + 5000}, headers=keyed(world_a.headers())),
+        201,
+    )
     # Half the invoice credited: nothing is due on it, so all of it is credit too.
     lines = ok(await client.get(f"/api/v1/invoices/{world_a.invoice.id}", headers=world_a.headers()))["lines"]
     part = {"lines": [{"invoice_line_id": lines[0]["id"], "amount": 1000}], "reason": "Goodwill"}
     note = ok(
-        await client.post(f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json=part, headers=world_a.headers()),
+        await client.post(
+            f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json=part, headers=keyed(world_a.headers())
+        ),
         201,
     )
     refund = {"company_id": str(world_a.company.id), "amount": 6000, "currency": "GBP", "method": "bank_transfer"}
     ok(
-        await client.post("/api/v1/refunds", json=refund | {"refunded_on": "2026-11-05"}, headers=world_a.headers()),
+        await client.post(
+            "/api/v1/refunds", json=refund | {"refunded_on": "2026-11-05"}, headers=keyed(world_a.headers())
+        ),
         201,
     )
 
@@ -335,7 +347,7 @@ async def test_a_write_off_is_paid_from_the_write_off_account_once_one_is_chosen
     issued = await issue(client, world_a)
     await pay(client, world_a, 1000, "2026-11-03")
     url = f"/api/v1/invoices/{world_a.invoice.id}/write-off"
-    ok(await client.post(url, json={"reason": "Gone away"}, headers=world_a.headers()), 201)
+    ok(await client.post(url, json={"reason": "Gone away"}, headers=keyed(world_a.headers())), 201)
 
     await sync.drain(state, world_a.tenant_id, connection_id)
     found = await docs(db, world_a)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.integrations.xero import sync
 from app.integrations.xero.throttle import Limits, XeroThrottle
 from app.state import AppState
-from tests.conftest import World, issue, ok, run_worker
+from tests.conftest import World, issue, keyed, ok, run_worker
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
 from tests.integrations.xero.test_sync import books, docs, mapped, pay
@@ -149,7 +149,7 @@ async def test_each_kind_of_document_is_named_in_the_operators_words(
     await pay(client, world_a, issued["total"] + 5000, "2026-11-03")
     refund = {"company_id": str(world_a.company.id), "amount": 2000, "currency": "GBP", "method": "bank_transfer"}
     refund["refunded_on"] = "2026-11-05"
-    ok(await client.post("/api/v1/refunds", json=refund, headers=world_a.headers()), 201)
+    ok(await client.post("/api/v1/refunds", json=refund, headers=keyed(world_a.headers())), 201)
 
     page = await client.get(f"/console/xero/connections/{connection_id}")
 

@@ -20,7 +20,7 @@ from app.invoice.models import Invoice
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
-from tests.conftest import World, new_customer, ok
+from tests.conftest import World, keyed, new_customer, ok
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_sync import books, docs, mapped
 
@@ -67,7 +67,7 @@ async def test_every_document_lands_once_with_our_totals_through_a_storm_of_faul
             "amount": invoice.total + (2500 if invoice.id in beyond else 0),
             "paid_on": "2026-11-04",
         }
-        ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+        ok(await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers())), 201)
 
     # A drain dies after its call went out: the contacts it claimed land in Xero, unrecorded here.
     claimed = await sync._claim(state, world_a.tenant_id, connection_id, KINDS["contact"])

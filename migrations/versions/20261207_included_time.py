@@ -1,9 +1,9 @@
 """Plans include booking time (hours, or days of day-bookable resources, per resource kind or for
 any) besides money; a billed booking keeps the included time it used.
 
-Revision ID: 0016
-Revises: 0015
-Create Date: 2026-11-22 10:00:00
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-07 16:30:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,9 +1,9 @@
 """Each invoice and credit-note line taxed at a rate of several components keeps its tax split
 between them (e.g. GST and PST), each part in minor units, as it was charged.
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-11-22 09:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 16:29:00
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 
 from migrations import tenancy
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,149 @@
+"""What the generated OpenAPI document cannot know by itself, added once when the app starts:
+
+- every error the API answers, as ``application/problem+json`` with the ``Problem`` schema (the
+  generator would declare only a 400, as plain JSON, in Litestar's own error shape);
+- the credentials each part of the API takes, as security schemes and requirements;
+- optional query parameters as plain values with their limits (the generator writes an optional
+  one as "this or null", with the limits beside the choice, where clients miss them).
+
+Which statuses an operation may answer follows from what it is: anything may be a 400 or 429
+(rate limits), a credential may be refused (401) or lack a scope (403), an id in the path may name
+nothing (404), a body may be too large (413) or not JSON (415), and a write may conflict (409) or
+break a business rule (422).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
+
+from app.kit.errors import PROBLEM_JSON
+
+PROBLEM = "Problem"
+
+_STATUS_TEXT = {
+    "400": "The request is malformed or breaks the schema; `errors` names the fields.",
+    "401": "No credential, or one that is not valid.",
+    "403": "The credential may not do this.",
+    "404": "Nothing with that id (another tenant's ids answer the same).",
+    "409": "It conflicts with the current state (already issued, locked period, ...).",
+    "413": "The body is larger than the API accepts.",
+    "415": "The body is not application/json.",
+    "422": "Well-formed, but a business rule refuses it; `detail` says which.",
+    "429": "Too many requests; retry after the Retry-After seconds.",
+}
+
+# By path prefix: the security scheme the operations under it require (None: none).
+_CREDENTIALS: tuple[tuple[str, str | None], ...] = (
+    ("/api/v1/auth/", None),
+    ("/api/v1/me", "memberToken"),
+    ("/api/v1/", "operatorKey"),
+    ("/api/platform/", "platformToken"),
+)
+_SCHEMES = {
+    "operatorKey": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="An operator API key (`flk_...`), made in the console or at /api/v1/api-keys.",
+    ),
+    "memberToken": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A member token (`flm_...`) from POST /api/v1/auth/member-tokens.",
+    ),
+    "platformToken": SecurityScheme(
+        type="http", scheme="bearer", description="The platform's administration token (PLATFORM_ADMIN_TOKEN)."
+    ),
+}
+
+
+def _problem_schema() -> Schema:
+    text = Schema(type=OpenAPIType.STRING)
+    error = Schema(
+        type=OpenAPIType.OBJECT,
+        properties={"message": text, "key": text, "source": text},
+        required=["message"],
+    )
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        description="An RFC 9457 problem document; `code` is stable for clients to branch on.",
+        properties={
+            "type": text,
+            "title": text,
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "code": text,
+            "detail": text,
+            "instance": text,
+            "request_id": text,
+            "errors": Schema(type=OpenAPIType.ARRAY, items=error),
+        },
+        required=["type", "title", "status", "code", "detail"],
+    )
+
+
+def _statuses(path: str, method: str, operation: Operation, scheme: str | None) -> list[str]:
+    """The errors an operation may answer (see the module's docstring)."""
+    statuses = ["400", "429"]
+    if scheme is not None:
+        statuses += ["401", "403"]
+    if "{" in path:
+        statuses.append("404")
+    if method != "get":
+        statuses += ["409", "422"]
+    if operation.request_body is not None:
+        statuses += ["413", "415"]
+    return sorted(set(statuses))
+
+
+def _plain(schema: Schema) -> Schema:
+    """``oneOf: [X, null]`` (with limits beside it) as X with its limits."""
+    branches = [branch for branch in schema.one_of or () if getattr(branch, "type", None) != OpenAPIType.NULL]
+    if len(branches) != 1 or len(branches) == len(schema.one_of or ()) or not isinstance(branches[0], Schema):
+        return schema
+    return dataclasses.replace(schema, one_of=None, type=branches[0].type, format=branches[0].format or schema.format)
+
+
+def document(openapi: OpenAPI) -> None:
+    """Complete the document in place (see the module's docstring)."""
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    openapi.components = components
+    components.schemas = {**(components.schemas or {}), PROBLEM: _problem_schema()}
+    components.security_schemes = {**(components.security_schemes or {}), **_SCHEMES}
+    problem = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{PROBLEM}"))
+    retry_after: dict[str, OpenAPIHeader | Reference] = {
+        "Retry-After": OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER), description="Seconds.")
+    }
+    for path, item in (openapi.paths or {}).items():
+        if not path.startswith("/api/"):
+            continue
+        scheme = next((name for prefix, name in _CREDENTIALS if path.startswith(prefix)), None)
+        for method in ("get", "put", "post", "patch", "delete"):
+            operation = getattr(item, method)
+            if not isinstance(operation, Operation):
+                continue
+            if scheme is not None:
+                operation.security = [{scheme: []}]
+            for parameter in operation.parameters or ():
+                if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema) and not parameter.required:
+                    parameter.schema = _plain(parameter.schema)
+            responses = dict(operation.responses or {})
+            for status in _statuses(path, method, operation, scheme):
+                responses[status] = OpenAPIResponse(
+                    description=_STATUS_TEXT[status],
+                    content={PROBLEM_JSON: problem},
+                    headers=retry_after if status == "429" else None,
+                )
+            operation.responses = responses

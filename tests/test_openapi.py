@@ -1,0 +1,115 @@
+"""The OpenAPI document says what the API does: the errors each operation answers (as problem+json),
+the credential each part takes, the limits of list parameters and the Idempotency-Key where money
+moves; and what the API answers agrees with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import World
+
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+@pytest.fixture
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_every_operation_declares_its_errors_as_problem_documents(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+    assert len(operations) > 100
+    for path, method, operation in operations:
+        label = f"{method.upper()} {path}"
+        errors = {status: answer for status, answer in operation["responses"].items() if status.startswith("4")}
+        assert {"400", "429"} <= set(errors), label
+        for status, answer in errors.items():
+            assert list(answer["content"]) == ["application/problem+json"], f"{label} {status}"
+            assert answer["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        if "{" in path:
+            assert "404" in errors, label
+        if method != "get":
+            assert {"409", "422"} <= set(errors), label
+        if "requestBody" in operation:
+            assert {"413", "415"} <= set(errors), label
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "code", "detail"} <= set(problem["required"])
+
+
+def test_every_operation_names_its_credential(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert {name: scheme["scheme"] for name, scheme in schemes.items()} == {
+        "operatorKey": "bearer",
+        "memberToken": "bearer",
+        "platformToken": "bearer",
+    }
+    for path, method, operation in _operations(document):
+        label = f"{method.upper()} {path}"
+        if path.startswith("/api/v1/auth/"):
+            assert "security" not in operation, label
+            continue
+        expected = (
+            "memberToken"
+            if path.startswith("/api/v1/me")
+            else "platformToken"
+            if path.startswith("/api/platform/")
+            else "operatorKey"
+        )
+        assert operation["security"] == [{expected: []}], label
+        assert {"401", "403"} <= set(operation["responses"]), label
+
+
+def test_list_parameters_declare_their_limits(document: dict[str, Any]) -> None:
+    lists = 0
+    for path, method, operation in _operations(document):
+        parameters = {parameter["name"]: parameter for parameter in operation.get("parameters", [])}
+        if "limit" not in parameters:
+            continue
+        lists += 1
+        limit, cursor = parameters["limit"]["schema"], parameters["cursor"]["schema"]
+        assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 200), f"{method} {path}: {limit}"
+        assert (cursor["type"], cursor["pattern"]) == ("string", "^[A-Za-z0-9_-]{22}$"), f"{method} {path}: {cursor}"
+    assert lists >= 15
+
+
+def test_money_moving_operations_require_an_idempotency_key(document: dict[str, Any]) -> None:
+    required = {
+        "/api/v1/payments",
+        "/api/v1/refunds",
+        "/api/v1/invoices/{invoice_id}/credit-notes",
+        "/api/v1/invoices/{invoice_id}/write-off",
+        "/api/v1/locations/{location_id}/billing/run",
+    }
+    for path in required:
+        parameters = document["paths"][path]["post"]["parameters"]
+        [key] = [parameter for parameter in parameters if parameter["name"] == "Idempotency-Key"]
+        assert (key["in"], key["required"]) == ("header", True), path
+        assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 200), path
+
+
+async def test_a_method_the_path_does_not_take_is_answered_with_allow(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    response = await client.delete("/api/v1/payments", headers=world_a.headers())
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert set(response.headers["allow"].split(", ")) == {"OPTIONS", "POST"}
+    invoice = await client.put(f"/api/v1/invoices/{world_a.invoice.id}", headers=world_a.headers())
+    assert invoice.status_code == 405
+    assert set(invoice.headers["allow"].split(", ")) == {"OPTIONS", "GET"}
