@@ -17,7 +17,7 @@ from app.db.engine import bind_tenant
 from app.kit.clock import FrozenClock
 from app.state import AppState
 from tests.booking.test_bookings import book, room
-from tests.conftest import World, issue, ok, revenue_account, tax_account
+from tests.conftest import World, issue, keyed, ok, revenue_account, tax_account
 
 
 async def _no_vat_deposits(client: httpx.AsyncClient, world: World) -> None:
@@ -58,7 +58,7 @@ async def _bill(
 ) -> dict[str, Any]:
     where = location_id or str(world.location.id)
     url = f"/api/v1/locations/{where}/billing/{'preview' if preview else 'run'}"
-    response = await client.post(url, json={"period_start": period}, headers=world.headers())
+    response = await client.post(url, json={"period_start": period}, headers=keyed(world.headers()))
     result: dict[str, Any] = ok(response, 200 if preview else 201)
     return result
 
