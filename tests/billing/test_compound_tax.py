@@ -12,7 +12,7 @@ import httpx
 from pypdf import PdfReader
 
 from app.kit.money import TaxComponent, effective_rate, split_tax
-from tests.conftest import World, ok, tax_account
+from tests.conftest import World, keyed, ok, tax_account
 
 GST_QST = {
     "name": "GST + QST",
@@ -38,7 +38,9 @@ async def compound_rate(client: httpx.AsyncClient, world: World) -> dict[str, An
 async def december(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     """December's invoice of the world's hot desk (250.00 less 12.5%), made by a run."""
     url = f"/api/v1/locations/{world.location.id}/billing/run"
-    [made] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=world.headers()), 201)["invoices"]
+    [made] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world.headers())), 201)[
+        "invoices"
+    ]
     found: dict[str, Any] = ok(await client.get(f"/api/v1/invoices/{made['id']}", headers=world.headers()))
     return found
 
@@ -93,11 +95,11 @@ async def test_the_invoice_keeps_its_split_and_credit_notes_take_it_back_level(
     ok(await client.post(f"/api/v1/invoices/{invoice['id']}/issue", headers=world_a.headers()))
     url = f"/api/v1/invoices/{invoice['id']}/credit-notes"
     part = {"lines": [{"invoice_line_id": desk["id"], "amount": 10000}], "allocate": False}
-    first = ok(await client.post(url, json=part, headers=world_a.headers()), 201)
+    first = ok(await client.post(url, json=part, headers=keyed(world_a.headers())), 201)
     # 100.00 is taxed on its own: 15.47 -> GST 5.00, QST 10.47.
     assert first["lines"][0]["tax_amount"] == 1547
     assert parts(first["lines"][0]) == [(*GST, 500), (*QST, 1047)]
-    second = ok(await client.post(url, json={"allocate": False}, headers=world_a.headers()), 201)
+    second = ok(await client.post(url, json={"allocate": False}, headers=keyed(world_a.headers())), 201)
     # The rest of each line takes what is left of each component: every line ends at zero in both.
     assert [parts(line) for line in second["lines"]] == [[(*GST, 750), (*QST, 1571)], [(*GST, -156), (*QST, -328)]]
     assert [(p["name"], p["amount"]) for p in second["tax_by_component"]] == [("GST", 594), ("QST", 1243)]

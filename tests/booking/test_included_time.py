@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.booking.test_bookings import book, room
-from tests.conftest import World, ok, tax_account
+from tests.conftest import World, keyed, ok, tax_account
 
 
 async def plan(client: httpx.AsyncClient, world: World, name: str, **fields: Any) -> dict[str, Any]:
@@ -30,7 +30,8 @@ async def hold(client: httpx.AsyncClient, world: World, plan: dict[str, Any]) ->
 
 async def bookings_billed(client: httpx.AsyncClient, world: World, period: str, *, preview: bool = False) -> Any:
     url = f"/api/v1/locations/{world.location.id}/billing/{'preview' if preview else 'run'}"
-    result = ok(await client.post(url, json={"period_start": period}, headers=world.headers()), 200 if preview else 201)
+    response = await client.post(url, json={"period_start": period}, headers=keyed(world.headers()))
+    result = ok(response, 200 if preview else 201)
     [invoice] = result["invoices"]
     return [line for line in invoice["lines"] if line["explanation"]["kind"] == "booking"]
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.integrations.xero import sync
 from app.state import AppState
-from tests.conftest import World, ok, tax_account
+from tests.conftest import World, keyed, ok, tax_account
 from tests.fixtures.xero import Xero
 from tests.integrations.xero.test_mapping import full_mapping
 from tests.integrations.xero.test_sync import books, docs, mapped
@@ -57,7 +57,9 @@ async def test_xero_splits_a_compound_rate_as_we_do(
     assert readiness["ready"] is True, readiness
 
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
-    [made_invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=headers), 201)["invoices"]
+    [made_invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)[
+        "invoices"
+    ]
     ours = ok(await client.post(f"/api/v1/invoices/{made_invoice['id']}/issue", headers=headers))
     drained = await sync.drain(state, world_a.tenant_id, connection_id)
     assert drained.stopped is None
