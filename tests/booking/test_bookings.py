@@ -122,6 +122,17 @@ async def test_bad_resources_and_bookings_are_refused(client: httpx.AsyncClient,
         "/api/v1/resources", json={**no_rate, "name": "Boardroom", "hourly_rate": 1}, headers=headers
     )
     assert again.status_code == 409
+    # A company billed in USD (at home in New York) booking a room of the London location.
+    new_york = {
+        "name": "New York",
+        "code": "NYC",
+        "time_zone": "America/New_York",
+        "country": "US",
+        "currency": "USD",
+        "tax_mode": "exclusive",
+        "billing_day": 1,
+    }
+    home = ok(await client.post("/api/v1/locations", json=new_york, headers=headers), 201)
     usd = ok(
         await client.post(
             "/api/v1/companies",
@@ -130,7 +141,7 @@ async def test_bad_resources_and_bookings_are_refused(client: httpx.AsyncClient,
                 "billing_email": "ap@yankee.test",
                 "country": "US",
                 "currency": "USD",
-                "home_location_id": str(world_a.location.id),
+                "home_location_id": home["id"],
             },
             headers=headers,
         ),
