@@ -243,10 +243,18 @@ def mutate(module: str, work: Path, env: dict[str, str], *, again: bool, sample:
     return {**entry, "survivors_retried": resumed}
 
 
-def equivalents() -> dict[tuple[str, int, int, str], dict[str, Any]]:
+def equivalents() -> dict[tuple[str, int, int, str, str], dict[str, Any]]:
     with (HERE / "equivalent.toml").open("rb") as handle:
         entries = tomllib.load(handle)["equivalent"]
-    return {(e["operator"], e["line"], e["column"], e["path"]): e for e in entries}
+    # Two mutants can share a place and an operator (a number made one larger, or one smaller):
+    # the mutated text tells them apart.
+    return {(e["operator"], e["line"], e["column"], e["path"], e["mutated"]): e for e in entries}
+
+
+def mutated_line(diff: str) -> str:
+    """The mutated line of a one-line mutation, stripped, from cosmic-ray's diff."""
+    added = (line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    return next(added, "")
 
 
 def summarize(config: dict[str, Any], plan: Plan, results: dict[str, WorkResult], seconds: float) -> dict[str, Any]:
@@ -265,16 +273,19 @@ def summarize(config: dict[str, Any], plan: Plan, results: dict[str, WorkResult]
         elif result.test_outcome != TestOutcome.SURVIVED:
             counts["killed"] += 1  # a test failed or timed out, or the mutant could not even be imported
         else:
-            entry = known.get((mutant.operator, mutant.line, mutant.column, mutant.path))
+            mutated = mutated_line(result.diff or "")
+            entry = known.get((mutant.operator, mutant.line, mutant.column, mutant.path, mutated))
             if entry is not None and entry["text"] == mutant.text:
                 counts["equivalent"] += 1
-                equivalent.append({"where": mutant.where, "operator": mutant.operator, "why": entry["why"]})
+                equivalent.append(
+                    {"where": mutant.where, "operator": mutant.operator, "mutated": mutated, "why": entry["why"]}
+                )
                 continue
             if entry is not None:
                 stale.append(mutant.where)
             counts["survived"] += 1
             survived.append(
-                {"where": mutant.where, "operator": mutant.operator, "line": mutant.text, "diff": result.diff}
+                {"where": mutant.where, "operator": mutant.operator, "line": mutant.text, "mutated": mutated}
             )
     live = counts["killed"] + counts["survived"]
     return {
