@@ -225,6 +225,7 @@ def mutate(module: str, work: Path, env: dict[str, str], *, again: bool, sample:
         log.unlink(missing_ok=True)
         run([cosmic_ray, "init", toml, str(session)], scratch, env, log)
         stamp.write_bytes(source)
+        (KEPT / f"{module}.sample").write_text("" if sample is None else str(sample))
     with use_db(str(session), WorkDB.Mode.open) as db:
         plan = Plan.make(mutants(db, scratch), source.decode(), sample)
         if plan.set_aside and not resumed:
@@ -239,8 +240,23 @@ def mutate(module: str, work: Path, env: dict[str, str], *, again: bool, sample:
     run([cosmic_ray, "exec", toml, str(session)], scratch, env, log)
     with use_db(str(session), WorkDB.Mode.open) as db:
         results = dict(db.results)
-    entry = summarize(config, plan, results, time.monotonic() - started)
+    entry = summarize(config, plan, results, round(time.monotonic() - started))
     return {**entry, "survivors_retried": resumed}
+
+
+def report_only(module: str) -> dict[str, Any]:
+    """The module's entry from the kept session, without testing anything (after equivalent.toml
+    changed, or when a run was stopped: what was not tested yet counts as not run)."""
+    config = load_config(module)
+    session, stamp = KEPT / f"{module}.sqlite", KEPT / f"{module}.source"
+    source = (ROOT / config["module-path"]).read_bytes()
+    if not session.exists() or not stamp.exists() or stamp.read_bytes() != source:
+        raise SystemExit(f"{module}: no kept session for the module as it is now; run it first")
+    sample = (KEPT / f"{module}.sample").read_text()
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        plan = Plan.make(mutants(db, ROOT), source.decode(), int(sample) if sample else None)
+        results = dict(db.results)
+    return summarize(config, plan, results, None)
 
 
 def equivalents() -> dict[tuple[str, int, int, str, str], dict[str, Any]]:
@@ -257,7 +273,9 @@ def mutated_line(diff: str) -> str:
     return next(added, "")
 
 
-def summarize(config: dict[str, Any], plan: Plan, results: dict[str, WorkResult], seconds: float) -> dict[str, Any]:
+def summarize(
+    config: dict[str, Any], plan: Plan, results: dict[str, WorkResult], seconds: int | None
+) -> dict[str, Any]:
     known = equivalents()
     counts: Counter[str] = Counter()
     equivalent = [{"where": m.where, "operator": m.operator, "why": ANNOTATION} for m in plan.in_annotations]
@@ -301,7 +319,7 @@ def summarize(config: dict[str, Any], plan: Plan, results: dict[str, WorkResult]
         "incompetent": counts["incompetent"],
         "not_run": counts["not_run"],
         "score": round(counts["killed"] / live, 4) if live else None,
-        "seconds": round(seconds),
+        "seconds": seconds,
         "date": datetime.now(UTC).date().isoformat(),
         "survivors": survived,
         "stale_equivalents": stale,
@@ -321,6 +339,36 @@ def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(), "system": platform.platform()}
 
 
+def write_results(done: dict[str, dict[str, Any]], command: str, *, reported: bool = False) -> None:
+    """Merge these modules' entries into the results file (the others keep theirs) and print them.
+    ``reported``: summarized again, not run: each keeps the command it was run with."""
+    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    before = recorded.get("modules", {})
+    modules = {
+        **before,
+        **{
+            m: {**entry, "run_with": before.get(m, {}).get("run_with", command) if reported else command}
+            for m, entry in done.items()
+        },
+    }
+    report: dict[str, Any] = {
+        "benchmark": "mutation",
+        "tool": f"cosmic-ray {version('cosmic-ray')}",
+        "command": ".venv/bin/python -m bench.mutation",
+        "machine": machine(),
+        "date": datetime.now(UTC).date().isoformat(),
+        "target": "at least 95% of the non-equivalent mutants of each module killed",
+        "modules": {name: modules[name] for name in MODULES if name in modules},
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    for name, entry in report["modules"].items():
+        score = "-" if entry["score"] is None else f"{100 * entry['score']:.1f}%"
+        say(
+            f"{name}: {entry['killed']} killed, {entry['survived']} survived, {entry['equivalent']} equivalent; "
+            f"{entry['tested']} tested of {entry['mutants']}: {score}"
+        )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)} (default: all)")
@@ -332,12 +380,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--sample", type=int, help=f"test this many mutants of each module, drawn with seed {SEED} (default: all)"
     )
+    parser.add_argument(
+        "--report", action="store_true", help="only summarize the kept sessions again (after equivalent.toml changed)"
+    )
     parser.add_argument("--lanes", type=int, default=2, help="modules mutated side by side (default 2)")
     args = parser.parse_args(argv)
     chosen: list[str] = list(dict.fromkeys(args.modules or MODULES))
     unknown = set(chosen) - set(MODULES)
     if unknown:
         parser.error(f"no such module: {', '.join(sorted(unknown))}")
+
+    if args.report:
+        command = " ".join([".venv/bin/python -m bench.mutation", *argv])
+        write_results({m: report_only(m) for m in chosen}, command, reported=True)
+        return 0
 
     sys.path.insert(0, str(ROOT))
     from dev import services
@@ -365,25 +421,7 @@ def main(argv: list[str]) -> int:
                     lanes.shutdown(cancel_futures=True)
                     raise
 
-    command = " ".join([".venv/bin/python -m bench.mutation", *argv])
-    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    modules = {**recorded.get("modules", {}), **{m: {**entry, "run_with": command} for m, entry in done.items()}}
-    report: dict[str, Any] = {
-        "benchmark": "mutation",
-        "tool": f"cosmic-ray {version('cosmic-ray')}",
-        "command": ".venv/bin/python -m bench.mutation",
-        "machine": machine(),
-        "date": datetime.now(UTC).date().isoformat(),
-        "target": "at least 95% of the non-equivalent mutants of each module killed",
-        "modules": {name: modules[name] for name in MODULES if name in modules},
-    }
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    for name, entry in report["modules"].items():
-        score = "-" if entry["score"] is None else f"{100 * entry['score']:.1f}%"
-        say(
-            f"{name}: {entry['killed']} killed, {entry['survived']} survived, {entry['equivalent']} equivalent; "
-            f"{entry['tested']} tested of {entry['mutants']}: {score}"
-        )
+    write_results(done, " ".join([".venv/bin/python -m bench.mutation", *argv]))
     return 0
 
 
