@@ -94,3 +94,10 @@ def test_the_record_keeps_how_the_price_was_worked_out() -> None:
         "daily_rate": 20000,
         "days": [{"day": "2027-03-02", "minutes": 600, "by_the_hour": 30000, "amount": 20000, "day_rate": True}],
     }
+
+
+def test_seconds_short_of_a_whole_minute_are_not_charged() -> None:
+    starts = local(LONDON, 2027, 3, 2, 9, 0)
+    _, days = price_booking(starts, starts.replace(minute=30, second=45), LONDON, 3000, None)
+    assert days == [DayPrice("2027-03-02", 30, 1500, 1500, False)]
+    assert all(isinstance(value, int) for value in (days[0].minutes, days[0].amount))

@@ -182,3 +182,15 @@ async def test_only_an_amount_between_one_minor_unit_and_what_is_due_is_applied(
     await allocate_to_invoice(db, invoice, NOVEMBER - 1, day, currency="GBP", payment_id=paid)
     assert invoice.status == "paid"
     assert (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id] == 0
+
+
+async def test_money_in_another_currency_is_refused_whichever_way_its_code_sorts(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World
+) -> None:
+    november = await issue(client, world_a)
+    await bind_tenant(db, world_a.tenant_id)
+    invoice = await db.get_one(Invoice, (world_a.tenant_id, uuid.UUID(november["id"])), populate_existing=True)
+    for currency in ("EUR", "USD"):  # before and after GBP
+        with pytest.raises(InvalidInput, match=f"is in GBP; {currency} cannot be applied"):
+            await allocate_to_invoice(db, invoice, 100, date(2026, 12, 7), currency=currency)
+    assert (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id] == NOVEMBER
