@@ -174,9 +174,22 @@ def stop_all() -> None:
 
 
 def retry_survivors(session: Path) -> int:
-    """Forget the survivors' results, so that exec tests them again; the count forgotten."""
+    """Forget the results of the survivors not listed as equivalent, so that exec tests them
+    again; the count forgotten."""
+    known = equivalents()
+    forget = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.test_outcome != TestOutcome.SURVIVED:
+                continue
+            [spec] = item.mutations
+            line, column = spec.start_pos
+            key = (spec.operator_name, line, column, str(spec.module_path), mutated_line(result.diff or ""))
+            if key not in known:
+                forget.append(item.job_id)
     with sqlite3.connect(session) as db:
-        return db.execute("DELETE FROM work_results WHERE test_outcome = ?", (TestOutcome.SURVIVED.name,)).rowcount
+        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(job,) for job in forget])
+    return len(forget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +388,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="keep the last run's results and test only its survivors again (when only tests changed)",
+        help="keep the last run's results; test what it did not reach and its survivors not listed as equivalent",
     )
     parser.add_argument(
         "--sample", type=int, help=f"test this many mutants of each module, drawn with seed {SEED} (default: all)"
