@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import tomllib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -228,7 +227,6 @@ def mutate(module: str, work: Path, env: dict[str, str], *, again: bool, sample:
     source = (ROOT / config["module-path"]).read_bytes()
     toml = str(scratch / "bench" / "mutation" / f"{module}.toml")
     cosmic_ray = str(Path(sys.executable).parent / "cosmic-ray")
-    started = time.monotonic()
     resumed = again and session.exists() and stamp.exists() and stamp.read_bytes() == source
     if resumed:
         # The module is as it was: what was killed stays killed (tests were only added since).
@@ -253,7 +251,7 @@ def mutate(module: str, work: Path, env: dict[str, str], *, again: bool, sample:
     run([cosmic_ray, "exec", toml, str(session)], scratch, env, log)
     with use_db(str(session), WorkDB.Mode.open) as db:
         results = dict(db.results)
-    entry = summarize(config, plan, results, round(time.monotonic() - started))
+    entry = summarize(config, plan, results)
     return {**entry, "survivors_retried": resumed}
 
 
@@ -269,7 +267,7 @@ def report_only(module: str) -> dict[str, Any]:
     with use_db(str(session), WorkDB.Mode.open) as db:
         plan = Plan.make(mutants(db, ROOT), source.decode(), int(sample) if sample else None)
         results = dict(db.results)
-    return summarize(config, plan, results, None)
+    return summarize(config, plan, results)
 
 
 def equivalents() -> dict[tuple[str, int, int, str, str], dict[str, Any]]:
@@ -286,9 +284,7 @@ def mutated_line(diff: str) -> str:
     return next(added, "")
 
 
-def summarize(
-    config: dict[str, Any], plan: Plan, results: dict[str, WorkResult], seconds: int | None
-) -> dict[str, Any]:
+def summarize(config: dict[str, Any], plan: Plan, results: dict[str, WorkResult]) -> dict[str, Any]:
     known = equivalents()
     counts: Counter[str] = Counter()
     equivalent = [{"where": m.where, "operator": m.operator, "why": ANNOTATION} for m in plan.in_annotations]
@@ -332,7 +328,6 @@ def summarize(
         "incompetent": counts["incompetent"],
         "not_run": counts["not_run"],
         "score": round(counts["killed"] / live, 4) if live else None,
-        "seconds": seconds,
         "date": datetime.now(UTC).date().isoformat(),
         "survivors": survived,
         "stale_equivalents": stale,
@@ -373,6 +368,8 @@ def write_results(done: dict[str, dict[str, Any]], command: str, *, reported: bo
         "target": "at least 95% of the non-equivalent mutants of each module killed",
         "modules": {name: modules[name] for name in MODULES if name in modules},
     }
+    if "notes" in recorded:  # written by hand: how the recorded runs came about
+        report["notes"] = recorded["notes"]
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     for name, entry in report["modules"].items():
         score = "-" if entry["score"] is None else f"{100 * entry['score']:.1f}%"
