@@ -27,6 +27,7 @@ def test_billing_dates() -> None:
     assert billing_date_on_or_after(date(2027, 3, 1), 1) == date(2027, 3, 1)
     assert billing_date_on_or_after(date(2027, 3, 2), 1) == date(2027, 4, 1)
     assert billing_date_on_or_after(date(2027, 12, 20), 15) == date(2028, 1, 15)
+    assert billing_date_on_or_after(date(2027, 3, 10), 15) == date(2027, 3, 15)
     assert period_starting_on_or_before(date(2027, 3, 10), 15) == date(2027, 2, 15)
     assert period_starting_on_or_before(date(2027, 3, 15), 15) == date(2027, 3, 15)
 
@@ -112,3 +113,106 @@ def test_billing_resumes_mid_cycle_where_it_stopped() -> None:
     )
     assert (rest.start, rest.end, rest.days, rest.full_days) == (date(2026, 12, 11), date(2027, 1, 1), 21, 31)
     assert (january.start, january.end, january.partial) == (date(2027, 1, 1), date(2027, 2, 1), False)
+
+
+def test_a_single_day_is_a_whole_period_of_one_day() -> None:
+    """Fees, deposits and bookings are billed for one day: never two, never part of one."""
+    day = Cycle.day(date(2026, 12, 31))
+    assert day == Cycle(date(2026, 12, 31), date(2027, 1, 1), date(2026, 12, 31), date(2027, 1, 1))
+    assert (day.days, day.full_days, day.partial) == (1, 1, False)
+    assert describe(day) == "31 Dec 2026 to 31 Dec 2026"
+
+
+def test_months_wrap_at_both_ends_of_the_year() -> None:
+    assert add_months(date(2027, 12, 1), 1) == date(2028, 1, 1)
+    assert add_months(date(2027, 1, 28), -1) == date(2026, 12, 28)
+    assert add_months(date(2027, 12, 5), 0) == date(2027, 12, 5)
+    assert add_months(date(2027, 1, 5), 11) == date(2027, 12, 5)
+    assert add_months(date(2027, 6, 10), -18) == date(2025, 12, 10)
+    assert add_months(date(2027, 6, 10), 24) == date(2029, 6, 10)
+
+
+def test_a_billing_day_at_the_end_of_the_year() -> None:
+    assert billing_date_on_or_after(date(2027, 12, 28), 28) == date(2027, 12, 28)
+    assert billing_date_on_or_after(date(2027, 12, 29), 28) == date(2028, 1, 28)
+    assert period_starting_on_or_before(date(2028, 1, 27), 28) == date(2027, 12, 28)
+    assert period_starting_on_or_before(date(2028, 1, 28), 28) == date(2028, 1, 28)
+
+
+def test_a_period_is_described_by_its_first_and_last_day() -> None:
+    [cycle] = membership_cycles(date(2027, 12, 15), None, 1, 1, after=None, before=date(2028, 1, 1))
+    assert describe(cycle) == "15 Dec 2027 to 31 Dec 2027"
+    whole = Cycle(date(2027, 12, 1), date(2028, 1, 1), date(2027, 12, 1), date(2028, 1, 1))
+    assert describe(whole) == "1 Dec 2027 to 31 Dec 2027"
+    assert not whole.partial
+
+
+def test_an_end_date_moved_before_what_was_billed_bills_nothing_more() -> None:
+    """Billed up to a point, then ended earlier: no cycle runs backwards from that point."""
+    # Billing had reached 11 Dec, inside a cycle; the membership now ends on 5 Dec.
+    assert (
+        membership_cycles(
+            date(2026, 10, 15), date(2026, 12, 5), 1, 1, after=date(2026, 12, 11), before=date(2027, 2, 1)
+        )
+        == []
+    )
+    # Billing had reached 1 Jan, a billing day; the membership now ends on 20 Dec.
+    assert (
+        membership_cycles(date(2026, 10, 15), date(2026, 12, 20), 1, 1, after=date(2027, 1, 1), before=date(2027, 2, 1))
+        == []
+    )
+    # Billing had reached 25 Oct, inside the first part cycle; the membership now ends on 20 Oct.
+    assert (
+        membership_cycles(
+            date(2026, 10, 15), date(2026, 10, 20), 1, 1, after=date(2026, 10, 25), before=date(2027, 2, 1)
+        )
+        == []
+    )
+    # Ending on the very day billing had reached leaves that day's cycle to be billed.
+    [rest] = membership_cycles(
+        date(2026, 10, 15), date(2026, 12, 11), 1, 1, after=date(2026, 12, 11), before=date(2027, 2, 1)
+    )
+    assert (rest.start, rest.end, rest.full_start, rest.full_end) == (
+        date(2026, 12, 11),
+        date(2026, 12, 12),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    )
+
+
+def test_billing_resumes_inside_the_first_part_cycle() -> None:
+    [rest, december] = membership_cycles(
+        date(2026, 10, 15), None, 1, 1, after=date(2026, 10, 25), before=date(2026, 12, 1)
+    )[:2]
+    assert (rest.start, rest.end, rest.full_start, rest.full_end) == (
+        date(2026, 10, 25),
+        date(2026, 11, 1),
+        date(2026, 10, 1),
+        date(2026, 11, 1),
+    )
+    assert (december.start, december.end) == (date(2026, 11, 1), date(2026, 12, 1))
+
+
+def test_a_membership_starting_on_a_billing_day_has_no_part_cycle() -> None:
+    cycles = membership_cycles(date(2027, 3, 1), None, 1, 3, after=None, before=date(2027, 6, 2))
+    assert [(c.start, c.end, c.partial) for c in cycles] == [
+        (date(2027, 3, 1), date(2027, 6, 1), False),
+        (date(2027, 6, 1), date(2027, 9, 1), False),
+    ]
+    assert membership_cycles(date(2027, 3, 1), None, 1, 1, after=None, before=date(2027, 3, 1)) == []
+
+
+def test_resuming_quarterly_billing_jumps_to_the_aligned_cycle() -> None:
+    cycles = membership_cycles(date(2025, 2, 15), None, 15, 3, after=date(2027, 5, 15), before=date(2027, 11, 1))
+    assert [(c.start, c.end) for c in cycles] == [
+        (date(2027, 5, 15), date(2027, 8, 15)),
+        (date(2027, 8, 15), date(2027, 11, 15)),
+    ]
+    # Resuming inside a quarter bills the rest of that quarter first.
+    [rest, *_] = membership_cycles(date(2025, 2, 15), None, 15, 3, after=date(2027, 6, 3), before=date(2027, 11, 1))
+    assert (rest.start, rest.end, rest.full_start, rest.full_end) == (
+        date(2027, 6, 3),
+        date(2027, 8, 15),
+        date(2027, 5, 15),
+        date(2027, 8, 15),
+    )

@@ -11,11 +11,17 @@ from hypothesis import strategies as st
 
 from app.kit.money import (
     TaxComponent,
+    as_decimal,
     effective_rate,
+    exponent,
     format_amount,
+    from_decimal,
+    is_currency,
     line_amount,
     line_tax,
+    per_hour,
     percent_of,
+    plain_decimal,
     prorate,
     round_minor,
 )
@@ -44,6 +50,12 @@ def test_the_two_parts_of_a_split_period_add_up_within_a_minor_unit(
 def test_prorating_refuses_impossible_periods() -> None:
     with pytest.raises(ValueError, match="cannot prorate"):
         prorate(100, 31, 30)
+    with pytest.raises(ValueError, match="cannot prorate -1 of 30 days"):
+        prorate(100, -1, 30)
+    with pytest.raises(ValueError, match="cannot prorate 0 of 0 days"):
+        prorate(100, 0, 0)
+    assert prorate(100, 0, 1) == 0
+    assert prorate(100, 1, 1) == 100
 
 
 def test_rounding_is_half_away_from_zero() -> None:
@@ -93,6 +105,80 @@ def test_amounts_are_shown_with_the_currency_exponent() -> None:
     assert format_amount(-5, "EUR") == "-0.05"
     assert format_amount(1500, "JPY") == "1,500"
     assert format_amount(1234567, "KWD") == "1,234.567"
+    assert format_amount(12345678, "CLF") == "1,234.5678"
+
+
+def test_zero_and_amounts_under_one_unit_are_never_negative_zero() -> None:
+    assert format_amount(0, "GBP") == "0.00"
+    assert format_amount(0, "JPY") == "0"
+    assert format_amount(7, "GBP") == "0.07"
+    assert format_amount(-7, "GBP") == "-0.07"
+    assert format_amount(-1500, "JPY") == "-1,500"
+
+
+def test_every_active_currency_has_its_exponent() -> None:
+    assert [exponent(code) for code in ("JPY", "XPF", "GBP", "ZWG", "BHD", "TND", "CLF", "UYW")] == [
+        0,
+        0,
+        2,
+        2,
+        3,
+        3,
+        4,
+        4,
+    ]
+    assert is_currency("EUR")
+    assert not is_currency("XXX")
+    assert not is_currency("gbp")
+
+
+def test_an_hour_rate_is_charged_by_the_minute_and_half_a_minor_unit_rounds_up() -> None:
+    assert per_hour(1200, 60) == 1200
+    assert per_hour(1200, 90) == 1800
+    assert per_hour(1000, 1) == 17  # 16.67
+    assert per_hour(1000, 2) == 33  # 33.33
+    assert per_hour(1, 30) == 1  # a tie: 0.5 -> 1
+    assert per_hour(3, 10) == 1  # a tie: 0.5 -> 1
+    assert per_hour(1001, 30) == 501  # a tie: 500.5 -> 501
+    assert per_hour(1, 29) == 0
+    assert per_hour(0, 600) == 0
+    assert per_hour(1500, 0) == 0
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=60 * 24 * 31))
+def test_an_hour_rate_equals_exact_arithmetic_rounded_once(rate: int, minutes: int) -> None:
+    assert per_hour(rate, minutes) == _exactly(Fraction(rate * minutes, 60))
+
+
+def test_major_units_become_minor_units_exactly() -> None:
+    assert from_decimal(Decimal("123.45"), "GBP") == 12345
+    assert from_decimal(Decimal("-123.45"), "GBP") == -12345
+    assert from_decimal(Decimal(0), "GBP") == 0
+    assert from_decimal(Decimal("1500"), "JPY") == 1500
+    assert from_decimal(Decimal("1.234"), "KWD") == 1234
+    assert from_decimal(Decimal("10"), "CLF") == 100000
+
+
+def test_more_places_than_the_currency_has_round_half_away_from_zero() -> None:
+    assert from_decimal(Decimal("1.005"), "GBP") == 101
+    assert from_decimal(Decimal("-1.005"), "GBP") == -101
+    assert from_decimal(Decimal("1.0049"), "GBP") == 100
+    assert from_decimal(Decimal("1234.5"), "JPY") == 1235
+    assert from_decimal(Decimal("0.0005"), "KWD") == 1
+
+
+@given(amounts, st.sampled_from(["JPY", "GBP", "KWD", "CLF"]))
+def test_minor_units_survive_the_trip_through_major_units(amount: int, currency: str) -> None:
+    major = as_decimal(amount, currency)
+    assert major == Fraction(amount, 10 ** exponent(currency))
+    assert from_decimal(major, currency) == amount
+
+
+def test_decimals_are_written_plainly() -> None:
+    assert plain_decimal(Decimal("10.00")) == "10"
+    assert plain_decimal(Decimal("12.50")) == "12.5"
+    assert plain_decimal(Decimal("1E+1")) == "10"
+    assert plain_decimal(Decimal("0.0750")) == "0.075"
 
 
 def _exactly(value: Fraction) -> int:
