@@ -20,7 +20,7 @@ from app.kit.errors import InvalidInput
 from app.ledger.allocation import allocate_to_invoice, apply_credit, status_for
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
-from tests.conftest import World, issue, ok
+from tests.conftest import World, issue, keyed, ok
 
 NOVEMBER, MONTH = 40645, 26250
 
@@ -39,7 +39,7 @@ async def three_invoices(client: httpx.AsyncClient, world: World) -> list[dict[s
     made = [await issue(client, world)]
     for period in ("2026-12-01", "2027-01-01"):
         url = f"/api/v1/locations/{world.location.id}/billing/run"
-        [draft] = ok(await client.post(url, json={"period_start": period}, headers=headers), 201)["invoices"]
+        [draft] = ok(await client.post(url, json={"period_start": period}, headers=keyed(headers)), 201)["invoices"]
         made.append(ok(await client.post(f"/api/v1/invoices/{draft['id']}/issue", headers=headers)))
     assert [i["total"] for i in made] == [NOVEMBER, MONTH, MONTH]
     return made
@@ -54,7 +54,7 @@ async def unallocated(client: httpx.AsyncClient, world: World, amount: int, day:
         "paid_on": day,
         "allocations": [],
     }
-    made: dict[str, Any] = ok(await client.post("/api/v1/payments", json=body, headers=world.headers()), 201)
+    made: dict[str, Any] = ok(await client.post("/api/v1/payments", json=body, headers=keyed(world.headers())), 201)
     assert made["unallocated"] == amount
     return made
 
@@ -69,12 +69,12 @@ async def test_credit_spreads_over_the_open_invoices_past_a_closed_one(
 ) -> None:
     headers = world_a.headers()
     november, december, january = await three_invoices(client, world_a)
-    ok(await client.post(f"/api/v1/invoices/{december['id']}/write-off", json={}, headers=headers), 201)
+    ok(await client.post(f"/api/v1/invoices/{december['id']}/write-off", json={}, headers=keyed(headers)), 201)
     early = await unallocated(client, world_a, NOVEMBER - 1, "2026-11-20")
     late = await unallocated(client, world_a, 10000, november["issue_date"])
 
     url = f"/api/v1/companies/{world_a.company.id}/apply-credit"
-    answer = ok(await client.post(url, headers=headers))
+    answer = ok(await client.post(url, headers=keyed(headers)))
     # The older payment leaves one penny of November due, which the later one pays before going on
     # to January (December is written off and gets nothing): 99.99 on January.
     assert answer == {
@@ -98,7 +98,7 @@ async def test_credit_spreads_over_the_open_invoices_past_a_closed_one(
         late["id"]: [(november["id"], 1), (january["id"], 9999)],
     }
     # Nothing is left to apply: a second call changes nothing.
-    assert ok(await client.post(url, headers=headers)) == answer
+    assert ok(await client.post(url, headers=keyed(headers))) == answer
 
 
 async def test_closed_invoices_and_other_currencies_are_passed_over_not_stopped_at(
@@ -107,7 +107,10 @@ async def test_closed_invoices_and_other_currencies_are_passed_over_not_stopped_
     """What a billing run hands over may hold a closed invoice among open ones, and a customer may
     hold money in another currency: neither ends the allocation early."""
     november, december, january = await three_invoices(client, world_a)
-    ok(await client.post(f"/api/v1/invoices/{december['id']}/write-off", json={}, headers=world_a.headers()), 201)
+    ok(
+        await client.post(f"/api/v1/invoices/{december['id']}/write-off", json={}, headers=keyed(world_a.headers())),
+        201,
+    )
     await bind_tenant(db, world_a.tenant_id)
     invoices = [
         await db.get_one(Invoice, (world_a.tenant_id, uuid.UUID(i["id"])), populate_existing=True)
@@ -155,7 +158,7 @@ async def test_a_payment_being_received_pays_as_a_receipt(
         "method": "bank_transfer",
         "paid_on": november["issue_date"],
     }
-    received = ok(await client.post("/api/v1/payments", json=body, headers=world_a.headers()), 201)
+    received = ok(await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers())), 201)
     assert [(a["invoice_id"], a["amount"]) for a in received["allocations"]] == [(november["id"], NOVEMBER - 10000)]
     await bind_tenant(db, world_a.tenant_id)
     rows = (await db.execute(select(Allocation.payment_id, Allocation.amount, Allocation.with_receipt))).all()
