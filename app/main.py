@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
 
@@ -10,11 +11,14 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
+from litestar.enums import HttpMethod, ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,7 +50,6 @@ from app.integrations.xero.client import XeroClient
 from app.integrations.xero.controller import LocationXeroController, XeroConnectionController, XeroDocumentController
 from app.integrations.xero.throttle import Limits, XeroThrottle
 from app.invoice.controller import InvoiceController
-from app.kit.body import guard_json_body
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.errors import EXCEPTION_HANDLERS
@@ -55,6 +58,7 @@ from app.kit.logging import configure_logging
 from app.kit.openapi import document
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
+from app.kit.strict_input import guard_input
 from app.ledger.controller import CreditNoteController, PaymentController, RefundController
 from app.location.controller import LocationController
 from app.member.controller import MemberController
@@ -172,6 +176,34 @@ def api_router() -> Router:
     return Router(path="/api/v1", route_handlers=[operator_api, member_api, MemberTokenController])
 
 
+class AllowEveryMethod:
+    """An OPTIONS answer lists every method its path takes. Litestar keeps the handlers of one path
+    in several routes when they come from different places (a controller's list and its create),
+    and answers OPTIONS from the first of them, listing only its methods."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.methods: dict[str, set[str]] = defaultdict(set)
+        for route in routes:
+            if isinstance(route, HTTPRoute):
+                self.methods[route.path_format] |= {str(method) for method in route.methods}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != HttpMethod.OPTIONS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_allow(message: Message) -> None:
+            allowed = self.methods.get(scope.get("path_template", ""))
+            if message["type"] == "http.response.start" and allowed:
+                headers = MutableScopeHeaders.from_message(message)
+                if "allow" in headers:
+                    headers["allow"] = ", ".join(sorted(allowed))
+            await send(message)
+
+        await self.app(scope, receive, send_allow)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -207,7 +239,7 @@ def create_app(
             "throttle": Provide(provide_throttle, sync_to_thread=False),
         },
         lifespan=[lifespan],
-        before_request=guard_json_body,
+        before_request=guard_input,
         exception_handlers=EXCEPTION_HANDLERS,
         csrf_config=CSRFConfig(
             secret=settings.secret_key.get_secret_value(),
@@ -224,5 +256,5 @@ def create_app(
     document(app.openapi_schema)
     # Outside Litestar's own exception handling, so the access log sees the status every response
     # really went out with (a 401 raised by authentication, a 404 or 405 from the router).
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestContextMiddleware(AllowEveryMethod(app.asgi_handler, app.routes))
     return app

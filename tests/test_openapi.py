@@ -113,3 +113,16 @@ async def test_a_method_the_path_does_not_take_is_answered_with_allow(
     invoice = await client.put(f"/api/v1/invoices/{world_a.invoice.id}", headers=world_a.headers())
     assert invoice.status_code == 405
     assert set(invoice.headers["allow"].split(", ")) == {"OPTIONS", "GET"}
+
+
+async def test_options_lists_every_method_the_document_gives_a_path(
+    client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    for path in ("/api/v1/plans", "/api/v1/plans/{plan_id}", "/api/v1/tenant", "/api/v1/locations/{location_id}/xero"):
+        url = path.replace("{plan_id}", "00000000-0000-0000-0000-000000000000").replace(
+            "{location_id}", "00000000-0000-0000-0000-000000000000"
+        )
+        response = await client.options(url)
+        assert response.status_code == 204, f"{path}: {response.text}"
+        documented = {method.upper() for method in document["paths"][path] if method in METHODS}
+        assert set(response.headers["allow"].split(", ")) == documented | {"OPTIONS"}, path

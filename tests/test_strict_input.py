@@ -1,6 +1,7 @@
-"""Every JSON body is held to its declared schema before a handler runs (``app.kit.body``): bodies
-no schema allows (nested a thousand deep, not UTF-8, JSON under another content type, a string for
-a number) answer a clear 4xx, on every route that takes a body, signed in or not."""
+"""Input is held to its declared schema before a handler runs (``app.kit.strict_input``): bodies no
+schema allows (nested a thousand deep, not UTF-8, JSON under another content type, a string for a
+number) answer a clear 4xx, on every route that takes a body, signed in or not; so do query
+parameters given twice, or given as ``null``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import structlog
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-from app.kit.body import MAX_DEPTH, takes_json
+from app.kit.strict_input import MAX_DEPTH, takes_json
 from app.settings import Settings
 from tests.conftest import PASSWORD, World, keyed
 
@@ -182,3 +183,29 @@ async def test_the_access_log_records_the_status_sent(client: httpx.AsyncClient,
     lines = [(line["path"], line["status"]) for line in logs if line["event"] == "http.request"]
     assert lines == [("/api/v1/locations", 401), ("/api/v1/no-such-thing", 404), ("/api/v1/locations", 200)]
     assert all(response.headers["x-request-id"] for response in (unauthenticated, missing, fine))
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "says"),
+    [
+        ("limit=null", "limit", "null is not a value of limit"),
+        ("limit=5&limit=6", "limit", "give limit once"),
+        ("company_id=null", "company_id", "null is not a value of company_id"),
+        ("status=issued&status=paid", "status", "give status once"),
+    ],
+)
+async def test_query_parameters_are_taken_only_as_declared(
+    client: httpx.AsyncClient, world_a: World, query: str, name: str, says: str
+) -> None:
+    response = await client.get(f"/api/v1/invoices?{query}", headers=world_a.headers())
+    problem = _problem(response, 400)
+    [error] = problem["errors"]
+    assert (error["key"], error["source"]) == (name, "query")
+    assert error["message"].startswith(says), error
+
+
+async def test_a_text_filter_may_be_the_word_null(client: httpx.AsyncClient, world_a: World) -> None:
+    """Only parameters that are not text refuse it: for a text one it is just a value."""
+    response = await client.get("/api/v1/audit-events?object_type=null", headers=world_a.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == []

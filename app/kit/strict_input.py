@@ -1,14 +1,17 @@
-"""The guard every JSON request body passes before a handler sees it.
+"""The guard every request's input passes before a handler sees it.
 
-Litestar reads a body leniently: it converts ``"100"`` to ``100`` and takes JSON whatever the
-content type says. This guard, run before any route's parameters are read, holds the API to what
-its schema declares instead:
+Litestar reads input leniently: it converts ``"100"`` to ``100``, takes JSON whatever the content
+type says, reads ``?limit=null`` as "no limit given" and takes the first of a repeated parameter.
+This guard, run before any route's parameters are read, holds the API to what its schema declares
+instead:
 
 - a route that takes a JSON body takes only ``application/json`` (or a ``+json`` type): 415;
 - the body must be UTF-8 JSON of sane depth: 400 (a malformed body is the client's mistake, never
   a 500, whatever it is made of);
 - it is decoded strictly into the route's declared type: no string is taken for a number, no
-  number for a boolean: 400 naming the field, in the shape Litestar's own validation errors have.
+  number for a boolean: 400 naming the field, in the shape Litestar's own validation errors have;
+- a query parameter that is not a list comes once, and ``null`` is not a value of one that is not
+  text (leave the parameter out instead): 400 naming it.
 
 It is installed as the app's ``before_request`` hook, which every route inherits; a test walks
 every route with a body to prove none slips past it.
@@ -23,7 +26,8 @@ import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, HTTPException, ValidationException
-from litestar.params import BodyKwarg
+from litestar.handlers import BaseRouteHandler
+from litestar.params import BodyKwarg, QueryParameter
 from litestar.typing import FieldDefinition
 
 # msgspec names the failing field as a JSON path at the end of its message; a check across fields
@@ -87,8 +91,39 @@ def _field_error(request: Request[Any, Any, Any], message: str) -> ValidationExc
     return ValidationException(detail=f"Validation failed for {request.method} {request.url.path}", extra=[error])
 
 
-async def guard_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse a JSON body that is not what the route declares (see the module's docstring)."""
+def _query_parameters(handler: BaseRouteHandler) -> dict[str, FieldDefinition]:
+    """A handler's query parameters, by the name they have in the query string."""
+    return {
+        kind.query or kind.name or name: field
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(kind := field.kwarg_definition, QueryParameter)
+    }
+
+
+def _check_query(request: Request[Any, Any, Any]) -> None:
+    if not request.scope["query_string"]:
+        return
+    declared = _query_parameters(request.route_handler)
+    for name, values in request.query_params.dict().items():
+        field = declared.get(name)
+        if field is None or field.is_non_string_sequence:
+            continue
+        if len(values) > 1:
+            raise _query_error(request, name, f"give {name} once (it came {len(values)} times)")
+        if values[0] == "null" and str not in field.args and field.annotation is not str:
+            raise _query_error(request, name, f"null is not a value of {name}; leave the parameter out instead")
+
+
+def _query_error(request: Request[Any, Any, Any], name: str, message: str) -> ValidationException:
+    return ValidationException(
+        detail=f"Validation failed for {request.method} {request.url.path}",
+        extra=[{"message": message, "key": name, "source": "query"}],
+    )
+
+
+async def guard_input(request: Request[Any, Any, Any]) -> None:
+    """Refuse input that is not what the route declares (see the module's docstring)."""
+    _check_query(request)
     data = request.route_handler.parsed_data_field
     if not takes_json(data):
         return
