@@ -3,6 +3,7 @@
 - every error the API answers, as ``application/problem+json`` with the ``Problem`` schema (the
   generator would declare only a 400, as plain JSON, in Litestar's own error shape);
 - the credentials each part of the API takes, as security schemes and requirements;
+- that request bodies take no fields beyond those listed (``Input`` forbids unknown fields);
 - optional query parameters as plain values with their limits (the generator writes an optional
   one as "this or null", with the limits beside the choice, where clients miss them).
 
@@ -31,6 +32,7 @@ from litestar.openapi.spec import (
 )
 
 from app.kit.errors import PROBLEM_JSON
+from app.kit.schema import Input
 
 PROBLEM = "Problem"
 
@@ -116,10 +118,22 @@ def _plain(schema: Schema) -> Schema:
     return dataclasses.replace(schema, one_of=None, type=branches[0].type, format=branches[0].format or schema.format)
 
 
+def _input_classes(base: type[Input] = Input) -> set[str]:
+    """The names of every request schema (a subclass of ``Input``, however deep)."""
+    found: set[str] = set()
+    for cls in base.__subclasses__():
+        found |= {cls.__name__} | _input_classes(cls)
+    return found
+
+
 def document(openapi: OpenAPI) -> None:
     """Complete the document in place (see the module's docstring)."""
     components = openapi.components if isinstance(openapi.components, Components) else Components()
     openapi.components = components
+    strict = _input_classes()
+    for name, schema in (components.schemas or {}).items():
+        if name in strict and isinstance(schema, Schema):
+            schema.additional_properties = False
     components.schemas = {**(components.schemas or {}), PROBLEM: _problem_schema()}
     components.security_schemes = {**(components.security_schemes or {}), **_SCHEMES}
     problem = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{PROBLEM}"))
