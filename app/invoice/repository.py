@@ -14,7 +14,7 @@ from app.db import driver
 from app.db.repository import TenantRepository
 from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 from app.kit.pagination import PageRequest
-from app.ledger.repository import amount_due
+from app.ledger.repository import amount_due, tax_parts_of
 from app.member.models import Member
 
 _TENANT = bindparam("tenant_id", type_=Uuid())
@@ -103,14 +103,4 @@ class InvoiceRepository(TenantRepository[Invoice]):
 
     async def taxes(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[InvoiceLineTax]]:
         """The tax parts of these lines (those taxed at a rate of several components), in order."""
-        found: dict[uuid.UUID, list[InvoiceLineTax]] = defaultdict(list)
-        if not line_ids:
-            return found
-        statement = (
-            select(InvoiceLineTax)
-            .where(InvoiceLineTax.tenant_id == self.tenant_id, InvoiceLineTax.line_id.in_(line_ids))
-            .order_by(InvoiceLineTax.line_id, InvoiceLineTax.position)
-        )
-        for part in (await self.session.execute(statement)).scalars():
-            found[part.line_id].append(part)
-        return found
+        return await tax_parts_of(self.session, InvoiceLineTax, self.tenant_id, line_ids)

@@ -7,14 +7,14 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, Subquery, case, cast, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.repository import TenantRepository
-from app.invoice.models import Invoice
+from app.invoice.models import Invoice, LineTaxColumns
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund, WriteOff
 
 OPEN = ("issued", "partially_paid")
@@ -259,14 +259,24 @@ class CreditNoteRepository(TenantRepository[CreditNote]):
 
     async def taxes(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[CreditNoteLineTax]]:
         """The tax parts of these lines (those taxed at a rate of several components), in order."""
-        found: dict[uuid.UUID, list[CreditNoteLineTax]] = defaultdict(list)
-        if not line_ids:
-            return found
-        statement = (
-            select(CreditNoteLineTax)
-            .where(CreditNoteLineTax.tenant_id == self.tenant_id, CreditNoteLineTax.line_id.in_(line_ids))
-            .order_by(CreditNoteLineTax.line_id, CreditNoteLineTax.position)
-        )
-        for part in (await self.session.execute(statement)).scalars():
-            found[part.line_id].append(part)
+        return await tax_parts_of(self.session, CreditNoteLineTax, self.tenant_id, line_ids)
+
+
+T = TypeVar("T", bound=LineTaxColumns)
+
+
+async def tax_parts_of(
+    session: AsyncSession, model: type[T], tenant_id: uuid.UUID, line_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[T]]:
+    """The tax parts of invoice or credit-note lines (``model`` says which), by line, in order."""
+    found: dict[uuid.UUID, list[T]] = defaultdict(list)
+    if not line_ids:
         return found
+    statement = (
+        select(model)
+        .where(model.tenant_id == tenant_id, model.line_id.in_(line_ids))
+        .order_by(model.line_id, model.position)
+    )
+    for part in (await session.execute(statement)).scalars():
+        found[part.line_id].append(part)
+    return found
