@@ -11,37 +11,33 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal, Operator
 from app.auth.service import operator_for_user
-from app.auth.web_session import SessionKind, WebSessions, sessions_for
+from app.auth.web_session import SessionKind, WebSession, WebSessions, sessions_for
 from app.db.engine import bind_tenant
+from app.db.session import opened_for
 from app.member.repository import MemberRepository
 from app.state import AppState
-from app.tenant.repository import TenantRepository
 from app.user.repository import UserRepository
 
 
-async def _principal(state: AppState, kind: SessionKind, session_id: str | None) -> Operator | MemberPrincipal | None:
-    session = await sessions_for(state).get(kind, session_id)
-    if session is None:
+async def _principal(db: AsyncSession, session: WebSession) -> Operator | MemberPrincipal | None:
+    """Who the browser's session is for, if they and their organisation are still active."""
+    if session.kind == "console":
+        user = await UserRepository(db, session.tenant_id).signed_in(session.subject_id)
+        return await operator_for_user(db, user) if user is not None else None
+    if not await MemberRepository(db, session.tenant_id).signed_in(session.subject_id):
         return None
-    async with state.sessionmaker() as db, db.begin():
-        await bind_tenant(db, session.tenant_id)
-        tenant = await TenantRepository(db).get(session.tenant_id)
-        if tenant is None or tenant.status != "active":
-            return None
-        if kind == "console":
-            user = await UserRepository(db, session.tenant_id).get(session.subject_id)
-            return await operator_for_user(db, user) if user is not None and user.active else None
-        member = await MemberRepository(db, session.tenant_id).get(session.subject_id)
-        if member is None or not member.active:
-            return None
-        return MemberPrincipal(tenant_id=member.tenant_id, member_id=member.id)
+    return MemberPrincipal(tenant_id=session.tenant_id, member_id=session.subject_id)
 
 
 class WebSessionMiddleware(ASGIMiddleware):
-    """Put the signed-in principal (or None) in ``scope["user"]`` for one area's routes."""
+    """Put the signed-in principal (or None) in ``scope["user"]`` for one area's routes.
+
+    The look-up runs in the request's own database session and transaction, which the handler's
+    ``db`` carries on (see ``app.db.session``), as the bearer credentials' does."""
 
     def __init__(self, kind: SessionKind) -> None:
         self.kind = kind
@@ -49,8 +45,17 @@ class WebSessionMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         state = AppState.of(scope["litestar_app"])
-        scope["user"] = await _principal(state, self.kind, connection.cookies.get(WebSessions.cookie_name(self.kind)))
-        await next_app(scope, receive, send)
+        session = await sessions_for(state).get(self.kind, connection.cookies.get(WebSessions.cookie_name(self.kind)))
+        if session is None:
+            scope["user"] = None
+            await next_app(scope, receive, send)
+            return
+        async with opened_for(scope, state) as db:
+            await bind_tenant(db, session.tenant_id)
+            scope["user"] = principal = await _principal(db, session)
+            if principal is None:
+                await bind_tenant(db, None)  # signed out by now: the request acts for no tenant
+            await next_app(scope, receive, send)
 
 
 class NotSignedIn(Exception):

@@ -38,6 +38,8 @@ from app.user.service import get_user
 from portal.session import signed_in
 
 HX_VARY = {"Vary": "HX-Request"}
+# How many of the account's latest invoices the portal's first page lists.
+DASHBOARD_INVOICES = 50
 
 
 class SignInForm(msgspec.Struct):
@@ -170,23 +172,15 @@ class PortalPages(SignInPages):
     async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
         member = request.scope["user"]
         assert isinstance(member, MemberPrincipal)
-        tenant = await get_tenant(db, member.tenant_id)
-        me = await get_self(db, member)
-        invoices = await documents.invoices_of(db, me, PageRequest(after=None, limit=50))
-        due = await amounts_due(db, member.tenant_id, invoices)
-        outstanding, credit = await documents.balance_of(db, me)
+        summary, invoices = await documents.overview(db, member, DASHBOARD_INVOICES)
         return Template(
             template_name="portal/dashboard.html",
             context={
-                "tenant": tenant,
-                "member": me,
+                "summary": summary,
                 "area": "portal",
-                "invoices": sorted(invoices, key=lambda invoice: invoice.number or "", reverse=True),
-                "due": due,
-                "outstanding": outstanding,
-                "credit": credit,
+                "invoices": invoices,
                 "money": format_amount,
-                "currency": invoices[0].currency if invoices else None,
+                "currency": invoices[0]["currency"] if invoices else None,
             },
         )
 

@@ -14,7 +14,7 @@ from app.api_key.repository import ApiKeyRepository
 from app.auth.principal import ROLE_SCOPES, MemberPrincipal, Operator
 from app.auth.ratelimit import LoginThrottle
 from app.db import system
-from app.db.engine import bind_tenant
+from app.db.engine import bind_tenant, bound_by_lookup
 from app.kit.errors import Unauthenticated
 from app.kit.schema import SLUG_PATTERN, normalize_email
 from app.kit.security import (
@@ -79,7 +79,7 @@ async def authenticate_api_key(session: AsyncSession, state: AppState, token: st
         or record.tenant_status != "active"
     ):
         raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
-    await bind_tenant(session, record.tenant_id)
+    bound_by_lookup(session, record.tenant_id)
     if _stale(record.last_used_at, now):
         await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
     # A key acts for the person who made it: an owner's key may manage owners. Its scopes
@@ -105,7 +105,7 @@ async def authenticate_member_token(session: AsyncSession, state: AppState, toke
         or record.tenant_status != "active"
     ):
         raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
-    await bind_tenant(session, record.tenant_id)
+    bound_by_lookup(session, record.tenant_id)
     if _stale(record.last_used_at, now):
         await MemberTokenRepository(session, record.tenant_id).touch(record.id, now)
     return MemberPrincipal(tenant_id=record.tenant_id, member_id=record.member_id, token_id=record.id)

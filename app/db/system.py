@@ -48,14 +48,25 @@ async def tenant_by_slug(session: AsyncSession, slug: str) -> TenantRef | None:
     return TenantRef(*row) if row else None
 
 
+# Authentication binds the transaction to the tenant of the credential it found in the statement
+# that finds it (the last column), which saves a round trip on every authenticated request. The
+# caller checks the credential before anything else runs; refused, the transaction is rolled back.
+_API_KEY = text("SELECT k.*, set_config('app.tenant_id', k.tenant_id::text, true) FROM sys_api_key_by_prefix(:p) k")
+_MEMBER_TOKEN = text(
+    "SELECT t.*, set_config('app.tenant_id', t.tenant_id::text, true) FROM sys_member_token_by_digest(:d) t"
+)
+
+
 async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKeyRecord | None:
-    row = (await session.execute(text("SELECT * FROM sys_api_key_by_prefix(:p)"), {"p": prefix})).first()
-    return ApiKeyRecord(*row) if row else None
+    """The key with this prefix; the transaction is left bound to its tenant (see above)."""
+    row = (await session.execute(_API_KEY, {"p": prefix})).first()
+    return ApiKeyRecord(*row[:-1]) if row else None
 
 
 async def member_token_by_digest(session: AsyncSession, digest: bytes) -> MemberTokenRecord | None:
-    row = (await session.execute(text("SELECT * FROM sys_member_token_by_digest(:d)"), {"d": digest})).first()
-    return MemberTokenRecord(*row) if row else None
+    """The token with this digest; the transaction is left bound to its tenant (see above)."""
+    row = (await session.execute(_MEMBER_TOKEN, {"d": digest})).first()
+    return MemberTokenRecord(*row[:-1]) if row else None
 
 
 async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:

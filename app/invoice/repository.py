@@ -40,6 +40,13 @@ def _listing(equal_to: tuple[str, ...], *, by_location: bool, of_member: bool, a
     return statement.order_by(Invoice.id).limit(bindparam("limit", type_=Integer()))
 
 
+@cache
+def _latest_of_member() -> Select[Any]:
+    """The member's issued invoices with what is due on each, latest issued first."""
+    listing = _listing((), by_location=False, of_member=True, after=False)
+    return listing.order_by(None).order_by(Invoice.issue_date.desc(), Invoice.number.desc(), Invoice.id.desc())
+
+
 class InvoiceRepository(TenantRepository[Invoice]):
     model = Invoice
 
@@ -67,6 +74,11 @@ class InvoiceRepository(TenantRepository[Invoice]):
         if member_id is not None:
             params["member_id"] = member_id
         return await driver.fetch(self.session, statement, params)
+
+    async def latest_of_member(self, member_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:
+        """Up to ``limit`` of the member's issued invoices, latest first, each with ``amount_due``."""
+        params = {"tenant_id": self.tenant_id, "member_id": member_id, "limit": limit}
+        return await driver.fetch(self.session, _latest_of_member(), params)
 
     async def get_many(self, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
         """The invoices with these ids, in the order given (missing ones left out)."""

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import cache
 
 import asyncpg
+from sqlalchemy import Select, Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal
+from app.db import driver
 from app.invoice.models import Invoice
 from app.invoice.repository import InvoiceRepository
 from app.kit.errors import NotFound
 from app.kit.pagination import PageRequest
 from app.ledger.models import CreditNote
-from app.ledger.repository import CreditNoteRepository, LedgerRepository
+from app.ledger.repository import CreditNoteRepository, LedgerRepository, balance_columns
 from app.member.models import Member
 from app.member.service import get_self
+from app.tenant.models import Tenant
 
 
 async def _account(session: AsyncSession, principal: MemberPrincipal) -> uuid.UUID | None:
@@ -31,13 +35,35 @@ async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: P
     return await InvoiceRepository(session, principal.tenant_id).page_with_due(page, member_id=principal.member_id)
 
 
-async def invoices_of(session: AsyncSession, member: Member, page: PageRequest) -> Sequence[Invoice]:
-    """The issued invoices of the member's billing account (``member`` loaded by ``get_self``)."""
-    account = member.company_id
-    if account is None:
-        return []
-    repo = InvoiceRepository(session, member.tenant_id)
-    return await repo.page(page, repo.select().where(Invoice.company_id == account, Invoice.status != "draft"))
+@cache
+def _overview() -> Select[str, str, str, int, int]:
+    tenant_id, member_id = bindparam("tenant_id", type_=Uuid()), bindparam("member_id", type_=Uuid())
+    outstanding, credit = balance_columns(Member.tenant_id, Member.company_id)
+    return (
+        select(
+            Tenant.name.label("organisation"),
+            Member.name,
+            Member.email,
+            outstanding.label("outstanding"),
+            credit.label("credit"),
+        )
+        .join(Tenant, Tenant.id == Member.tenant_id)
+        .where(Member.tenant_id == tenant_id, Member.id == member_id, Member.active)
+    )
+
+
+async def overview(
+    session: AsyncSession, principal: MemberPrincipal, limit: int
+) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
+    """What the portal's first page shows, in two statements: the organisation's and the member's
+    names with the account's balance (``outstanding``, ``credit``), and the account's latest
+    ``limit`` issued invoices, each with ``amount_due``."""
+    params = {"tenant_id": principal.tenant_id, "member_id": principal.member_id}
+    found = await driver.fetch(session, _overview(), params)
+    if not found:
+        raise NotFound("No such member.")
+    invoices = await InvoiceRepository(session, principal.tenant_id).latest_of_member(principal.member_id, limit)
+    return found[0], invoices
 
 
 async def my_invoice(session: AsyncSession, principal: MemberPrincipal, invoice_id: uuid.UUID) -> Invoice:

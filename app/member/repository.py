@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import exists, func, or_, select, update
 
 from app.db.repository import TenantRepository
 from app.member.models import Member, MemberToken
+from app.tenant.models import Tenant
 
 
 class MemberRepository(TenantRepository[Member]):
@@ -14,6 +15,19 @@ class MemberRepository(TenantRepository[Member]):
 
     async def by_email(self, email: str) -> Member | None:
         return (await self.session.execute(self.select().where(Member.email == email))).scalar_one_or_none()
+
+    async def signed_in(self, member_id: uuid.UUID) -> bool:
+        """Whether the member and their organisation are both active (a browser session's check)."""
+        statement = select(
+            exists().where(
+                Member.tenant_id == self.tenant_id,
+                Member.id == member_id,
+                Member.active,
+                Tenant.id == Member.tenant_id,
+                Tenant.status == "active",
+            )
+        )
+        return bool((await self.session.execute(statement)).scalar())
 
 
 class MemberTokenRepository(TenantRepository[MemberToken]):

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select
 
 from app.db.repository import TenantRepository
+from app.tenant.models import Tenant
 from app.user.models import User, UserLocation
 
 
@@ -14,6 +15,15 @@ class UserRepository(TenantRepository[User]):
 
     async def by_email(self, email: str) -> User | None:
         return (await self.session.execute(self.select().where(User.email == email))).scalar_one_or_none()
+
+    async def signed_in(self, user_id: uuid.UUID) -> User | None:
+        """The user, if they and their organisation are both active (a browser session's check)."""
+        statement = (
+            self.select()
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.id == user_id, User.active, Tenant.status == "active")
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def administrators(self) -> Sequence[User]:
         """The active owners and admins: who hears about problems that need the operator."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from io import BytesIO
 
 import httpx
 from pypdf import PdfReader
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import bind_tenant
+from app.invoice.models import Invoice
+from app.kit.money import format_amount
 from tests.conftest import PASSWORD, World, keyed, ok
+from tests.test_portal import sign_in
 
 
 async def member_headers(client: httpx.AsyncClient, world: World) -> dict[str, str]:
@@ -75,3 +81,56 @@ async def test_another_tenants_member_cannot_download_it(
     assert (await client.get(url, headers=await member_headers(client, world_a))).status_code == 200
     other = await member_headers(client, world_b)
     assert (await client.get(url, headers=other)).status_code == 404
+
+
+async def test_the_portal_shows_the_balance_and_the_latest_invoices_first(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World
+) -> None:
+    issued = ok(await client.post(f"/api/v1/invoices/{world_a.invoice.id}/issue", headers=world_a.headers()))
+    payment = {
+        "company_id": str(world_a.company.id),
+        "currency": "GBP",
+        "method": "bank_transfer",
+        "paid_on": issued["issue_date"],
+    }
+    # 100.00 paid towards the invoice, then 50.00 more kept as credit on the account.
+    part = {**payment, "amount": 10000, "allocations": [{"invoice_id": issued["id"], "amount": 10000}]}
+    ok(await client.post("/api/v1/payments", json=part, headers=keyed(world_a.headers())), 201)
+    ok(
+        await client.post(
+            "/api/v1/payments", json={**payment, "amount": 5000, "allocations": []}, headers=keyed(world_a.headers())
+        ),
+        201,
+    )
+    # An older invoice of the same account, issued a month before.
+    await bind_tenant(db, world_a.tenant_id)
+    earlier = date.fromisoformat(issued["issue_date"]) - timedelta(days=31)
+    older = Invoice(
+        **{
+            column: getattr(world_a.invoice, column)
+            for column in (
+                "tenant_id",
+                "location_id",
+                "company_id",
+                "currency",
+                "tax_mode",
+                "subtotal",
+                "tax_total",
+                "total",
+            )
+        },
+        number="OLD-000001",
+        status="issued",
+        issue_date=earlier,
+        due_date=earlier,
+    )
+    db.add(older)
+    await db.commit()
+
+    assert (await sign_in(client, "portal", world_a, world_a.member.email)).status_code == 303
+    page = await client.get("/portal/")
+    assert page.status_code == 200
+    text = page.text
+    assert f"To pay</span><strong>{format_amount(issued['total'] - 10000 + older.total, 'GBP')} GBP" in text
+    assert "Your credit</span><strong>50.00 GBP" in text
+    assert text.index(issued["number"]) < text.index("OLD-000001")  # the latest first
