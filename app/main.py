@@ -55,7 +55,7 @@ from app.kit.crypto import SecretBox
 from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
-from app.kit.openapi import document
+from app.kit.openapi import DESCRIPTION, TAGS, document
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
 from app.kit.strict_input import guard_input
@@ -248,7 +248,13 @@ def create_app(
             cookie_samesite="lax",
             exclude=["^/api/", "^/health/"],
         ),
-        openapi_config=OpenAPIConfig(title="FlexLedger API", version="1.0.0"),
+        openapi_config=OpenAPIConfig(
+            title="FlexLedger API",
+            version="1.0.0",
+            description=DESCRIPTION,
+            tags=TAGS,
+            use_handler_docstrings=True,
+        ),
         template_config=template_config,
         request_max_body_size=settings.request_max_body_bytes,
         debug=False,

@@ -1,6 +1,6 @@
-"""The OpenAPI document says what the API does: the errors each operation answers (as problem+json),
-the credential each part takes, the limits of list parameters and the Idempotency-Key where money
-moves; and what the API answers agrees with it."""
+"""The OpenAPI document says what the API does: what each operation is for, the errors it answers
+(as problem+json), the credential each part takes, the limits of list parameters and the
+Idempotency-Key where money moves; and what the API answers agrees with it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,33 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
         for method, operation in item.items()
         if method in METHODS
     ]
+
+
+def test_every_operation_says_what_it_does(document: dict[str, Any]) -> None:
+    """A short summary to find it by, and a description of what it does and the rules a caller meets:
+    more than a restatement of its name, and never another operation's (a copied one is wrong)."""
+    operations = [
+        (f"{method.upper()} {path}", operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+    assert len(operations) > 100
+    summaries: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for label, operation in operations:
+        summary, description = operation.get("summary", ""), operation.get("description", "")
+        # Litestar's default summary is the handler's name run together ("ListInvoices").
+        assert " " in summary.strip(), f"{label}: {summary!r}"
+        assert len(summary) <= 60, f"{label}: {summary!r}"
+        assert 60 <= len(description) <= 600, f"{label}: {description!r}"
+        assert summary not in summaries, f"{label} and {summaries.get(summary)}: {summary!r}"
+        assert description not in descriptions, f"{label} and {descriptions.get(description)}"
+        summaries[summary], descriptions[description] = label, label
+    tags = {tag["name"]: tag.get("description", "") for tag in document["tags"]}
+    assert {tag for _, operation in operations for tag in operation["tags"]} == set(tags)
+    assert all(len(description) >= 30 for description in tags.values()), tags
+    assert "minor units" in document["info"]["description"]
 
 
 def test_every_operation_declares_its_errors_as_problem_documents(document: dict[str, Any]) -> None:

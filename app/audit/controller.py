@@ -22,7 +22,7 @@ class AuditController(Controller):
     path = "/audit-events"
     tags = ["Audit"]
 
-    @get("/", operation_id="listAuditEvents", guards=[requires("audit:read")])
+    @get("/", operation_id="listAuditEvents", summary="List audit events", guards=[requires("audit:read")])
     async def list_events(
         self,
         db: Db,
@@ -32,7 +32,10 @@ class AuditController(Controller):
         object_type: FromQuery[str | None] = None,
         object_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[AuditEventOut]:
-        """Oldest first; filter to one object to read its history."""
+        """Every recorded change to the operator's data: who acted, the action, the values (on an update,
+        each changed field as `[before, after]`; never secrets) and any reason given; oldest first, a page at
+        a time (pass `next_cursor` back as `cursor`). Filter by `object_type` and `object_id` to read one
+        object's history."""
         page = page_request(cursor, limit)
         events = await service.list_events(db, operator, page, object_type=object_type, object_id=object_id)
         return paginate(events, page, to_out)

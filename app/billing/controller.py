@@ -48,7 +48,7 @@ class BillingController(Controller):
     path = "/locations/{location_id:uuid}/billing"
     tags = ["Billing"]
 
-    @post("/preview", operation_id="previewBilling", status_code=200, guards=[READ])
+    @post("/preview", operation_id="previewBilling", summary="Preview a billing run", status_code=200, guards=[READ])
     async def preview(
         self,
         db: Db,
@@ -57,11 +57,14 @@ class BillingController(Controller):
         location_id: FromPath[uuid.UUID],
         data: JSONBody[BillingRequest],
     ) -> BillingResult:
+        """What a run of the location would invoice for a period, every line explained, without writing
+        anything. `period_start` must be a billing date of the location (its billing day of a month); by
+        default the period running today there."""
         return await service.preview_billing(
             db, operator, location_id, data.period_start, app_state.clock, lambda outcome: result(outcome, preview=True)
         )
 
-    @post("/run", operation_id="runBilling", guards=[WRITE, require_key])
+    @post("/run", operation_id="runBilling", summary="Run billing for a location", guards=[WRITE, require_key])
     async def run(
         self,
         request: Request[Any, Any, Any],
@@ -72,6 +75,12 @@ class BillingController(Controller):
         data: JSONBody[BillingRequest],
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
+        """Invoice the location's memberships (in advance), one-off fees and bookings (in arrears) for the
+        period opening on `period_start`: by default the current one, at most one ahead. Requires an
+        `Idempotency-Key`. Nothing is billed twice, so a second run bills only what is new. Invoices stay
+        drafts unless the operator issues on run; issued ones are numbered, paid from credit the company holds
+        and queued for Xero."""
+
         async def billed() -> BillingResult:
             outcome = await service.run_billing(db, operator, location_id, data.period_start, app_state.clock)
             return result(outcome, preview=False)
@@ -83,13 +92,18 @@ class BillingRunController(Controller):
     path = "/billing-runs"
     tags = ["Billing"]
 
-    @get("/", operation_id="listBillingRuns", guards=[READ])
+    @get("/", operation_id="listBillingRuns", summary="List billing runs", guards=[READ])
     async def list_runs(
         self, db: Db, operator: Actor, cursor: Cursor = None, limit: Limit = None
     ) -> Page[BillingRunOut]:
+        """Billing runs, scheduled and manual, oldest first, a page at a time (pass `next_cursor` back as
+        `cursor`), each with the invoices and lines it made and the problems it reported."""
         page = page_request(cursor, limit)
         return paginate(await service.list_runs(db, operator, page), page, run_out)
 
-    @get("/{billing_run_id:uuid}", operation_id="getBillingRun", guards=[READ])
+    @get("/{billing_run_id:uuid}", operation_id="getBillingRun", summary="Get a billing run", guards=[READ])
     async def get_run(self, db: Db, operator: Actor, billing_run_id: FromPath[uuid.UUID]) -> BillingRunOut:
+        """One run: its location and period, who started it (`system:scheduler` for the schedule), its `status`
+        (`completed`, or `failed` for a scheduled run that could not finish), what it made and the problems it
+        reported."""
         return run_out(await service.get_run(db, operator, billing_run_id))

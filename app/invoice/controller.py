@@ -65,7 +65,7 @@ class InvoiceController(Controller):
     path = "/invoices"
     tags = ["Invoices"]
 
-    @get("/", operation_id="listInvoices", guards=[READ])
+    @get("/", operation_id="listInvoices", summary="List invoices", guards=[READ])
     async def list_invoices(
         self,
         db: Db,
@@ -76,32 +76,64 @@ class InvoiceController(Controller):
         company_id: FromQuery[uuid.UUID | None] = None,
         billing_run_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[InvoiceOut]:
+        """Invoices without their lines, each with what is still due on it (`amount_due`), oldest first, a page
+        at a time (pass `next_cursor` back as `cursor`). Filter by `status` (`draft`, `issued`,
+        `partially_paid`, `paid`, `void`), `company_id` or `billing_run_id`. Amounts are integer minor units of
+        `currency`."""
         page = page_request(cursor, limit)
         rows = await service.list_invoices(
             db, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
         )
         return paginate(listed_out(rows), page, lambda out: out)
 
-    @get("/{invoice_id:uuid}", operation_id="getInvoice", guards=[READ])
+    @get("/{invoice_id:uuid}", operation_id="getInvoice", summary="Get an invoice", guards=[READ])
     async def get_invoice(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> InvoiceOut:
+        """One invoice with its explained lines, their tax parts, its totals and `amount_due`, in integer minor
+        units of `currency`; line amounts are gross when `tax_mode` is inclusive."""
         invoice = await service.get_invoice(db, operator, invoice_id)
         return await full_out(db, invoice)
 
-    @get("/{invoice_id:uuid}/pdf", operation_id="getInvoicePdf", media_type="application/pdf", guards=[READ])
+    @get(
+        "/{invoice_id:uuid}/pdf",
+        operation_id="getInvoicePdf",
+        summary="Download an invoice as a PDF",
+        media_type="application/pdf",
+        guards=[READ],
+    )
     async def invoice_pdf(self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        """The invoice as a PDF attachment named by its number. Drafts and voided invoices are stamped as such."""
         invoice = await service.get_invoice(db, operator, invoice_id)
         return pdf_response(await invoice_pdf(db, invoice), pdf_filename(invoice))
 
-    @post("/{invoice_id:uuid}/issue", operation_id="issueInvoice", status_code=200, guards=[WRITE])
+    @post(
+        "/{invoice_id:uuid}/issue",
+        operation_id="issueInvoice",
+        summary="Issue a draft invoice",
+        status_code=200,
+        guards=[WRITE],
+    )
     async def issue_invoice(
         self, db: Db, operator: Actor, app_state: State, invoice_id: FromPath[uuid.UUID]
     ) -> InvoiceOut:
+        """Number and date a `draft`: dated today where its location is, due after the company's payment terms.
+        Any other status is refused (409). A zero total is `paid` at once; otherwise credit the company holds
+        pays what it can. The invoice is queued for Xero if its location syncs."""
         invoice = await service.issue_invoice(db, operator, invoice_id, app_state.clock)
         return await full_out(db, invoice)
 
-    @post("/{invoice_id:uuid}/void", operation_id="voidInvoice", status_code=200, guards=[WRITE])
+    @post(
+        "/{invoice_id:uuid}/void",
+        operation_id="voidInvoice",
+        summary="Void an invoice",
+        status_code=200,
+        guards=[WRITE],
+    )
     async def void_invoice(
         self, db: Db, operator: Actor, invoice_id: FromPath[uuid.UUID], data: JSONBody[VoidRequest | None] = None
     ) -> InvoiceOut:
+        """Void a `draft`, or an `issued` invoice nothing is applied to; anything else is refused (409): credit
+        it instead. Its fees, bookings and membership periods are released for the next run to bill again,
+        unless later periods are billed already (409). The reason goes to the audit trail; a numbered invoice
+        is queued for Xero where its location syncs."""
         invoice = await service.void_invoice(db, operator, invoice_id, data.reason if data else None)
         return await full_out(db, invoice)

@@ -1,4 +1,6 @@
-"""What the generated OpenAPI document cannot know by itself, added once when the app starts:
+"""What the generated OpenAPI document cannot know by itself: what the API and each group of
+operations is for (``DESCRIPTION`` and ``TAGS``, given to the generator; each operation's summary
+and description are on its handler), and, added once when the app starts:
 
 - every error the API answers, as ``application/problem+json`` with the ``Problem`` schema (the
   generator would declare only a 400, as plain JSON, in Litestar's own error shape);
@@ -29,12 +31,84 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
     SecurityScheme,
+    Tag,
 )
 
 from app.kit.errors import PROBLEM_JSON
 from app.kit.schema import Input
 
 PROBLEM = "Problem"
+
+DESCRIPTION = """Billing for coworking operators: locations, members and companies, plans and bookings,
+billing runs, invoices, payments and credit notes, and their sync to Xero.
+
+Money is always an integer number of minor units of its currency (pence, cents), with the currency
+beside it. Lists are paged by cursor: pass a page's `next_cursor` back as `cursor`. Errors are
+problem documents (`application/problem+json`) with a stable `code`. Payments, refunds, credit
+notes, write-offs and billing runs require an `Idempotency-Key` header, so that a retry never does
+them twice. Each operator sees only its own data: another operator's ids answer 404."""
+
+# One per tag the controllers use, in the order a reader meets them.
+TAGS = [
+    Tag(
+        name="Tenant",
+        description="The operator's own settings: defaults, lock date, how runs issue and group invoices.",
+    ),
+    Tag(
+        name="Locations",
+        description="The operator's sites, each with its time zone, currency, tax mode, billing day and numbering.",
+    ),
+    Tag(
+        name="Users",
+        description="People who sign in to the console, their roles and, for location managers, their locations.",
+    ),
+    Tag(name="Members", description="The people who use the spaces, and their sign-in to the member portal and app."),
+    Tag(
+        name="API keys", description="Keys to this API, each with fixed scopes; the secret is shown once, at creation."
+    ),
+    Tag(
+        name="Catalogue",
+        description="What is sold and how it is taxed: tax rates, revenue accounts, tax policies, plans, discounts.",
+    ),
+    Tag(
+        name="Companies",
+        description="The billing accounts invoices are addressed to: companies, or people billed as themselves.",
+    ),
+    Tag(name="Memberships", description="Plans held by companies at locations over a date range, billed in advance."),
+    Tag(
+        name="Bookings", description="Bookable resources (rooms, desks, offices) and their bookings, billed in arrears."
+    ),
+    Tag(
+        name="Billing",
+        description="Billing runs, which turn memberships, one-off fees and bookings into invoices; one-off fees.",
+    ),
+    Tag(
+        name="Invoices",
+        description="Invoices from draft to issued, paid or void; an issued invoice is credited, never edited.",
+    ),
+    Tag(
+        name="Payments", description="Money received from companies, and refunds paid back out of the credit they hold."
+    ),
+    Tag(
+        name="Credit notes",
+        description="Credit notes against invoices, write-offs, company balances and spending held credit.",
+    ),
+    Tag(
+        name="Audit", description="The trail of every change to the operator's data: who made it, what changed and why."
+    ),
+    Tag(
+        name="Xero",
+        description="Sync to Xero: connected organisations, location mappings, readiness, where each document stands.",
+    ),
+    Tag(
+        name="Member: me",
+        description="The member's own API, for the mobile apps: sign-in, profile, invoices, credit notes, balance.",
+    ),
+    Tag(
+        name="Platform", description="Administration of the platform itself: creating operators (platform token only)."
+    ),
+    Tag(name="Health", description="Liveness and readiness probes for orchestrators; they take no credential."),
+]
 
 _STATUS_TEXT = {
     "400": "The request is malformed or breaks the schema; `errors` names the fields.",

@@ -133,7 +133,7 @@ class PaymentController(Controller):
     path = "/payments"
     tags = ["Payments"]
 
-    @post("/", operation_id="recordPayment", guards=[WRITE, require_key])
+    @post("/", operation_id="recordPayment", summary="Record a payment", guards=[WRITE, require_key])
     async def record_payment(
         self,
         request: Request[Any, Any, Any],
@@ -142,12 +142,18 @@ class PaymentController(Controller):
         data: JSONBody[PaymentCreate],
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
+        """Money received from a company, in its currency (minor units). Requires an `Idempotency-Key`. With
+        `allocations` it pays those invoices; without, the company's credit, oldest first (this payment last),
+        pays its open invoices, oldest due first. The rest stays as credit. Invoice statuses follow, and each
+        change is queued for Xero where its location syncs."""
         return await respond_once(
             request, db, operator.tenant_id, idempotency_key, data, lambda: _payment_recorded(db, operator, data)
         )
 
-    @get("/{payment_id:uuid}", operation_id="getPayment", guards=[READ])
+    @get("/{payment_id:uuid}", operation_id="getPayment", summary="Get a payment", guards=[READ])
     async def get_payment(self, db: Db, operator: Actor, payment_id: FromPath[uuid.UUID]) -> PaymentOut:
+        """One payment with its allocations (to invoices, or refunded) and what is still `unallocated`, which
+        is credit the company holds."""
         return await payment_out(db, await service.get_payment(db, operator, payment_id))
 
 
@@ -155,7 +161,7 @@ class RefundController(Controller):
     path = "/refunds"
     tags = ["Payments"]
 
-    @post("/", operation_id="recordRefund", guards=[WRITE, require_key])
+    @post("/", operation_id="recordRefund", summary="Record a refund", guards=[WRITE, require_key])
     async def record_refund(
         self,
         request: Request[Any, Any, Any],
@@ -164,12 +170,16 @@ class RefundController(Controller):
         data: JSONBody[RefundCreate],
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
+        """Money paid back to a company out of the credit it holds (unallocated payments and credit notes,
+        oldest first). Requires an `Idempotency-Key`; more than the credit held is refused (422). In Xero it is
+        paid out of the credit note or overpayment the credit came from."""
         return await respond_once(
             request, db, operator.tenant_id, idempotency_key, data, lambda: _refund_recorded(db, operator, data)
         )
 
-    @get("/{refund_id:uuid}", operation_id="getRefund", guards=[READ])
+    @get("/{refund_id:uuid}", operation_id="getRefund", summary="Get a refund", guards=[READ])
     async def get_refund(self, db: Db, operator: Actor, refund_id: FromPath[uuid.UUID]) -> RefundOut:
+        """One refund with its allocations: the payments and credit notes whose credit it paid back."""
         return await refund_out(db, await service.get_refund(db, operator, refund_id))
 
 
@@ -177,7 +187,12 @@ class CreditNoteController(Controller):
     path = "/"
     tags = ["Credit notes"]
 
-    @post("/invoices/{invoice_id:uuid}/credit-notes", operation_id="creditInvoice", guards=[WRITE, require_key])
+    @post(
+        "/invoices/{invoice_id:uuid}/credit-notes",
+        operation_id="creditInvoice",
+        summary="Credit an invoice",
+        guards=[WRITE, require_key],
+    )
     async def credit_invoice(
         self,
         request: Request[Any, Any, Any],
@@ -188,6 +203,10 @@ class CreditNoteController(Controller):
         data: JSONBody[CreditNoteCreate],
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
+        """A numbered credit note against an `issued`, `partially_paid` or `paid` invoice: all that is left (no
+        `lines`), or amounts of given lines, taxed at each line's rate. Requires an `Idempotency-Key`. With
+        `allocate` (default) it pays down what is due; the rest is company credit. What was written off cannot
+        be credited (422)."""
         return await respond_once(
             request,
             db,
@@ -197,11 +216,20 @@ class CreditNoteController(Controller):
             lambda: _invoice_credited(db, operator, app_state, invoice_id, data),
         )
 
-    @get("/credit-notes/{credit_note_id:uuid}", operation_id="getCreditNote", guards=[READ])
+    @get(
+        "/credit-notes/{credit_note_id:uuid}", operation_id="getCreditNote", summary="Get a credit note", guards=[READ]
+    )
     async def get_credit_note(self, db: Db, operator: Actor, credit_note_id: FromPath[uuid.UUID]) -> CreditNoteOut:
+        """One credit note with its lines, tax parts and totals in minor units, and what is still
+        `unallocated`: credit the company can spend on invoices or have refunded."""
         return await credit_note_out(db, await service.get_credit_note(db, operator, credit_note_id))
 
-    @post("/invoices/{invoice_id:uuid}/write-off", operation_id="writeOffInvoice", guards=[WRITE, require_key])
+    @post(
+        "/invoices/{invoice_id:uuid}/write-off",
+        operation_id="writeOffInvoice",
+        summary="Write off an invoice",
+        guards=[WRITE, require_key],
+    )
     async def write_off(
         self,
         request: Request[Any, Any, Any],
@@ -212,6 +240,10 @@ class CreditNoteController(Controller):
         data: JSONBody[WriteOffCreate],
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
+        """Give up what is still due on an `issued` or `partially_paid` invoice, which then counts as `paid`.
+        Requires an `Idempotency-Key`; an invoice with nothing due is refused (422). Where the location syncs,
+        Xero gets it as a payment from the mapped write-off account."""
+
         async def written_off() -> WriteOffOut:
             today = await _today_at_invoice(db, operator, invoice_id, app_state)
             given_up = await service.write_off(db, operator, invoice_id, data.reason, today)
@@ -219,12 +251,23 @@ class CreditNoteController(Controller):
 
         return await respond_once(request, db, operator.tenant_id, idempotency_key, data, written_off)
 
-    @get("/companies/{company_id:uuid}/balance", operation_id="getCompanyBalance", guards=[READ])
+    @get(
+        "/companies/{company_id:uuid}/balance",
+        operation_id="getCompanyBalance",
+        summary="Get a company's balance",
+        guards=[READ],
+    )
     async def balance(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> Balance:
+        """What the company owes on open invoices (`outstanding`) and the credit it holds (`credit`), in minor
+        units of its currency."""
         return await service.company_balance(db, operator, company_id)
 
     @post(
-        "/companies/{company_id:uuid}/apply-credit", operation_id="applyCompanyCredit", status_code=200, guards=[WRITE]
+        "/companies/{company_id:uuid}/apply-credit",
+        operation_id="applyCompanyCredit",
+        summary="Apply a company's credit",
+        status_code=200,
+        guards=[WRITE],
     )
     async def apply_credit(
         self,
@@ -235,6 +278,10 @@ class CreditNoteController(Controller):
         company_id: FromPath[uuid.UUID],
         idempotency_key: OptionalIdempotencyKey = None,
     ) -> Response[Any]:
+        """Spend the credit the company holds (unallocated payments and credit notes, oldest first) on its open
+        invoices, oldest due first, and answer the new balance. An `Idempotency-Key` is optional here: a retry
+        with the same key gets the first answer."""
+
         async def applied() -> Balance:
             company = await get_company(db, operator, company_id)
             location = await LocationRepository(db, operator.tenant_id).get(company.home_location_id)

@@ -37,8 +37,10 @@ class PlatformController(Controller):
     tags = ["Platform"]
     guards = [platform_admin]
 
-    @post("/tenants", operation_id="createTenant")
+    @post("/tenants", operation_id="createTenant", summary="Create an operator")
     async def create_tenant(self, db: Db, app_state: State, data: JSONBody[TenantCreate]) -> TenantCreated:
+        """A new operator with its first owner, the built-in revenue accounts and an owner API key whose secret
+        is in this answer only. Needs the platform administration token; a slug already taken answers 409."""
         set_actor(db.sync_session, "platform")
         tenant, owner, key, secret = await service.create_tenant(db, app_state.passwords, data, app_state.clock.now())
         return TenantCreated(
