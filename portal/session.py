@@ -65,7 +65,7 @@ class NotSignedIn(Exception):
 
 
 def signed_in(login_path: str) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:  # no thread hop
         if connection.scope.get("user") is None:
             raise NotSignedIn(login_path)
 

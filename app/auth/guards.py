@@ -11,9 +11,10 @@ from app.kit.errors import Forbidden, Unauthenticated
 
 
 def requires(scope: str) -> Guard:
-    """Guard: the request's operator credential must carry ``scope``."""
+    """Guard: the request's operator credential must carry ``scope``. (Guards are coroutines:
+    Litestar runs a plain function guard in a worker thread, a thread hop on every request.)"""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         operator = connection.scope.get("user")
         if not isinstance(operator, Operator):
             raise Unauthenticated("An operator API key is required.")

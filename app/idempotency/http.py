@@ -46,7 +46,7 @@ class IdempotencyKeyMissing(AppError):
     title = "Idempotency-Key required"
 
 
-def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: said before anything else is read, so the client learns why and not only what."""
     key = connection.headers.get(HEADER, "")
     if not 1 <= len(key) <= MAX_LENGTH:

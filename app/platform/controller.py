@@ -21,7 +21,7 @@ from app.tenant.controller import to_out as tenant_out
 from app.tenant.schemas import TenantCreate, TenantCreated
 
 
-def platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     expected = AppState.of(connection.app).settings.platform_admin_token
     scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
     if (
