@@ -43,9 +43,13 @@ def to_out(
     return out
 
 
+# The fields a listed invoice fills, in the struct's order (its rows come straight from the database).
+_LISTED = tuple(name for name in InvoiceOut.__struct_fields__ if name not in ("tax_by_component", "lines"))
+
+
 def listed_out(rows: Sequence[asyncpg.Record]) -> list[InvoiceOut]:
     """Invoices read as rows with their ``amount_due`` (a listing), without their lines."""
-    return [msgspec.convert(dict(row), InvoiceOut) for row in rows]
+    return [InvoiceOut(*[row[name] for name in _LISTED]) for row in rows]
 
 
 async def full_out(db: Db, invoice: Invoice) -> InvoiceOut:

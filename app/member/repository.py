@@ -3,11 +3,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import Uuid, bindparam, exists, func, or_, select, update
 
+from app.db import driver
 from app.db.repository import TenantRepository
 from app.member.models import Member, MemberToken
 from app.tenant.models import Tenant
+
+_SIGNED_IN = select(
+    exists().where(
+        Member.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        Member.id == bindparam("member_id", type_=Uuid()),
+        Member.active,
+        Tenant.id == Member.tenant_id,
+        Tenant.status == "active",
+    )
+)
 
 
 class MemberRepository(TenantRepository[Member]):
@@ -17,17 +28,10 @@ class MemberRepository(TenantRepository[Member]):
         return (await self.session.execute(self.select().where(Member.email == email))).scalar_one_or_none()
 
     async def signed_in(self, member_id: uuid.UUID) -> bool:
-        """Whether the member and their organisation are both active (a browser session's check)."""
-        statement = select(
-            exists().where(
-                Member.tenant_id == self.tenant_id,
-                Member.id == member_id,
-                Member.active,
-                Tenant.id == Member.tenant_id,
-                Tenant.status == "active",
-            )
-        )
-        return bool((await self.session.execute(statement)).scalar())
+        """Whether the member and their organisation are both active (a browser session's check,
+        on every portal request)."""
+        [row] = await driver.fetch(self.session, _SIGNED_IN, {"tenant_id": self.tenant_id, "member_id": member_id})
+        return bool(row[0])
 
 
 class MemberTokenRepository(TenantRepository[MemberToken]):
