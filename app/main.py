@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
@@ -220,6 +221,12 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         own = state is None
         app.state[STATE_KEY] = app_state = state or await build_state(settings)
+        if own:
+            # What is built by now (modules, routes, the schema, the pools) lives as long as the
+            # process: kept out of the collector's sight, a full collection no longer walks it
+            # (one took 0.2 s under load, a pause every request in flight waited out).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

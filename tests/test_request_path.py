@@ -1,11 +1,16 @@
-"""Nothing on a request's path runs in a worker thread: Litestar sends a plain-function guard or
+"""The request path's fixed costs. Nothing on it runs in a worker thread: Litestar sends a plain-function guard or
 dependency to its thread pool on every request, a hand-off that cost more than the guard itself."""
 
 from __future__ import annotations
 
+import gc
+
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.utils.sync import AsyncCallable, is_async_callable
+
+from app.main import create_app
+from app.settings import Settings
 
 
 def _handlers(app: Litestar) -> list[HTTPRouteHandler]:
@@ -35,3 +40,12 @@ def test_no_dependency_is_sent_to_a_thread(app: Litestar) -> None:
         if provide.sync_to_thread
     ]
     assert not threaded, threaded
+
+
+async def test_the_api_process_keeps_what_it_built_at_start_out_of_the_collector(settings: Settings) -> None:
+    """A full collection would otherwise walk every module, route and schema object under load."""
+    gc.unfreeze()
+    app = create_app(settings)
+    async with app.lifespan():
+        assert gc.get_freeze_count() > 10_000
+    gc.unfreeze()
