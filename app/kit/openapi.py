@@ -50,64 +50,27 @@ them twice. Each operator sees only its own data: another operator's ids answer 
 
 # One per tag the controllers use, in the order a reader meets them.
 TAGS = [
-    Tag(
-        name="Tenant",
-        description="The operator's own settings: defaults, lock date, how runs issue and group invoices.",
-    ),
-    Tag(
-        name="Locations",
-        description="The operator's sites, each with its time zone, currency, tax mode, billing day and numbering.",
-    ),
-    Tag(
-        name="Users",
-        description="People who sign in to the console, their roles and, for location managers, their locations.",
-    ),
-    Tag(name="Members", description="The people who use the spaces, and their sign-in to the member portal and app."),
-    Tag(
-        name="API keys", description="Keys to this API, each with fixed scopes; the secret is shown once, at creation."
-    ),
-    Tag(
-        name="Catalogue",
-        description="What is sold and how it is taxed: tax rates, revenue accounts, tax policies, plans, discounts.",
-    ),
-    Tag(
-        name="Companies",
-        description="The billing accounts invoices are addressed to: companies, or people billed as themselves.",
-    ),
-    Tag(name="Memberships", description="Plans held by companies at locations over a date range, billed in advance."),
-    Tag(
-        name="Bookings", description="Bookable resources (rooms, desks, offices) and their bookings, billed in arrears."
-    ),
-    Tag(
-        name="Billing",
-        description="Billing runs, which turn memberships, one-off fees and bookings into invoices; one-off fees.",
-    ),
-    Tag(
-        name="Invoices",
-        description="Invoices from draft to issued, paid or void; an issued invoice is credited, never edited.",
-    ),
-    Tag(
-        name="Payments", description="Money received from companies, and refunds paid back out of the credit they hold."
-    ),
-    Tag(
-        name="Credit notes",
-        description="Credit notes against invoices, write-offs, company balances and spending held credit.",
-    ),
-    Tag(
-        name="Audit", description="The trail of every change to the operator's data: who made it, what changed and why."
-    ),
-    Tag(
-        name="Xero",
-        description="Sync to Xero: connected organisations, location mappings, readiness, where each document stands.",
-    ),
-    Tag(
-        name="Member: me",
-        description="The member's own API, for the mobile apps: sign-in, profile, invoices, credit notes, balance.",
-    ),
-    Tag(
-        name="Platform", description="Administration of the platform itself: creating operators (platform token only)."
-    ),
-    Tag(name="Health", description="Liveness and readiness probes for orchestrators; they take no credential."),
+    Tag(name=name, description=description)
+    for name, description in {
+        "Tenant": "The operator's own settings: defaults, lock date, how runs issue and group invoices.",
+        "Locations": "The operator's sites, each with its time zone, currency, tax mode, billing day and numbering.",
+        "Users": "People who sign in to the console, their roles and, for location managers, their locations.",
+        "Members": "The people who use the spaces, and their sign-in to the member portal and app.",
+        "API keys": "Keys to this API, each with fixed scopes; the secret is shown once, at creation.",
+        "Catalogue": "What is sold and how it is taxed: tax rates, revenue accounts, tax policies, plans, discounts.",
+        "Companies": "The billing accounts invoices are addressed to: companies, or people billed as themselves.",
+        "Memberships": "Plans held by companies at locations over a date range, billed in advance.",
+        "Bookings": "Bookable resources (rooms, desks, offices) and their bookings, billed in arrears.",
+        "Billing": "Billing runs, which turn memberships, one-off fees and bookings into invoices; one-off fees.",
+        "Invoices": "Invoices from draft to issued, paid or void; an issued invoice is credited, never edited.",
+        "Payments": "Money received from companies, and refunds paid back out of the credit they hold.",
+        "Credit notes": "Credit notes against invoices, write-offs, company balances and spending held credit.",
+        "Audit": "The trail of every change to the operator's data: who made it, what changed and why.",
+        "Xero": "Sync to Xero: connected organisations, location mappings, readiness, where each document stands.",
+        "Member: me": "The member's own API, for the mobile apps: sign-in, profile, invoices, credit notes, balance.",
+        "Platform": "Administration of the platform itself: creating operators (platform token only).",
+        "Health": "Liveness and readiness probes for orchestrators; they take no credential.",
+    }.items()
 ]
 
 _STATUS_TEXT = {
