@@ -118,3 +118,49 @@ async def test_the_pdf_shows_each_component_on_the_line_and_in_the_totals(
     assert "Tax: GST 5% 12.50 · QST 9.975% (compound) 26.18" in flat
     assert "Tax: GST 5% -1.56 · QST 9.975% (compound) -3.28" in flat
     assert "Tax 33.84 GBP GST 5% 10.94 GBP QST 9.975% (compound) 22.90 GBP" in flat
+
+
+async def test_prices_that_include_tax_take_the_tax_out_on_the_combined_rate_then_split_it(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    """25,000 including GST + QST holds 25,000 x 0.1547375 / 1.1547375 = 3,349.99 of tax: 3,350,
+    shared 1,082 and 2,268 in proportion to 5 and 10.47375, as Xero shares it."""
+    await compound_rate(client, world_a)
+    headers = world_a.headers()
+    place = {
+        "name": "Old Port",
+        "code": "OPT",
+        "time_zone": "America/Toronto",
+        "country": "CA",
+        "currency": "GBP",
+        "tax_mode": "inclusive",
+        "billing_day": 1,
+    }
+    location = ok(await client.post("/api/v1/locations", json=place, headers=headers), 201)
+    company = {
+        "legal_name": "Inclusive Ltd",
+        "billing_email": "accounts@inclusive.test",
+        "country": "CA",
+        "currency": "GBP",
+        "home_location_id": location["id"],
+    }
+    made = ok(await client.post("/api/v1/companies", json=company, headers=headers), 201)
+    membership = {
+        "company_id": made["id"],
+        "plan_id": str(world_a.plan.id),
+        "location_id": location["id"],
+        "start_date": "2026-12-01",
+        "discount_id": str(world_a.discount.id),
+    }
+    ok(await client.post("/api/v1/memberships", json=membership, headers=headers), 201)
+    url = f"/api/v1/locations/{location['id']}/billing/run"
+    [invoice] = ok(await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(headers)), 201)["invoices"]
+    invoice = ok(await client.get(f"/api/v1/invoices/{invoice['id']}", headers=headers))
+    desk, discount = invoice["lines"]
+    assert (desk["line_amount"], desk["tax_amount"]) == (25000, 3350)
+    assert parts(desk) == [(*GST, 1082), (*QST, 2268)]
+    assert (discount["line_amount"], discount["tax_amount"]) == (-3125, -419)
+    assert parts(discount) == [(*GST, -135), (*QST, -284)]
+    # Gross prices: the total is what the lines say, the tax inside it.
+    assert (invoice["total"], invoice["tax_total"], invoice["subtotal"]) == (21875, 2931, 18944)
+    assert [(p["name"], p["amount"]) for p in invoice["tax_by_component"]] == [("GST", 947), ("QST", 1984)]
