@@ -172,3 +172,31 @@ async def test_included_days_cover_whole_days_of_day_bookable_resources(
         ("Desk 1, 4 Nov 2026 09:00-5 Nov 2026 17:00 (32 h): 2 of 2 included desk days used", 2500, 500),
         ("Desk 1, 6 Nov 2026 10:00-12:00 (2 h)", 1000, 200),
     ]
+
+
+async def test_a_part_period_gets_its_share_of_the_hours_and_a_void_gives_them_back(
+    client: httpx.AsyncClient, world_a: World
+) -> None:
+    await tax_account(client, world_a, "booking_fees")
+    pack = await plan(client, world_a, "Meeting pack", included_time=[{"unit": "hours", "quantity": 4}])
+    body = {
+        "company_id": str(world_a.company.id),
+        "plan_id": pack["id"],
+        "location_id": str(world_a.location.id),
+        "start_date": "2026-11-16",  # 15 of November's 30 days: 2 of the 4 hours
+    }
+    ok(await client.post("/api/v1/memberships", json=body, headers=world_a.headers()), 201)
+    boardroom = await room(client, world_a)  # 30.00 an hour
+    await book(client, world_a, boardroom, "2026-11-20T09:00:00", "2026-11-20T12:00:00")
+
+    url = f"/api/v1/locations/{world_a.location.id}/billing/run"
+    response = await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers()))
+    [invoice] = ok(response, 201)["invoices"]
+    [line] = [line for line in invoice["lines"] if line["explanation"]["kind"] == "booking"]
+    assert shown([line]) == [("Boardroom, 20 Nov 2026 09:00-12:00 (3 h): 2 of 2 included hours used", 3000, 600)]
+
+    # Voided, the invoice gives the booking and its two hours back: the next run bills it as before.
+    void = f"/api/v1/invoices/{invoice['id']}/void"
+    ok(await client.post(void, json={"reason": "Wrong company"}, headers=world_a.headers()))
+    again = await bookings_billed(client, world_a, "2026-12-01", preview=True)
+    assert shown(again) == shown([line])
