@@ -24,9 +24,10 @@ from app.integrations.xero import payloads
 from app.integrations.xero.models import DOCUMENT_KINDS, XeroDocument, XeroLocationSettings
 from app.integrations.xero.repository import DocumentRepository, LocationSettingsRepository
 from app.integrations.xero.schemas import WRITE_OFF
+from app.invoice.models import Invoice
 from app.invoice.repository import InvoiceRepository
 from app.kit.money import as_decimal
-from app.ledger.models import Allocation
+from app.ledger.models import Allocation, CreditNote
 from app.ledger.repository import (
     CreditNoteRepository,
     LedgerRepository,
@@ -163,8 +164,18 @@ def _void_or(
     return build
 
 
-def _totals_check(subtotal: int, tax: int, total: int, currency: str) -> Callable[[dict[str, Any]], str | None]:
-    return lambda answer: payloads.totals_differ(answer, subtotal, tax, total, currency)
+def _figures_check(
+    document: Invoice | CreditNote, parts: list[list[tuple[str, int]]]
+) -> Callable[[dict[str, Any]], str | None]:
+    """Xero's totals and its split of each line's tax (``parts``: ours, line by line) against ours."""
+    currency = document.currency
+
+    def check(answer: dict[str, Any]) -> str | None:
+        return payloads.totals_differ(
+            answer, document.subtotal, document.tax_total, document.total, currency
+        ) or payloads.tax_parts_differ(answer, parts, currency)
+
+    return check
 
 
 async def _prepare_documents(
@@ -173,6 +184,7 @@ async def _prepare_documents(
     docs: Sequence[XeroDocument],
     found: dict[uuid.UUID, Any],
     lines: dict[uuid.UUID, Any],
+    taxes: dict[uuid.UUID, Any],  # the tax parts of lines taxed at a rate of several components
     element: Callable[[Any, Any, str, payloads.Mapping], dict[str, Any]],
     path: str,  # Xero's endpoint
     id_key: str,  # Xero's id
@@ -197,7 +209,8 @@ async def _prepare_documents(
             continue
         work = _work(doc, _void_or(document.status, body, id_key, doc.xero_status), path)
         work.key = {"number": document.number, "by_reference": mapping.settings.numbering != "ours"}
-        work.check = _totals_check(document.subtotal, document.tax_total, document.total, document.currency)
+        parts = [[(part.name, part.amount) for part in taxes.get(line.id, ())] for line in lines.get(document.id, [])]
+        work.check = _figures_check(document, parts)
         claimed.works.append(work)
     return claimed
 
@@ -206,8 +219,9 @@ async def _prepare_invoices(session: AsyncSession, tenant_id: uuid.UUID, docs: S
     repo = InvoiceRepository(session, tenant_id)
     invoices = await repo.by_ids({d.object_id for d in docs})
     lines = await repo.lines(list(invoices))
+    taxes = await repo.taxes([line.id for found in lines.values() for line in found])
     return await _prepare_documents(
-        session, tenant_id, docs, invoices, lines, payloads.invoice, "Invoices", "InvoiceID"
+        session, tenant_id, docs, invoices, lines, taxes, payloads.invoice, "Invoices", "InvoiceID"
     )
 
 
@@ -215,8 +229,9 @@ async def _prepare_credit_notes(session: AsyncSession, tenant_id: uuid.UUID, doc
     repo = CreditNoteRepository(session, tenant_id)
     notes = await repo.by_ids({d.object_id for d in docs})
     lines = await repo.lines(list(notes))
+    taxes = await repo.taxes([line.id for found in lines.values() for line in found])
     return await _prepare_documents(
-        session, tenant_id, docs, notes, lines, payloads.credit_note, "CreditNotes", "CreditNoteID"
+        session, tenant_id, docs, notes, lines, taxes, payloads.credit_note, "CreditNotes", "CreditNoteID"
     )
 
 

@@ -227,6 +227,25 @@ def totals_differ(answer: dict[str, Any], subtotal: int, tax: int, total: int, c
     return "; ".join(differences) or None
 
 
+def tax_parts_differ(answer: dict[str, Any], ours: Sequence[Sequence[tuple[str, int]]], currency: str) -> str | None:
+    """Xero's split of each line's tax between the components of its rate (``TaxBreakdown``, where
+    Xero gives one) against ours (``ours``: each line's (component, amount) in the order sent).
+    Equal totals can still hide a split that differs (a Xero rate of 6% + 6% mapped to ours of
+    5% + 7%), which would misstate what is owed to each tax authority. The amounts are compared as
+    sets: Xero may list the components in another order."""
+    for number, (item, parts) in enumerate(zip(answer.get("LineItems") or (), ours, strict=False), start=1):
+        breakdown = item.get("TaxBreakdown")
+        if not parts or not breakdown:
+            continue
+        mine = sorted(as_decimal(amount, currency) for _, amount in parts)
+        theirs = sorted(Decimal(str(part.get("TaxAmount", "NaN"))) for part in breakdown)
+        if theirs != mine:
+            here = ", ".join(f"{name} {as_decimal(amount, currency)}" for name, amount in parts)
+            there = ", ".join(f"{part.get('Name')} {part.get('TaxAmount')}" for part in breakdown)
+            return f"line {number}'s tax is split {here} here, {there} in Xero"
+    return None
+
+
 # Xero's validation messages, and what the operator can do about each (first match wins).
 _HINTS = (
     (r"contact name .* (already|unique)", "Another Xero contact has this name. Rename one of them, then Sync now."),

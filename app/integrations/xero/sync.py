@@ -300,9 +300,12 @@ def _answered(kind: Kind, work: Work, element: dict[str, Any]) -> Outcome:
         work.check(element) if work.check is not None and element.get("Status") not in ("VOIDED", "DELETED") else None
     )
     if differs:
-        hint = "Check the tax types and account codes mapped for the location; Xero rounds each line's tax."
+        hint = (
+            "Check the tax types and account codes mapped for the location (a rate's components in the same "
+            "order as here); Xero rounds each line's tax."
+        )
         return Outcome(
-            "mismatch", xero_id, number, element.get("Status"), "mismatch", f"Totals differ: {differs}.", hint
+            "mismatch", xero_id, number, element.get("Status"), "mismatch", f"Xero's figures differ: {differs}.", hint
         )
     return Outcome("synced", xero_id, number, element.get("Status"))
 
