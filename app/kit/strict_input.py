@@ -20,6 +20,7 @@ every route with a body to prove none slips past it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -91,6 +92,7 @@ def _field_error(request: Request[Any, Any, Any], message: str) -> ValidationExc
     return ValidationException(detail=f"Validation failed for {request.method} {request.url.path}", extra=[error])
 
 
+@lru_cache(maxsize=1024)  # a handler's signature is fixed: worked out once, not per request
 def _query_parameters(handler: BaseRouteHandler) -> dict[str, FieldDefinition]:
     """A handler's query parameters, by the name they have in the query string."""
     return {
