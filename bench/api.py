@@ -53,6 +53,7 @@ from app.demo import MEMBER_PASSWORD, SLUG, demo_api_key, seed_demo
 from app.kit.ids import new_id
 from app.settings import Settings
 from bench.billing_run import RESULTS, create_database, drop_database, machine, migrate, plain_url, say
+from bench.serving import wait_for
 from sandbox import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,19 +217,6 @@ def _cpu_seconds(pids: Sequence[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 180  # a loaded machine imports slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"The {what} stopped at start (exit {process.returncode}).")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"The {what} did not start within 180 s.")
-
-
 @contextmanager
 def serving(name: str, command: list[str], env: dict[str, str], log: Path, probe: str) -> Iterator[Server]:
     port = free_port()
@@ -238,7 +226,7 @@ def serving(name: str, command: list[str], env: dict[str, str], log: Path, probe
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url + probe, process, name)
+        wait_for(url + probe, process, name)
         yield Server(name, url, process)
     finally:
         process.terminate()

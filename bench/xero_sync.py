@@ -82,6 +82,7 @@ from bench.billing_run import (
     migrate,
     say,
 )
+from bench.serving import wait_for
 from sandbox import free_port
 from workers.main import bill_together
 
@@ -145,19 +146,6 @@ class Environment:
         return Settings.model_validate({name.lower(): value for name, value in variables.items()})
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"The {what} stopped at start (exit {process.returncode}).")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"The {what} did not start within 30 s.")
-
-
 @contextmanager
 def sandbox_process(logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
@@ -167,7 +155,7 @@ def sandbox_process(logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/_sandbox/clock", process, "Xero sandbox")
+        wait_for(f"{url}/_sandbox/clock", process, "Xero sandbox")
         yield url, process
     finally:
         process.terminate()
