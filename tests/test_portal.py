@@ -486,3 +486,19 @@ async def test_pages_are_not_framed_or_cached(client: httpx.AsyncClient) -> None
     assert page.headers["cache-control"] == "no-store"
     csrf = next(value for value in page.headers.get_list("set-cookie") if value.startswith("csrftoken="))
     assert "httponly" in csrf.lower()
+
+
+async def test_a_browser_gets_error_pages_not_json(client: httpx.AsyncClient, world_a: World) -> None:
+    assert (await sign_in(client, "portal", world_a, world_a.member.email)).status_code == 303
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    missing = await client.get(f"/portal/invoices/{world_a.invoice.id}", headers=browser)  # a draft: not theirs yet
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "No such invoice." in missing.text
+    assert 'href="/portal/"' in missing.text
+    nowhere = await client.get("/console/no-such-page", headers=browser)
+    assert (nowhere.status_code, nowhere.headers["content-type"][:9]) == (404, "text/html")
+    assert 'href="/console/"' in nowhere.text
+    # The JSON API answers problem documents to everyone, a browser included.
+    api = await client.get("/api/v1/invoices", headers=browser)
+    assert (api.status_code, api.headers["content-type"]) == (401, "application/problem+json")

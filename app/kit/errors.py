@@ -7,10 +7,12 @@ with the request id and answered with a generic 500 that leaks nothing.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any, ClassVar
 
 import structlog
 from litestar import Request, Response
+from litestar.enums import MediaType
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -85,7 +87,7 @@ def problem(
     *,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
     body: dict[str, Any] = {
         "type": f"about:blank#{code}",
         "title": title,
@@ -102,10 +104,35 @@ def problem(
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="flexledger"'  # RFC 9110: a 401 names its scheme
     body.update({k: v for k, v in extra.items() if v is not None})
+    if _wants_a_page(request):
+        return Response(_page(body), status_code=status, media_type=MediaType.HTML, headers=headers)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+def _wants_a_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser on the console's or the portal's pages gets a page, not JSON (the JSON API never)."""
+    if request.url.path.startswith(("/api/", "/health", "/schema")):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
+
+
+def _page(problem: dict[str, Any]) -> str:
+    """A small page saying what went wrong, with a way back to the area's first page."""
+    area = str(problem["instance"]).strip("/").partition("/")[0]  # "portal", "console"
+    home = f"/{area}/" if area else "/"
+    reference = f'<p class="muted">Reference: {escape(problem["request_id"])}</p>' if "request_id" in problem else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(problem['title'])} · FlexLedger</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;color:#1d2330;background:#f6f7f9;margin:0}"
+        "main{max-width:32rem;margin:4rem auto;padding:0 1.5rem}.muted{color:#5d6677}a{color:#2557d6}</style>"
+        f"</head><body><main><h1>{escape(problem['title'])}</h1><p>{escape(str(problem['detail']))}</p>"
+        f'{reference}<p><a href="{escape(home)}">Back to the start page</a></p></main></body></html>'
+    )
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     return problem(
         exc.status_code,
         exc.code,
@@ -129,7 +156,7 @@ _HTTP_CODES: dict[int, tuple[str, str]] = {
 }
 
 
-def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         return internal_error_handler(request, exc)
@@ -183,7 +210,7 @@ def driver_error(exc: BaseException) -> Any:
     return getattr(getattr(exc, "orig", None), "__cause__", None)
 
 
-def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     cause = driver_error(exc)
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate in _REFUSALS:
@@ -196,7 +223,7 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
     return internal_error_handler(request, exc)
 
 
-def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("request.failed", path=request.url.path, method=request.method, exc_info=exc)
     return problem(
         500,
