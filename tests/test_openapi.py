@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.invoice.numbering import TEMPLATE
 from app.kit.geo import COUNTRIES, time_zones
 from app.kit.money import CURRENCY_EXPONENTS
 from tests.conftest import World
@@ -154,6 +155,8 @@ def test_request_bodies_carry_every_bound_the_decoder_checks(document: dict[str,
     assert location["currency"]["enum"] == sorted(CURRENCY_EXPONENTS)
     assert location["country"]["enum"] == sorted(COUNTRIES)
     assert location["time_zone"]["enum"] == sorted(time_zones())
+    template = location["invoice_number_template"]["anyOf"][0]
+    assert template["pattern"] == TEMPLATE.pattern
     assert schemas["TaxComponentIn"]["properties"]["percent"]["type"] == "string"
     assert "pattern" in schemas["TaxComponentIn"]["properties"]["percent"]
 

@@ -12,7 +12,7 @@
 
 Which statuses an operation may answer follows from what it is: anything may be a 400 or 429
 (rate limits), a credential may be refused (401, also the e-mail and password of a sign-in) or
-lack a scope (403), an id in the path may name
+lack a scope (403), an id in the path or the body may name
 nothing (404), a body may be too large (413) or not JSON (415), and a write may conflict (409) or
 break a business rule (422).
 """
@@ -46,7 +46,7 @@ _STATUS_TEXT = {
     "400": "The request is malformed or breaks the schema; `errors` names the fields.",
     "401": "No credential, or one that is not valid.",
     "403": "The credential may not do this.",
-    "404": "Nothing with that id (another tenant's ids answer the same).",
+    "404": "Nothing with that id, in the path or the body (another tenant's ids answer the same).",
     "409": "It conflicts with the current state (already issued, locked period, ...).",
     "413": "The body is larger than the API accepts.",
     "415": "The body is not application/json.",
@@ -110,8 +110,8 @@ def _statuses(path: str, method: str, operation: Operation, scheme: str | None) 
         statuses += ["401", "403"]
     elif path.startswith(SIGN_IN):
         statuses.append("401")  # the credentials in the body are wrong
-    if "{" in path:
-        statuses.append("404")
+    if "{" in path or operation.request_body is not None:
+        statuses.append("404")  # an id in the path, or one the body names
     if method != "get":
         statuses += ["409", "422"]
     if operation.request_body is not None:
