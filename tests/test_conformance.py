@@ -66,8 +66,9 @@ def schemathesis(server: str, credential: str | None, *selection: str) -> None:
         command += ["--header", f"Authorization: Bearer {credential}"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, f"{' '.join(selection)}\n{done.stdout}\n{done.stderr}"
-    # The counts (operations, cases, failures), for `pytest -rP` or `-s`.
-    summary = done.stdout[done.stdout.rfind("API Operations:") :]
+    # Its warnings and counts (operations, cases, failures), for `pytest -rP` or `-s`.
+    marks = [done.stdout.find("= WARNINGS ="), done.stdout.rfind("API Operations:")]
+    summary = done.stdout[min(mark for mark in marks if mark >= 0) :]
     sys.stdout.write(f"{' '.join(selection)}\n{summary}\n")
 
 
