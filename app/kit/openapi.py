@@ -12,9 +12,9 @@
 
 Which statuses an operation may answer follows from what it is: anything may be a 400 or 429
 (rate limits), a credential may be refused (401, also the e-mail and password of a sign-in) or
-lack a scope (403), an id in the path or the body may name
-nothing (404), a body may be too large (413) or not JSON (415), and a write may conflict (409) or
-break a business rule (422).
+lack a scope (403), an id in the path or the body may name nothing (404), a body may be too
+large (413) or not JSON (415), and a write may clash with the state of what it names (409) or
+break a rule the schema cannot state (422).
 """
 
 from __future__ import annotations
@@ -47,10 +47,11 @@ _STATUS_TEXT = {
     "401": "No credential, or one that is not valid.",
     "403": "The credential may not do this.",
     "404": "Nothing with that id, in the path or the body (another tenant's ids answer the same).",
-    "409": "It conflicts with the current state (already issued, locked period, ...).",
+    "409": "It clashes with the current state of what it names (archived, issued, more than is due, ...).",
     "413": "The body is larger than the API accepts.",
     "415": "The body is not application/json.",
-    "422": "Well-formed, but a business rule refuses it; `detail` says which.",
+    "422": "Valid by the schema, but a rule it cannot state refuses it (an order of dates, an entry given "
+    "twice, a date that must be past); `detail` says which.",
     "429": "Too many requests; retry after the Retry-After seconds.",
 }
 
