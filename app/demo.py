@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import uuid
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,11 +58,12 @@ MEMBERS = [
 ]
 
 
-def demo_api_key(settings: Settings) -> tuple[str, str]:
+def demo_api_key(settings: Settings, slug: str = SLUG) -> tuple[str, str]:
     def derive(label: str) -> bytes:
+        # Another slug's key is its own (prefixes are unique); the demo's keeps the labels it had.
         return hmac.new(
             settings.secret_key.get_secret_value().encode(),
-            label.encode(),
+            (label if slug == SLUG else f"{label}:{slug}").encode(),
             hashlib.sha256,
         ).digest()
 
@@ -72,35 +72,38 @@ def demo_api_key(settings: Settings) -> tuple[str, str]:
     return f"{API_KEY_PREFIX}{prefix}_{secret}", prefix
 
 
-async def seed_demo(settings: Settings) -> None:
+async def seed_demo(settings: Settings, slug: str = SLUG) -> str:
+    """Create the demo operator ``slug`` unless it exists; returns its operator API key. (Another
+    slug than the demo's gives a copy, e.g. for tests that want realistic data.)"""
     state = await build_state(settings)
     try:
         async with state.sessionmaker() as session:
             async with session.begin():
-                if await system.tenant_by_slug(session, SLUG) is None:
-                    operator, companies = await _create(session, state.passwords, settings, state.clock.now())
+                if await system.tenant_by_slug(session, slug) is None:
+                    operator, companies = await _create(session, state.passwords, settings, slug, state.clock.now())
                     await _bill(session, state, operator, companies["Alan Turing"])
             await state.queue.enqueue_deferred(session)
     finally:
         await state.close()
-    key, _ = demo_api_key(settings)
+    key, _ = demo_api_key(settings, slug)
     print(
-        f"Demo operator '{SLUG}' (organisation field on the sign-in pages)\n"
+        f"Demo operator '{slug}' (organisation field on the sign-in pages)\n"
         f"  console sign-in:  owner@harbour.test / {STAFF_PASSWORD}   (also finance@…, manager@… for Dublin)\n"
         f"  portal sign-in:   ada@example.test / {MEMBER_PASSWORD}   (also grace@, alan@, mary@example.test)\n"
         f"  operator API key: {key}"
     )
+    return key
 
 
 async def _create(
-    session: AsyncSession, passwords: Passwords, settings: Settings, now: datetime
+    session: AsyncSession, passwords: Passwords, settings: Settings, slug: str, now: datetime
 ) -> tuple[Operator, dict[str, uuid.UUID]]:
     """The operator, with its companies' ids by legal name."""
     tenant, owner, _, _ = await create_tenant(
         session,
         passwords,
         TenantCreate(
-            slug=SLUG,
+            slug=slug,
             name="Harbour Works",
             default_currency="GBP",
             default_country="GB",
@@ -180,7 +183,7 @@ async def _create(
             ),
         )
     companies = await _catalogue(session, operator, london.id, dublin.id, members, now)
-    key, prefix = demo_api_key(settings)
+    key, prefix = demo_api_key(settings, slug)
     ApiKeyRepository(session, tenant.id).add(
         ApiKey(
             name="Demo key",
@@ -207,12 +210,12 @@ async def _catalogue(
     uk_vat = await catalog.create_tax_rate(
         session,
         operator,
-        TaxRateCreate(name="UK VAT 20%", components=[TaxComponentIn(name="VAT", percent=Decimal(20))]),
+        TaxRateCreate(name="UK VAT 20%", components=[TaxComponentIn(name="VAT", percent="20")]),
     )
     ie_vat = await catalog.create_tax_rate(
         session,
         operator,
-        TaxRateCreate(name="IE VAT 23%", components=[TaxComponentIn(name="VAT", percent=Decimal(23))]),
+        TaxRateCreate(name="IE VAT 23%", components=[TaxComponentIn(name="VAT", percent="23")]),
     )
     accounts_repo = RevenueAccountRepository(session, operator.tenant_id)
     fees, bookings = await accounts_repo.builtin("membership_fees"), await accounts_repo.builtin("booking_fees")
@@ -231,7 +234,7 @@ async def _catalogue(
         session, operator, PlanCreate(name="Hot desk (Dublin)", currency="EUR", price=22000)
     )
     founders = await catalog.create_discount(
-        session, operator, DiscountCreate(name="Founders", kind="percent", percent=Decimal("12.5"))
+        session, operator, DiscountCreate(name="Founders", kind="percent", percent="12.5")
     )
     accounts = {
         "ada@example.test": ("Analytical Engines Ltd", "company", london, "GBP"),

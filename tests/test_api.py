@@ -19,7 +19,7 @@ from app.auth.principal import ROLE_SCOPES, SCOPES
 from app.db.engine import bind_tenant
 from app.email.models import Email
 from app.email.service import SEND_JOB, send_job_id
-from app.kit.errors import InvalidInput
+from app.kit.errors import Conflict
 from app.kit.jobs import JobQueue, deserialize
 from app.location.models import Location
 from app.member.models import Member
@@ -314,13 +314,14 @@ async def test_location_manager_needs_locations(client: httpx.AsyncClient, db: A
     before = await count(db, world_a.tenant_id, User)
     body: dict[str, Any] = {"email": "lm@alpha.test", "name": "LM", "role": "location_manager"}
     missing = await client.post("/api/v1/users", json=body, headers=world_a.headers())
-    assert "location_ids" in assert_problem(missing, 422, "invalid_input")["detail"]
+    # The pairing of role and location_ids is part of the schema (the document states it): a 400.
+    assert assert_problem(missing, 400, "invalid_request")["errors"][0]["key"] == "location_ids"
     empty = await client.post("/api/v1/users", json={**body, "location_ids": []}, headers=world_a.headers())
-    assert_problem(empty, 422, "invalid_input")
+    assert_problem(empty, 400, "invalid_request")
     unknown = await client.post(
         "/api/v1/users", json={**body, "location_ids": [str(uuid.uuid4())]}, headers=world_a.headers()
     )
-    assert_problem(unknown, 422, "invalid_input")
+    assert_problem(unknown, 404, "not_found")
     assert await count(db, world_a.tenant_id, User) == before
 
     created = ok(
@@ -339,7 +340,7 @@ async def test_location_ids_only_apply_to_location_managers(client: httpx.AsyncC
         json={"email": "f2@alpha.test", "name": "F", "role": "finance", "location_ids": [str(world_a.location.id)]},
         headers=world_a.headers(),
     )
-    assert_problem(response, 422, "invalid_input")
+    assert assert_problem(response, 400, "invalid_request")["errors"][0]["key"] == "location_ids"
 
 
 async def test_location_manager_cannot_be_given_another_tenants_location(
@@ -355,7 +356,7 @@ async def test_location_manager_cannot_be_given_another_tenants_location(
         },
         headers=world_a.headers(),
     )
-    assert_problem(response, 422, "invalid_input")
+    assert_problem(response, 404, "not_found")
 
 
 async def key_no_owner_made(client: httpx.AsyncClient, world: World) -> str:
@@ -397,20 +398,20 @@ async def test_a_key_no_owner_made_cannot_demote_or_deactivate_an_owner(
 
 async def test_the_last_active_owner_cannot_be_deactivated(db: AsyncSession, state: AppState, world_a: World) -> None:
     await bind_tenant(db, world_a.tenant_id)
-    with pytest.raises(InvalidInput, match="last active owner") as raised:
+    with pytest.raises(Conflict, match="last active owner") as raised:
         await user_service.set_user_active(db, world_a.operator, world_a.owner.id, active=False)
-    assert raised.value.status_code == 422
+    assert raised.value.status_code == 409
     owner = await user_service.get_user(db, world_a.operator, world_a.owner.id)
     assert owner.active is True
 
 
 async def test_the_last_active_owner_cannot_be_demoted(db: AsyncSession, state: AppState, world_a: World) -> None:
     await bind_tenant(db, world_a.tenant_id)
-    with pytest.raises(InvalidInput, match="last active owner") as raised:
+    with pytest.raises(Conflict, match="last active owner") as raised:
         await user_service.update_user(
             db, world_a.operator, state.passwords, world_a.owner.id, UserUpdate(role="admin")
         )
-    assert raised.value.status_code == 422
+    assert raised.value.status_code == 409
     owner = await user_service.get_user(db, world_a.operator, world_a.owner.id)
     assert owner.role == "owner"
 
@@ -425,7 +426,7 @@ async def test_an_owner_can_step_down_once_there_is_another_owner(
     demoted = await user_service.update_user(db, operator, state.passwords, world_a.owner.id, UserUpdate(role="admin"))
     assert demoted.role == "admin"
     # Now the promoted user is the last active owner and is protected in turn.
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         await user_service.set_user_active(db, operator, world_a.staff.id, active=False)
 
 
@@ -471,7 +472,7 @@ async def test_create_member_without_welcome_sends_nothing(
     assert await state.redis.queued_jobs(queue_name=state.settings.worker_queue_name) == []
 
 
-async def test_member_at_an_unknown_location_is_422_and_queues_nothing(
+async def test_member_at_an_unknown_location_is_404_and_queues_nothing(
     client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
 ) -> None:
     members_before = await count(db, world_a.tenant_id, Member)
@@ -480,13 +481,13 @@ async def test_member_at_an_unknown_location_is_422_and_queues_nothing(
         json={"email": "lost@alpha.test", "name": "Lost", "location_id": str(uuid.uuid4())},
         headers=world_a.headers(),
     )
-    assert "does not exist" in assert_problem(response, 422, "invalid_input")["detail"]
+    assert "does not exist" in assert_problem(response, 404, "not_found")["detail"]
     assert await count(db, world_a.tenant_id, Member) == members_before
     assert await count(db, world_a.tenant_id, Email) == 0
     assert await state.redis.queued_jobs(queue_name=state.settings.worker_queue_name) == []
 
 
-async def test_member_at_another_tenants_location_is_422(
+async def test_member_at_another_tenants_location_is_404(
     client: httpx.AsyncClient, world_a: World, world_b: World
 ) -> None:
     response = await client.post(
@@ -494,10 +495,10 @@ async def test_member_at_another_tenants_location_is_422(
         json={"email": "sneaky@alpha.test", "name": "Sneaky", "location_id": str(world_b.location.id)},
         headers=world_a.headers(),
     )
-    assert_problem(response, 422, "invalid_input")
+    assert_problem(response, 404, "not_found")
 
 
-async def test_member_at_a_deactivated_location_is_422(client: httpx.AsyncClient, world_a: World) -> None:
+async def test_member_at_a_deactivated_location_is_409(client: httpx.AsyncClient, world_a: World) -> None:
     closed = await create_location(client, world_a, "SHUT")
     ok(await client.post(f"/api/v1/locations/{closed['id']}/deactivate", headers=world_a.headers()))
     response = await client.post(
@@ -505,7 +506,7 @@ async def test_member_at_a_deactivated_location_is_422(client: httpx.AsyncClient
         json={"email": "late@alpha.test", "name": "Late", "location_id": closed["id"]},
         headers=world_a.headers(),
     )
-    assert "deactivated" in assert_problem(response, 422, "invalid_input")["detail"]
+    assert "deactivated" in assert_problem(response, 409, "conflict")["detail"]
 
 
 async def test_duplicate_member_email_is_409_whatever_its_case(

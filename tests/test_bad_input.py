@@ -119,7 +119,7 @@ CREATE_MEMBER = [
         "POST",
         MEMBERS,
         lambda w, s: member(w, location_id=str(uuid.uuid4())),
-        422,
+        404,
         r"location .* does not exist",
     ),
     Case("email-taken", "POST", MEMBERS, lambda w, s: member(w, email="Member@Alpha.test"), 409, r"already exists"),

@@ -3,17 +3,11 @@ real server (and the Xero sandbox, for connecting an organisation)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +19,6 @@ from app.billing.engine import bill_location
 from app.catalog import service as catalog
 from app.catalog.repository import RevenueAccountRepository
 from app.catalog.schemas import PlanCreate, TaxComponentIn, TaxRateCreate
-from app.kit.crypto import new_key
 from app.location.models import Location
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
@@ -38,9 +31,9 @@ from app.membership.service import create_membership
 from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
-from sandbox import free_port
 from sandbox.xero.server import SandboxServer
 from tests.conftest import PASSWORD, new_customer, new_tenant
+from tests.fixtures.server import api_process
 from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET, Xero
 
 CHROMIUM_FLAGS = [
@@ -113,39 +106,9 @@ async def _seed(settings: Settings, extra: Extra | None = None) -> tuple[str, st
 
 @pytest.fixture(scope="module")
 def server(settings: Settings, xero_server: SandboxServer) -> Iterator[str]:
-    """The real API process (uvicorn), on a free port of this machine, with the Xero sandbox as its Xero."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url.get_secret_value(),
-        "REDIS_URL": str(settings.redis_url),
-        "SECRET_KEY": settings.secret_key.get_secret_value(),
-        "WORKER_QUEUE_NAME": settings.worker_queue_name,
-        "PASSWORD_TIME_COST": "1",
-        "PASSWORD_MEMORY_KIB": "1024",
-        "LOG_LEVEL": "WARNING",
-        "PUBLIC_URL": f"http://localhost:{port}",
-        "XERO_CLIENT_ID": CLIENT_ID,
-        "XERO_CLIENT_SECRET": CLIENT_SECRET,
-        "TOKEN_KEYS": new_key(),
-        **{f"XERO_{name}_URL": xero_server.url for name in ("LOGIN", "IDENTITY", "API", "GO")},
-    }
-    command = [str(Path(sys.executable).parent / "flexledger"), "api", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the API process exited while starting"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the API did not start listening"
-                time.sleep(0.1)
-        yield f"http://localhost:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    """The real API process, with the Xero sandbox as its Xero."""
+    with api_process(settings, xero_server.url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -257,7 +220,7 @@ async def _gst_pst_invoice(
     session: AsyncSession, state: AppState, operator: Operator, location: Location, member: Member
 ) -> None:
     """The member's company issued November's invoice for a 250.00 desk, taxed GST 5% + PST 7%."""
-    components = [TaxComponentIn(name="GST", percent=Decimal(5)), TaxComponentIn(name="PST", percent=Decimal(7))]
+    components = [TaxComponentIn(name="GST", percent="5"), TaxComponentIn(name="PST", percent="7")]
     rate = await catalog.create_tax_rate(session, operator, TaxRateCreate(name="GST + PST", components=components))
     (await RevenueAccountRepository(session, operator.tenant_id).builtin("membership_fees")).tax_rate_id = rate.id
     plan = await catalog.create_plan(session, operator, PlanCreate(name="Hot desk", currency="GBP", price=25000))

@@ -4,11 +4,15 @@ Idempotency-Key where money moves; and what the API answers agrees with it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
 
+from app.invoice.numbering import TEMPLATE
+from app.kit.geo import COUNTRIES, time_zones
+from app.kit.money import CURRENCY_EXPONENTS
 from tests.conftest import World
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -164,3 +168,71 @@ def test_request_bodies_take_only_the_fields_they_list(document: dict[str, Any])
             name = body["$ref"].rsplit("/", 1)[1]
             assert schemas[name].get("additionalProperties") is False, f"{method.upper()} {path}: {name}"
     assert "additionalProperties" not in schemas["InvoiceOut"]
+
+
+def test_request_bodies_carry_every_bound_the_decoder_checks(document: dict[str, Any]) -> None:
+    """Request schemas are the decoder's own (msgspec's), so an optional field keeps its bounds
+    and the lists the code checks codes against are enums."""
+    schemas = document["components"]["schemas"]
+    hourly = schemas["ResourceUpdate"]["properties"]["hourly_rate"]["anyOf"]
+    assert (hourly[0]["type"], hourly[0]["minimum"], hourly[0]["maximum"]) == ("integer", 0, 10**12)
+    assert hourly[1] == {"type": "null"}
+    assert schemas["DiscountCreate"]["properties"]["amount"]["anyOf"][0]["exclusiveMinimum"] == 0
+    location = schemas["LocationCreate"]["properties"]
+    assert location["currency"]["enum"] == sorted(CURRENCY_EXPONENTS)
+    assert location["country"]["enum"] == sorted(COUNTRIES)
+    assert location["time_zone"]["enum"] == sorted(time_zones())
+    template = location["invoice_number_template"]["anyOf"][0]
+    assert template["pattern"] == TEMPLATE.pattern
+    assert schemas["TaxComponentIn"]["properties"]["percent"]["type"] == "string"
+    assert "pattern" in schemas["TaxComponentIn"]["properties"]["percent"]
+
+
+def test_rules_across_fields_are_in_the_document(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    discount = schemas["DiscountCreate"]["oneOf"]
+    assert [branch["properties"]["kind"]["const"] for branch in discount] == ["percent", "fixed"]
+    assert schemas["ResourceCreate"]["anyOf"][1]["required"] == ["daily_rate"]
+    tracking = schemas["LocationXeroIn"]["anyOf"][1]
+    assert tracking["required"] == ["tracking_category_id", "tracking_option_id"]
+    assert schemas["LocationXeroIn"]["properties"]["payment_accounts"]["propertyNames"]["enum"][-1] == "write_off"
+    assert schemas["UserCreate"]["oneOf"][0]["properties"]["role"]["const"] == "location_manager"
+    # A local time has no offset, which format date-time would require: the pattern says it all.
+    starts = schemas["BookingCreate"]["properties"]["starts_at"]
+    assert "format" not in starts
+    assert re.search(starts["pattern"], "2028-02-29T09:30:00")
+    assert not re.search(starts["pattern"], "2027-02-29T09:30:00")
+    assert not re.search(starts["pattern"], "2027-03-01T09:30:15")
+
+
+def test_sign_in_may_refuse_its_credentials(document: dict[str, Any]) -> None:
+    sign_in = document["paths"]["/api/v1/auth/member-tokens"]["post"]
+    assert "401" in sign_in["responses"]
+    assert "security" not in sign_in
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/tax-rates", {"name": "VAT", "components": [{"name": "VAT", "percent": 20}]}),
+        ("/api/v1/tax-rates", {"name": "VAT", "components": [{"name": "VAT", "percent": "2e1"}]}),
+        ("/api/v1/discounts", {"name": "Zero", "kind": "percent", "percent": "0"}),
+        ("/api/v1/discounts", {"name": "Both", "kind": "fixed", "amount": 100}),
+        (
+            "/api/v1/locations",
+            {
+                "name": "N",
+                "code": "NN",
+                "time_zone": "Mars/Base",
+                "country": "GB",
+                "currency": "GBP",
+                "tax_mode": "exclusive",
+            },
+        ),
+    ],
+)
+async def test_what_the_document_refuses_is_refused_as_a_schema_error(
+    client: httpx.AsyncClient, world_a: World, path: str, body: dict[str, Any]
+) -> None:
+    response = await client.post(path, json=body, headers=world_a.headers())
+    assert response.status_code == 400, response.text

@@ -8,9 +8,9 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.auth.principal import SCOPES
-from app.kit.schema import LINE, Input
+from app.kit.schema import LINE, Input, Instant, check_instant
 
-Scope = Annotated[str, Meta(max_length=40)]
+Scope = Annotated[str, Meta(max_length=40, extra_json_schema={"enum": sorted(SCOPES)})]
 
 
 KeyName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
@@ -19,14 +19,13 @@ KeyName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
 class ApiKeyCreate(Input):
     name: KeyName
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(SCOPES))]
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.scopes) - SCOPES)
         if unknown:
             raise ValueError(f"unknown scopes {unknown}; known scopes are {sorted(SCOPES)}")
-        if self.expires_at is not None and self.expires_at.tzinfo is None:
-            raise ValueError("expires_at needs a time zone offset, e.g. 2027-01-01T00:00:00Z")
+        check_instant(self.expires_at, "expires_at")
 
 
 class ApiKeyUpdate(Input):

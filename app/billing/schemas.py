@@ -6,13 +6,13 @@ from datetime import date, datetime
 import msgspec
 
 from app.invoice.schemas import InvoiceOut
-from app.kit.schema import Input, check_date
+from app.kit.schema import Day, Input, check_date
 
 
 class BillingRequest(Input):
     """``period_start``: a billing date of the location; by default the period running today there."""
 
-    period_start: date | None = None
+    period_start: Day | None = None
 
     def __post_init__(self) -> None:
         check_date(self.period_start, "period_start")

@@ -16,7 +16,7 @@ from app.billing.models import BillingRun
 from app.billing.periods import add_months, period_starting_on_or_before
 from app.billing.repository import BillingRunRepository
 from app.kit.clock import Clock, local_today
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.location.models import Location
 from app.location.service import get_location
@@ -32,7 +32,7 @@ def resolve_period(location: Location, requested: date | None, current: date) ->
     if requested is None:
         return current
     if requested.day != location.billing_day:
-        raise InvalidInput(
+        raise Conflict(
             f"period_start must be a billing date of {location.name} (day {location.billing_day} of a month); "
             f"{requested.isoformat()} is not."
         )
@@ -74,7 +74,7 @@ async def run_billing(
     period = resolve_period(location, requested, current)
     latest = add_months(current, 1)
     if period > latest:
-        raise InvalidInput(
+        raise Conflict(
             f"{period.isoformat()} is more than one period ahead; bill it from {latest.isoformat()} on "
             "(a preview can look further)."
         )

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.booking.models import RESOURCE_KINDS
-from app.kit.schema import Input, Name, Text
+from app.kit.schema import Input, Minute, Name, Text
 
 Rate = Annotated[int, Meta(ge=0, le=10**12, description="minor units, in the location's currency")]
 Capacity = Annotated[int, Meta(ge=1, le=10_000)]
@@ -23,6 +23,13 @@ class ResourceCreate(Input):
     daily_rate: Rate | None = None
     revenue_account_id: uuid.UUID | None = None
     capacity: Capacity | None = None
+
+    json_schema: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"properties": {"hourly_rate": {"type": "integer"}}, "required": ["hourly_rate"]},
+            {"properties": {"daily_rate": {"type": "integer"}}, "required": ["daily_rate"]},
+        ]
+    }
 
     def __post_init__(self) -> None:
         if self.hourly_rate is None and self.daily_rate is None:
@@ -55,8 +62,8 @@ class ResourceOut(msgspec.Struct):
 class BookingCreate(Input):
     resource_id: uuid.UUID
     company_id: uuid.UUID
-    starts_at: Annotated[datetime, Meta(description="with an offset, or without one for the location's local time")]
-    ends_at: datetime
+    starts_at: Minute
+    ends_at: Minute
     member_id: uuid.UUID | None = None
     title: Name | None = None
     discount_id: uuid.UUID | None = None

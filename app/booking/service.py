@@ -73,7 +73,7 @@ async def update_resource(
     resource = await get_resource(session, operator, resource_id, for_update=True)
     apply_patch(resource, data)
     if resource.hourly_rate is None and resource.daily_rate is None:
-        raise InvalidInput("A resource needs an hourly_rate, a daily_rate or both.")
+        raise Conflict("A resource needs an hourly_rate, a daily_rate or both.")
     await flush_unique(session, {NAME_TAKEN: f"This location already has a resource named '{resource.name}'."})
     return resource
 
@@ -134,13 +134,13 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
         data.resource_id, operator.location_ids, for_update=True
     )
     if resource is None:
-        raise InvalidInput(f"Resource {data.resource_id} does not exist.")
+        raise NotFound(f"Resource {data.resource_id} does not exist.")
     if not resource.active:
-        raise InvalidInput(f"{resource.name} is deactivated and cannot be booked.")
+        raise Conflict(f"{resource.name} is deactivated and cannot be booked.")
     location = await LocationRepository(session, operator.tenant_id).get(resource.location_id, for_share=True)
     assert location is not None
     if not location.active:
-        raise InvalidInput(f"{location.name} is deactivated.")
+        raise Conflict(f"{location.name} is deactivated.")
     company = await billable_company(session, operator, data.company_id, location)
     await usable_member(session, operator, data.member_id, company_id=company.id)
     zone = ZoneInfo(location.time_zone)
@@ -154,7 +154,7 @@ async def create_booking(session: AsyncSession, operator: Operator, data: Bookin
     price, days = price_booking(starts_at, ends_at, zone, resource.hourly_rate, resource.daily_rate)
     if price > MAX_AMOUNT:
         problem = f"ends_at: at {resource.name}'s rates this booking costs {price}, more than one line may hold"
-        raise InvalidInput(problem, errors=[{"key": "ends_at", "message": problem}])
+        raise Conflict(problem, errors=[{"key": "ends_at", "message": problem}])
     await _clash(session, operator, resource.id, starts_at, ends_at, zone)
     booking = BookingRepository(session, operator.tenant_id).add(
         Booking(

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.booking.models import RESOURCE_KINDS
 from app.kit.money import MAX_AMOUNT
-from app.kit.schema import LINE, CurrencyCode, Input, Name, check_currency, check_percent
+from app.kit.schema import (
+    LINE,
+    CurrencyCode,
+    Input,
+    Name,
+    Percent,
+    PositivePercent,
+    beyond_schema,
+    check_currency,
+)
 
 Amount = Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="minor units of the currency")]
 ShortName = Annotated[str, Meta(min_length=1, max_length=100, pattern=LINE)]
@@ -20,11 +30,13 @@ ResourceKind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
 
 class TaxComponentIn(Input):
     name: Annotated[str, Meta(min_length=1, max_length=50, pattern=LINE)]
-    percent: Decimal
+    percent: Percent
     compound: bool = False
 
-    def __post_init__(self) -> None:
-        check_percent(self.percent, "percent", allow_zero=True)
+    @property
+    def rate(self) -> Decimal:
+        """``percent`` as a number."""
+        return Decimal(self.percent)
 
 
 class TaxRateCreate(Input):
@@ -87,27 +99,40 @@ class TaxPolicy(Input):
     entries: list[TaxPolicyEntry] = []
 
 
+# Included time: hours to the minute (a whole number of minutes is a multiple of 0.05 hours), days
+# whole; either above 0 and at most 10000.
+HOURS = r"^(?:10000(?:\.00?)?|[1-9][0-9]{0,3}(?:\.[0-9][05]?)?|0?\.(?:05|[1-9][05]?))$"
+DAYS = r"^(?:10000|[1-9][0-9]{0,3})$"
+
+
 class IncludedTimeIn(Input):
     """Booking time a plan includes each period: ``hours`` (whole minutes, e.g. 7.5) of any
     resource, or ``days`` (whole) of resources with a day rate; of one ``resource_kind``, or of any
     when it is left out."""
 
     unit: Literal["hours", "days"]
-    quantity: Decimal
+    quantity: Annotated[
+        str,
+        Meta(pattern=HOURS, description='above 0 and at most 10000: hours to the minute ("7.5"), or whole days ("3")'),
+    ]
     resource_kind: ResourceKind | None = None
 
+    json_schema: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"properties": {"unit": {"const": "hours"}}},
+            {"properties": {"unit": {"const": "days"}, "quantity": {"pattern": DAYS}}},
+        ]
+    }
+
     def __post_init__(self) -> None:
-        if not self.quantity.is_finite() or not 0 < self.quantity <= 10_000:
-            raise ValueError(f"included_time.quantity: {self.quantity} is not above 0 and at most 10000")
-        if self.unit == "hours" and (self.quantity * 60) % 1:
-            raise ValueError(f"included_time.quantity: {self.quantity} hours is not a whole number of minutes")
-        if self.unit == "days" and self.quantity % 1:
+        if self.unit == "days" and not re.search(DAYS, self.quantity):
             raise ValueError(f"included_time.quantity: {self.quantity} is not a whole number of days")
 
     @property
     def stored(self) -> dict[str, object]:
         """As the plan keeps it: hours as minutes."""
-        whole = self.quantity * 60 if self.unit == "hours" else self.quantity
+        quantity = Decimal(self.quantity)
+        whole = quantity * 60 if self.unit == "hours" else quantity
         return {"unit": self.unit, "resource_kind": self.resource_kind, "quantity": int(whole)}
 
 
@@ -121,7 +146,7 @@ def check_included_time(entries: list[IncludedTimeIn] | UnsetType) -> None:
     for entry in entries:
         if (entry.unit, entry.resource_kind) in seen:
             kind = entry.resource_kind or "any resource"
-            raise ValueError(f"included_time: {entry.unit} of {kind} appear twice; give one quantity")
+            raise beyond_schema("included_time", f"{entry.unit} of {kind} appear twice; give one quantity")
         seen.add((entry.unit, entry.resource_kind))
 
 
@@ -178,9 +203,32 @@ class PlanOut(msgspec.Struct):
 class DiscountCreate(Input):
     name: Name
     kind: Literal["percent", "fixed"]
-    percent: Decimal | None = None
+    percent: PositivePercent | None = None
     amount: Annotated[int, Meta(gt=0, le=MAX_AMOUNT)] | None = None
     currency: CurrencyCode | None = None
+
+    json_schema: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {
+                    "kind": {"const": "percent"},
+                    "percent": {"type": "string"},
+                    "amount": {"type": "null"},
+                    "currency": {"type": "null"},
+                },
+                "required": ["percent"],
+            },
+            {
+                "properties": {
+                    "kind": {"const": "fixed"},
+                    "percent": {"type": "null"},
+                    "amount": {"type": "integer"},
+                    "currency": {"type": "string"},
+                },
+                "required": ["amount", "currency"],
+            },
+        ]
+    }
 
     def __post_init__(self) -> None:
         if self.kind == "percent" and (self.percent is None or self.amount is not None or self.currency is not None):
@@ -188,8 +236,6 @@ class DiscountCreate(Input):
         if self.kind == "fixed" and (self.amount is None or self.currency is None or self.percent is not None):
             raise ValueError("a fixed discount takes 'amount' (minor units) and 'currency', and no percent")
         check_currency(self.currency, "currency")
-        if self.percent is not None:
-            check_percent(self.percent, "percent", allow_zero=False)
 
 
 class DiscountUpdate(Input):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -32,7 +33,7 @@ from app.catalog.schemas import (
     TaxRateUpdate,
 )
 from app.db.integrity import flush_unique
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.repository import LocationRepository
@@ -73,7 +74,7 @@ def _components(tenant_id: uuid.UUID, rate_id: uuid.UUID, parts: Sequence[TaxCom
             tax_rate_id=rate_id,
             position=position,
             name=part.name,
-            percent=part.percent,
+            percent=part.rate,
             compound=part.compound,
         )
         for position, part in enumerate(parts)
@@ -117,9 +118,9 @@ async def _active_tax_rate(session: AsyncSession, operator: Operator, rate_id: u
         return
     rate = await TaxRateRepository(session, operator.tenant_id).get(rate_id)
     if rate is None:
-        raise InvalidInput(f"Tax rate {rate_id} does not exist.")
+        raise NotFound(f"Tax rate {rate_id} does not exist.")
     if rate.status != "active":
-        raise InvalidInput(f"The tax rate '{rate.name}' is archived.")
+        raise Conflict(f"The tax rate '{rate.name}' is archived.")
 
 
 # --- revenue accounts -------------------------------------------------------------------------
@@ -170,7 +171,7 @@ async def set_account_active(
 ) -> RevenueAccount:
     account = await get_account(session, operator, account_id, for_update=True)
     if account.kind != "custom" and not active:
-        raise InvalidInput("Built-in revenue accounts cannot be deactivated; rename or re-code them instead.")
+        raise Conflict("Built-in revenue accounts cannot be deactivated; rename or re-code them instead.")
     account.active = active
     await session.flush()
     return account
@@ -226,8 +227,10 @@ async def revenue_account(
     if account_id is None:
         return (await accounts.builtin(default_kind)).id
     account = await accounts.get(account_id)
-    if account is None or not account.active:
-        raise InvalidInput(f"Revenue account {account_id} does not exist or is deactivated.")
+    if account is None:
+        raise NotFound(f"Revenue account {account_id} does not exist.")
+    if not account.active:
+        raise Conflict(f"Revenue account '{account.name}' is deactivated.")
     return account.id
 
 
@@ -238,10 +241,12 @@ async def usable_discount(
     if discount_id is None:
         return None
     discount = await DiscountRepository(session, operator.tenant_id).get(discount_id)
-    if discount is None or not discount.active:
-        raise InvalidInput(f"Discount {discount_id} does not exist or is deactivated.")
+    if discount is None:
+        raise NotFound(f"Discount {discount_id} does not exist.")
+    if not discount.active:
+        raise Conflict(f"Discount '{discount.name}' is deactivated.")
     if discount.kind == "fixed" and discount.currency != currency:
-        raise InvalidInput(f"The discount is in {discount.currency} but this is billed in {currency}.")
+        raise Conflict(f"The discount is in {discount.currency} but this is billed in {currency}.")
     return discount
 
 
@@ -250,7 +255,7 @@ async def _billed_somewhere(session: AsyncSession, operator: Operator, currency:
     billed = await LocationRepository(session, operator.tenant_id).currencies()
     if currency not in billed:
         message = f"no location bills in {currency} (they bill in {', '.join(sorted(billed)) or 'nothing yet'})."
-        raise InvalidInput(f"currency: {message}", errors=[{"key": "currency", "message": message}])
+        raise Conflict(f"currency: {message}", errors=[{"key": "currency", "message": message}])
 
 
 async def create_plan(session: AsyncSession, operator: Operator, data: PlanCreate) -> Plan:
@@ -317,7 +322,7 @@ async def create_discount(session: AsyncSession, operator: Operator, data: Disco
         Discount(
             name=data.name,
             kind=data.kind,
-            percent=data.percent,
+            percent=None if data.percent is None else Decimal(data.percent),
             amount=data.amount,
             currency=data.currency,
             active=True,

@@ -15,7 +15,7 @@ from app.company.repository import CompanyRepository
 from app.company.schemas import CompanyCreate, CompanyUpdate
 from app.db.integrity import flush_unique
 from app.integrations.xero import outbox, payloads
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, valid_email
 from app.location.models import Location
@@ -38,11 +38,13 @@ async def _check_refs(
                 f"{home.name} bills in {home.currency}, so a company calling it home is billed in {home.currency}, "
                 f"not {currency}."
             )
-            raise InvalidInput(f"currency: {message}", errors=[{"key": "currency", "message": message}])
+            raise Conflict(f"currency: {message}", errors=[{"key": "currency", "message": message}])
     if tax_rate_id is not None:
         rate = await TaxRateRepository(session, operator.tenant_id).get(tax_rate_id)
-        if rate is None or rate.status != "active":
-            raise InvalidInput(f"Tax rate {tax_rate_id} does not exist or is archived.")
+        if rate is None:
+            raise NotFound(f"Tax rate {tax_rate_id} does not exist.")
+        if rate.status != "active":
+            raise Conflict(f"The tax rate '{rate.name}' is archived.")
 
 
 async def list_companies(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[Company]:
@@ -124,8 +126,8 @@ async def set_company_active(
     if active and not company.active:
         try:
             await usable_location(session, operator, company.home_location_id, for_share=True)
-        except InvalidInput:
-            raise InvalidInput(
+        except Conflict:
+            raise Conflict(
                 f"{company.legal_name}'s home location is deactivated: move the company to an open location "
                 "(PATCH home_location_id), then reactivate it."
             ) from None
@@ -139,10 +141,12 @@ async def billable_company(
 ) -> Company:
     """A company that can be charged at ``location``: active, and billed in its currency."""
     company = await CompanyRepository(session, operator.tenant_id).get(company_id)
-    if company is None or not company.active:
-        raise InvalidInput(f"Company {company_id} does not exist or is deactivated.")
+    if company is None:
+        raise NotFound(f"Company {company_id} does not exist.")
+    if not company.active:
+        raise Conflict(f"{company.legal_name} is deactivated.")
     if company.currency != location.currency:
-        raise InvalidInput(
+        raise Conflict(
             f"Mismatched currencies: {location.name} bills in {location.currency}, "
             f"{company.legal_name} is billed in {company.currency}."
         )

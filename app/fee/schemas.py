@@ -9,7 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from app.kit.money import MAX_AMOUNT
-from app.kit.schema import LINE, Input, Text, check_date, check_product
+from app.kit.schema import LINE, Day, Input, Text, check_date, check_product
 
 Description = Annotated[str, Meta(min_length=1, max_length=500, pattern=LINE)]
 
@@ -19,7 +19,7 @@ class FeeCreate(Input):
     location_id: uuid.UUID
     description: Description
     unit_amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="minor units, in the location's currency")]
-    charge_date: date
+    charge_date: Day
     quantity: Annotated[int, Meta(ge=1, le=100_000)] = 1
     revenue_account_id: uuid.UUID | None = None
 

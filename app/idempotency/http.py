@@ -36,7 +36,12 @@ IdempotencyKey = Annotated[
 # The same header where it is honoured but not required (money moves only if there is something to move).
 OptionalIdempotencyKey = Annotated[
     str | None,
-    HeaderParameter(name=HEADER, description="Optional: as on payments, a retry with the same key answers the same."),
+    HeaderParameter(
+        name=HEADER,
+        min_length=1,
+        max_length=MAX_LENGTH,
+        description="Optional: as on payments, a retry with the same key answers the same.",
+    ),
 ]
 
 

@@ -14,14 +14,6 @@ from app.invoice.models import InvoiceSequence
 TEMPLATE = re.compile(r"^[A-Za-z0-9 ._/#-]{0,20}\{number(?::0[1-9])?\}[A-Za-z0-9 ._/#-]{0,20}$")
 
 
-def check_template(template: str) -> None:
-    if not TEMPLATE.match(template):
-        raise ValueError(
-            f"invoice_number_template '{template}' must be up to 20 letters, digits or . _ / # - around one "
-            "{number} field, optionally zero-padded as {number:06}"
-        )
-
-
 def render(template: str, number: int) -> str:
     return template.format(number=number)
 

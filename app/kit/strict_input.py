@@ -9,7 +9,8 @@ instead:
 - the body must be UTF-8 JSON of sane depth: 400 (a malformed body is the client's mistake, never
   a 500, whatever it is made of);
 - it is decoded strictly into the route's declared type: no string is taken for a number, no
-  number for a boolean: 400 naming the field, in the shape Litestar's own validation errors have;
+  number for a boolean: 400 naming the field, in the shape Litestar's own validation errors have
+  (a number without a fraction, ``2.0``, is an integer, as JSON Schema counts it);
 - a query parameter that is not a list comes once, and ``null`` is not a value of one that is not
   text (leave the parameter out instead): 400 naming it.
 
@@ -147,6 +148,27 @@ async def guard_input(request: Request[Any, Any, Any]) -> None:
     try:
         msgspec.json.decode(body, type=data.annotation, strict=True)
     except msgspec.ValidationError as exc:
-        raise _field_error(request, str(exc)) from exc
+        if "got `float`" not in str(exc):
+            raise _field_error(request, str(exc)) from exc
+        _decode_whole_numbers(request, body, data.annotation)
     except (msgspec.DecodeError, RecursionError) as exc:
         raise ClientException(f"The body is malformed JSON: {exc}") from exc
+
+
+def _whole(value: Any) -> Any:
+    """``value`` with every float that has no fraction as an int: in JSON (and JSON Schema) ``2.0``
+    is the integer 2, as ``2`` is; msgspec's strict mode would refuse it where an int is declared."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole(item) for key, item in value.items()}
+    return value
+
+
+def _decode_whole_numbers(request: Request[Any, Any, Any], body: bytes, annotation: Any) -> None:
+    try:
+        msgspec.convert(_whole(msgspec.json.decode(body)), type=annotation, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _field_error(request, str(exc)) from exc

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.integrations.xero import outbox
 from app.invoice.models import Invoice
-from app.kit.errors import InvalidInput
+from app.kit.errors import Conflict
 from app.ledger.locks import lock_for_allocation
 from app.ledger.models import Allocation
 from app.ledger.repository import OPEN, LedgerRepository
@@ -45,15 +45,15 @@ async def allocate_to_invoice(
     caller has just read it with the invoice locked (saves reading it again). ``receipt``: the
     payment is being received now (it pays the invoice; it does not spend credit it left before)."""
     if invoice.status not in OPEN:
-        raise InvalidInput(f"Invoice {invoice.number or invoice.id} is {invoice.status}; nothing can be applied to it.")
+        raise Conflict(f"Invoice {invoice.number or invoice.id} is {invoice.status}; nothing can be applied to it.")
     if currency != invoice.currency:
-        raise InvalidInput(
+        raise Conflict(
             f"Invoice {invoice.number or invoice.id} is in {invoice.currency}; {currency} cannot be applied to it."
         )
     if due is None:
         due = (await LedgerRepository(session, invoice.tenant_id).amounts_due([invoice.id]))[invoice.id]
     if not 0 < amount <= due:
-        raise InvalidInput(f"Invoice {invoice.number} has {due} due; {amount} cannot be applied to it.")
+        raise Conflict(f"Invoice {invoice.number} has {due} due; {amount} cannot be applied to it.")
     allocation = Allocation(
         tenant_id=invoice.tenant_id,
         company_id=invoice.company_id,

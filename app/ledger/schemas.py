@@ -9,7 +9,7 @@ from msgspec import Meta
 
 from app.invoice.schemas import LineOut, TaxPartOut
 from app.kit.money import MAX_AMOUNT
-from app.kit.schema import LINE, LINES, CurrencyCode, Input, check_currency, check_date
+from app.kit.schema import LINE, LINES, CurrencyCode, Day, Input, beyond_schema, check_currency, check_date
 
 Amount = Annotated[int, Meta(gt=0, le=MAX_AMOUNT, description="minor units of the currency")]
 Method = Literal["bank_transfer", "cash", "cheque", "card_terminal"]
@@ -30,7 +30,7 @@ class PaymentCreate(Input):
     amount: Amount
     currency: CurrencyCode
     method: Method
-    paid_on: date
+    paid_on: Day
     reference: Reference | None = None
     allocations: list[AllocationIn] | None = None
 
@@ -39,7 +39,7 @@ class PaymentCreate(Input):
         check_date(self.paid_on, "paid_on")
         invoices = [allocation.invoice_id for allocation in self.allocations or ()]
         if len(set(invoices)) != len(invoices):
-            raise ValueError("allocations: one allocation per invoice (an invoice appears twice)")
+            raise beyond_schema("allocations", "one allocation per invoice (an invoice appears twice)")
 
 
 class AllocationOut(msgspec.Struct):
@@ -112,7 +112,7 @@ class RefundCreate(Input):
     amount: Amount
     currency: CurrencyCode
     method: Method
-    refunded_on: date
+    refunded_on: Day
     reference: Reference | None = None
 
     def __post_init__(self) -> None:

@@ -21,9 +21,10 @@ from app.invoice.numbering import render, take_number
 from app.invoice.repository import InvoiceRepository
 from app.invoice.service import get_invoice, invoice_lines
 from app.invoice.totals import totals
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import Conflict, InvalidInput, NotFound
 from app.kit.ids import new_id
 from app.kit.money import TaxComponent, line_tax, split_tax
+from app.kit.schema import beyond_schema
 from app.ledger.allocation import allocate_to_invoice, apply_credit
 from app.ledger.locks import lock_for_allocation
 from app.ledger.models import Allocation, CreditNote, CreditNoteLine, CreditNoteLineTax, Payment, Refund, WriteOff
@@ -41,11 +42,9 @@ from app.location.repository import LocationRepository
 async def _company(session: AsyncSession, operator: Operator, company_id: uuid.UUID, currency: str | None) -> Company:
     company = await CompanyRepository(session, operator.tenant_id).visible_one(company_id, operator.location_ids)
     if company is None:
-        raise InvalidInput(f"Company {company_id} does not exist.")
+        raise NotFound(f"Company {company_id} does not exist.")
     if currency is not None and currency != company.currency:
-        raise InvalidInput(
-            f"Mismatched currencies: {company.legal_name} is billed in {company.currency}, not {currency}."
-        )
+        raise Conflict(f"Mismatched currencies: {company.legal_name} is billed in {company.currency}, not {currency}.")
     return company
 
 
@@ -98,7 +97,7 @@ async def record_payment(session: AsyncSession, operator: Operator, data: Paymen
     for entry in data.allocations:
         invoice = await get_invoice(session, operator, entry.invoice_id)
         if invoice.company_id != company.id:
-            raise InvalidInput(f"Invoice {invoice.number or invoice.id} belongs to another company.")
+            raise Conflict(f"Invoice {invoice.number or invoice.id} belongs to another company.")
         await allocate_to_invoice(
             session, invoice, entry.amount, data.paid_on, currency=payment.currency, payment_id=payment.id, receipt=True
         )
@@ -211,15 +210,17 @@ async def _plan_credit_lines(
                 taxes += split.of_credit(line, tax, True, planned[-1])
     else:
         if len({entry.invoice_line_id for entry in data.lines}) != len(data.lines):
-            raise InvalidInput("Each invoice line may appear once in a credit note; give one amount per line.")
+            raise beyond_schema(
+                "lines", "each invoice line may appear once in a credit note; give one amount per line."
+            )
         book = await TaxBook.load(session, operator.tenant_id)
         for entry in data.lines:
             if entry.invoice_line_id not in by_id:
-                raise InvalidInput(f"Line {entry.invoice_line_id} is not on this invoice.")
+                raise NotFound(f"Line {entry.invoice_line_id} is not on this invoice.")
             line = by_id[entry.invoice_line_id]
             left, tax_left = _left(line, credited)
             if line.line_amount <= 0 or entry.amount > left:
-                raise InvalidInput(f"At most {max(left, 0)} of '{line.description}' can still be credited.")
+                raise Conflict(f"At most {max(left, 0)} of '{line.description}' can still be credited.")
             whole = entry.amount == left
             rate = book.rates[line.tax_rate_id].rate
             own = line_tax(entry.amount, rate, inclusive=invoice.tax_mode == "inclusive")
@@ -239,7 +240,7 @@ async def credit_invoice(
     await lock_for_allocation(session, operator.tenant_id, invoices=[invoice_id])
     invoice = await get_invoice(session, operator, invoice_id)
     if invoice.status not in {*OPEN, "paid"}:
-        raise InvalidInput(f"A {invoice.status} invoice cannot be credited.")
+        raise Conflict(f"A {invoice.status} invoice cannot be credited.")
     lines = await invoice_lines(session, invoice)
     ledger = LedgerRepository(session, operator.tenant_id)
     credited = await ledger.credited_per_line([line.id for line in lines])
@@ -249,11 +250,11 @@ async def credit_invoice(
         ((line.line_amount, line.tax_amount) for line in planned), inclusive=invoice.tax_mode == "inclusive"
     )
     if summed.total <= 0:
-        raise InvalidInput("Nothing is left to credit on this invoice.")
+        raise Conflict("Nothing is left to credit on this invoice.")
     written_off = await ledger.written_off(invoice.id)
     creditable = invoice.total - await ledger.credited_total(invoice.id) - written_off
     if summed.total > creditable:
-        raise InvalidInput(
+        raise Conflict(
             f"At most {max(creditable, 0)} of this invoice can be credited"
             + (f": {written_off} of it was written off, never paid." if written_off else ".")
         )
@@ -319,7 +320,7 @@ async def refund(session: AsyncSession, operator: Operator, data: RefundCreate) 
     usable = await ledger.credits(company.id)
     available = sum(credit.remaining for credit in usable)
     if data.amount > available:
-        raise InvalidInput(f"{company.legal_name} holds {available} of credit; {data.amount} cannot be refunded.")
+        raise Conflict(f"{company.legal_name} holds {available} of credit; {data.amount} cannot be refunded.")
     paid_back = RefundRepository(session, operator.tenant_id).add(
         Refund(
             company_id=company.id,
@@ -366,7 +367,7 @@ async def write_off(
     invoice = await get_invoice(session, operator, invoice_id)
     due = (await LedgerRepository(session, operator.tenant_id).amounts_due([invoice.id]))[invoice.id]
     if invoice.status not in OPEN or due <= 0:
-        raise InvalidInput(f"Invoice {invoice.number or invoice.id} has nothing due to write off.")
+        raise Conflict(f"Invoice {invoice.number or invoice.id} has nothing due to write off.")
     given_up = WriteOff(
         tenant_id=operator.tenant_id,
         company_id=invoice.company_id,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.invoice.numbering import check_template
+from app.invoice.numbering import TEMPLATE
 from app.kit.schema import (
     CountryCode,
     CurrencyCode,
@@ -24,7 +24,9 @@ Code = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,10}$", description="Short code,
 BillingDay = Annotated[int, Meta(ge=1, le=28)]
 TaxMode = Literal["inclusive", "exclusive"]
 Address = Text
-NumberTemplate = Annotated[str, Meta(max_length=60, description="e.g. LON-{number:06}; default CODE-{number:06}")]
+NumberTemplate = Annotated[
+    str, Meta(max_length=60, pattern=TEMPLATE.pattern, description="e.g. LON-{number:06}; default CODE-{number:06}")
+]
 
 
 class LocationCreate(Input):
@@ -43,9 +45,6 @@ class LocationCreate(Input):
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
-        for template in (self.invoice_number_template, self.credit_note_number_template):
-            if template is not None:
-                check_template(template)
 
 
 class LocationUpdate(Input):
@@ -64,9 +63,6 @@ class LocationUpdate(Input):
         check_time_zone(self.time_zone, "time_zone")
         check_country(self.country, "country")
         check_currency(self.currency, "currency")
-        for template in (self.invoice_number_template, self.credit_note_number_template):
-            if isinstance(template, str):
-                check_template(template)
 
 
 class LocationOut(msgspec.Struct):

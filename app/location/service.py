@@ -17,7 +17,7 @@ from app.company.repository import CompanyRepository
 from app.db.integrity import flush_unique
 from app.fee.models import Fee
 from app.invoice.repository import InvoiceRepository
-from app.kit.errors import Conflict, InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch
 from app.location.models import Location
@@ -70,8 +70,10 @@ async def usable_location(
     """A location new rows can be written at: one the operator sees, and active (``for_share``
     keeps it from being deactivated until the transaction ends)."""
     location = await _repo(session, operator).get(location_id, for_share=for_share)
-    if location is None or not operator.sees_location(location_id) or not location.active:
-        raise InvalidInput(f"Location {location_id} does not exist or is deactivated.")
+    if location is None or not operator.sees_location(location_id):
+        raise NotFound(f"Location {location_id} does not exist.")
+    if not location.active:
+        raise Conflict(f"Location {location.name} is deactivated.")
     return location
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import MemberPrincipal, Operator
 from app.db.integrity import flush_unique
 from app.email.service import queue_email
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, valid_email
 from app.kit.security import Passwords
@@ -27,9 +27,9 @@ _UNIQUE = {"uq_members_tenant_id_email": "A member with this e-mail address alre
 async def _check_location(session: AsyncSession, operator: Operator, location_id: uuid.UUID) -> None:
     location = await LocationRepository(session, operator.tenant_id).get(location_id)
     if location is None or not operator.sees_location(location_id):
-        raise InvalidInput(f"Location {location_id} does not exist.")
+        raise NotFound(f"Location {location_id} does not exist.")
     if not location.active:
-        raise InvalidInput(f"Location {location.name} is deactivated.")
+        raise Conflict(f"Location {location.name} is deactivated.")
 
 
 async def usable_member(
@@ -41,9 +41,9 @@ async def usable_member(
         return
     member = await MemberRepository(session, operator.tenant_id).get(member_id)
     if member is None:
-        raise InvalidInput(f"Member {member_id} does not exist.")
+        raise NotFound(f"Member {member_id} does not exist.")
     if company_id is not None and member.company_id is not None and member.company_id != company_id:
-        raise InvalidInput(f"Member {member_id} belongs to another company.")
+        raise Conflict(f"Member {member_id} belongs to another company.")
 
 
 async def list_members(

@@ -20,7 +20,7 @@ from app.catalog.service import get_plan, usable_discount
 from app.company.repository import CompanyRepository
 from app.invoice.repository import InvoiceRepository
 from app.kit.clock import Clock, local_today
-from app.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.kit.errors import Conflict, Forbidden, NotFound
 from app.kit.money import prorate
 from app.kit.pagination import PageRequest
 from app.kit.schema import apply_patch, over_the_limit
@@ -60,14 +60,18 @@ async def get_membership(
 
 async def create_membership(session: AsyncSession, operator: Operator, data: MembershipCreate) -> Membership:
     company = await CompanyRepository(session, operator.tenant_id).get(data.company_id)
-    if company is None or not company.active:
-        raise InvalidInput(f"Company {data.company_id} does not exist or is deactivated.")
+    if company is None:
+        raise NotFound(f"Company {data.company_id} does not exist.")
+    if not company.active:
+        raise Conflict(f"{company.legal_name} is deactivated.")
     plan = await PlanRepository(session, operator.tenant_id).get(data.plan_id)
-    if plan is None or not plan.active:
-        raise InvalidInput(f"Plan {data.plan_id} does not exist or is deactivated.")
+    if plan is None:
+        raise NotFound(f"Plan {data.plan_id} does not exist.")
+    if not plan.active:
+        raise Conflict(f"The plan '{plan.name}' is deactivated.")
     location = await usable_location(session, operator, data.location_id, for_share=True)
     if not plan.currency == location.currency == company.currency:
-        raise InvalidInput(
+        raise Conflict(
             "Mismatched currencies: the plan is priced in "
             f"{plan.currency}, {location.name} bills in {location.currency} and "
             f"{company.legal_name} is billed in {company.currency}; they must be the same."
@@ -108,7 +112,7 @@ async def update_membership(
         await usable_member(session, operator, data.member_id)
     if not isinstance(data.end_date, UnsetType):
         if data.end_date is not None and data.end_date < membership.start_date:
-            raise InvalidInput(f"end_date {data.end_date} is before start_date {membership.start_date}.")
+            raise Conflict(f"end_date {data.end_date} is before start_date {membership.start_date}.")
         location = await LocationRepository(session, operator.tenant_id).get(membership.location_id, for_share=True)
         assert location is not None
         if not location.active and (
@@ -141,7 +145,7 @@ def _fits_on_a_line(plan: Plan, price_override: int | None, quantity: int) -> No
     """A period's line (price times quantity) within what one line may hold."""
     problem = over_the_limit(plan.price if price_override is None else price_override, quantity, "quantity")
     if problem is not None:
-        raise InvalidInput(problem, errors=[{"key": "quantity", "message": problem}])
+        raise Conflict(problem, errors=[{"key": "quantity", "message": problem}])
 
 
 async def _end_inside_billed_periods(

@@ -11,6 +11,7 @@ from app.api_key.schemas import ApiKeyCreated
 from app.kit.schema import (
     CountryCode,
     CurrencyCode,
+    Day,
     Email,
     Input,
     Name,
@@ -30,7 +31,7 @@ class TenantUpdate(Input):
     default_currency: CurrencyCode | UnsetType = UNSET
     default_country: CountryCode | UnsetType = UNSET
     default_time_zone: TimeZone | UnsetType = UNSET
-    lock_date: date | UnsetType | None = UNSET
+    lock_date: Day | UnsetType | None = UNSET
     issue_on_run: bool | UnsetType = UNSET
     invoice_grouping: Annotated[str, Meta(pattern="^(company|split)$")] | UnsetType = UNSET
     invoice_location: Annotated[str, Meta(pattern="^(location|home)$")] | UnsetType = UNSET

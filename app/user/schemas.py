@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -18,6 +18,23 @@ class UserCreate(Input):
     role: RoleName
     password: Password | None = None
     location_ids: list[uuid.UUID] = []
+
+    # A location manager manages the locations listed (one at least); other roles manage all.
+    json_schema: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {"role": {"const": "location_manager"}, "location_ids": {"minItems": 1}},
+                "required": ["location_ids"],
+            },
+            {"properties": {"role": {"enum": ["owner", "admin", "finance"]}, "location_ids": {"maxItems": 0}}},
+        ]
+    }
+
+    def __post_init__(self) -> None:
+        if self.role == "location_manager" and not self.location_ids:
+            raise ValueError("location_ids: a location manager needs at least one location")
+        if self.role != "location_manager" and self.location_ids:
+            raise ValueError("location_ids: applies only to the location_manager role")
 
 
 class UserUpdate(Input):

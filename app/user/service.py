@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import ROLE_SCOPES, Operator
 from app.db.integrity import flush_unique
-from app.kit.errors import Forbidden, InvalidInput, NotFound
+from app.kit.errors import Conflict, Forbidden, NotFound
 from app.kit.pagination import PageRequest
 from app.kit.schema import valid_email
 from app.kit.security import Passwords
@@ -49,14 +49,14 @@ async def _check_locations(
 ) -> None:
     if role != "location_manager":
         if location_ids:
-            raise InvalidInput("location_ids applies only to the location_manager role.")
+            raise Conflict("location_ids applies only to the location_manager role.")
         return
     if not location_ids:
-        raise InvalidInput("A location manager needs at least one location in location_ids.")
+        raise Conflict("A location manager needs at least one location in location_ids.")
     locations = LocationRepository(session, operator.tenant_id)
     for location_id in location_ids:
         if await locations.get(location_id) is None:
-            raise InvalidInput(f"Location {location_id} does not exist.")
+            raise NotFound(f"Location {location_id} does not exist.")
 
 
 async def list_users(session: AsyncSession, operator: Operator, page: PageRequest) -> Sequence[User]:
@@ -141,4 +141,4 @@ async def set_user_active(session: AsyncSession, operator: Operator, user_id: uu
 
 async def _keep_an_owner(repo: UserRepository) -> None:
     if await repo.active_owner_count() <= 1:
-        raise InvalidInput("This is the last active owner; make another user an owner first.")
+        raise Conflict("This is the last active owner; make another user an owner first.")

@@ -70,7 +70,8 @@ async def test_a_fee_over_the_limit_is_refused(client: httpx.AsyncClient, world_
         "quantity": 100_000,
         "charge_date": "2026-11-20",
     }
-    problem = _refused(await client.post("/api/v1/fees", json=body, headers=world_a.headers()), 400, "quantity")
+    # A product JSON Schema cannot state: a rule beyond the schema, 422.
+    problem = _refused(await client.post("/api/v1/fees", json=body, headers=world_a.headers()), 422, "quantity")
     assert str(MAX_AMOUNT) in str(problem)
     body["quantity"] = 1
     ok(await client.post("/api/v1/fees", json=body, headers=world_a.headers()), 201)
@@ -79,11 +80,12 @@ async def test_a_fee_over_the_limit_is_refused(client: httpx.AsyncClient, world_
 async def test_a_membership_over_the_limit_is_refused(client: httpx.AsyncClient, world_a: World) -> None:
     company = await _company(client, world_a, "Big Corp")
     plan = await _plan(client, world_a, MAX_AMOUNT // 2 + 1)
-    _refused(await _member_of(client, world_a, company, plan, quantity=2), 422, "quantity")
-    _refused(await _member_of(client, world_a, company, plan, price_override=MAX_AMOUNT, quantity=2), 422, "quantity")
+    # Against the plan's price (stored state): 409.
+    _refused(await _member_of(client, world_a, company, plan, quantity=2), 409, "quantity")
+    _refused(await _member_of(client, world_a, company, plan, price_override=MAX_AMOUNT, quantity=2), 409, "quantity")
     made = ok(await _member_of(client, world_a, company, plan), 201)
     url = f"/api/v1/memberships/{made['id']}"
-    _refused(await client.patch(url, json={"quantity": 2}, headers=world_a.headers()), 422, "quantity")
+    _refused(await client.patch(url, json={"quantity": 2}, headers=world_a.headers()), 409, "quantity")
     ok(await client.patch(url, json={"quantity": 2, "price_override": 100}, headers=world_a.headers()))
 
 
@@ -96,7 +98,7 @@ async def test_a_booking_over_the_limit_is_refused(client: httpx.AsyncClient, wo
         "starts_at": "2026-12-02T09:00:00",
         "ends_at": "2026-12-02T20:00:00",
     }
-    _refused(await client.post("/api/v1/bookings", json=body, headers=world_a.headers()), 422, "ends_at")
+    _refused(await client.post("/api/v1/bookings", json=body, headers=world_a.headers()), 409, "ends_at")
     ok(
         await client.post(
             "/api/v1/bookings", json={**body, "ends_at": "2026-12-02T10:00:00"}, headers=world_a.headers()
@@ -140,10 +142,10 @@ async def test_a_plan_or_discount_in_a_currency_no_location_bills_is_refused(
     client: httpx.AsyncClient, world_a: World
 ) -> None:
     plan = {"name": "Euro desk", "currency": "EUR", "price": 100}
-    problem = _refused(await client.post("/api/v1/plans", json=plan, headers=world_a.headers()), 422, "currency")
+    problem = _refused(await client.post("/api/v1/plans", json=plan, headers=world_a.headers()), 409, "currency")
     assert "no location bills in EUR" in problem["detail"]
     discount = {"name": "Euro off", "kind": "fixed", "amount": 100, "currency": "EUR"}
-    _refused(await client.post("/api/v1/discounts", json=discount, headers=world_a.headers()), 422, "currency")
+    _refused(await client.post("/api/v1/discounts", json=discount, headers=world_a.headers()), 409, "currency")
     ok(await client.post("/api/v1/plans", json={**plan, "currency": "GBP"}, headers=world_a.headers()), 201)
 
 
@@ -155,7 +157,7 @@ async def test_a_company_is_billed_in_its_home_locations_currency(client: httpx.
         "currency": "EUR",
         "home_location_id": str(world_a.location.id),
     }
-    problem = _refused(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 422, "currency")
+    problem = _refused(await client.post("/api/v1/companies", json=body, headers=world_a.headers()), 409, "currency")
     assert "Main bills in GBP" in problem["detail"]
 
     euro_place = {
@@ -170,7 +172,7 @@ async def test_a_company_is_billed_in_its_home_locations_currency(client: httpx.
     dublin = ok(await client.post("/api/v1/locations", json=euro_place, headers=world_a.headers()), 201)
     moved = {"home_location_id": dublin["id"]}
     url = f"/api/v1/companies/{world_a.company.id}"
-    _refused(await client.patch(url, json=moved, headers=world_a.headers()), 422, "currency")
+    _refused(await client.patch(url, json=moved, headers=world_a.headers()), 409, "currency")
     euro = ok(
         await client.post(
             "/api/v1/companies", json={**body, "home_location_id": dublin["id"]}, headers=world_a.headers()
@@ -201,7 +203,7 @@ async def test_one_payment_allocates_to_an_invoice_once(client: httpx.AsyncClien
     }
     response = await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers()))
     if twice:
-        problem = _refused(response, 400, "allocations")
+        problem = _refused(response, 422, "allocations")
         assert "appears twice" in str(problem)
     else:
         assert response.status_code == 201, response.text

@@ -77,8 +77,8 @@ PLANS: dict[str, tuple[int, int, bool]] = {
     "Virtual office": (30000, 3, True),
     "Locker": (3500, 1, False),
 }
-FOUNDERS = DiscountCreate(name="Founders", kind="percent", percent=Decimal("12.5"))
-PARTNER = DiscountCreate(name="Partner", kind="percent", percent=Decimal("7.25"))
+FOUNDERS = DiscountCreate(name="Founders", kind="percent", percent="12.5")
+PARTNER = DiscountCreate(name="Partner", kind="percent", percent="7.25")
 WELCOME = DiscountCreate(name="Welcome", kind="fixed", amount=5000, currency="GBP")
 COMPANIES = (
     "Acme Ltd",
@@ -1049,7 +1049,7 @@ class Book:
         vat = await catalog.create_tax_rate(
             session,
             operator,
-            TaxRateCreate(name="VAT 20%", components=[TaxComponentIn(name="VAT", percent=Decimal(20))]),
+            TaxRateCreate(name="VAT 20%", components=[TaxComponentIn(name="VAT", percent="20")]),
         )
         fees = await RevenueAccountRepository(session, tenant.id).builtin("membership_fees")
         await catalog.update_account(session, operator, fees.id, RevenueAccountUpdate(tax_rate_id=vat.id))

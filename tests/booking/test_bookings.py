@@ -149,7 +149,7 @@ async def test_bad_resources_and_bookings_are_refused(client: httpx.AsyncClient,
     )
     body = booking_body(world_a, resource, "2026-12-02T10:00:00", "2026-12-02T11:00:00", company_id=usd["id"])
     response = await client.post("/api/v1/bookings", json=body, headers=headers)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "Mismatched currencies" in response.json()["detail"]
     body = booking_body(world_a, resource, "2026-12-02T10:00:00", "2026-12-02T11:00:00", surprise=1)
     assert (await client.post("/api/v1/bookings", json=body, headers=headers)).status_code == 400

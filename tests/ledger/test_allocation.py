@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from app.kit.errors import InvalidInput
+from app.kit.errors import Conflict
 from app.ledger.allocation import allocate_to_invoice, apply_credit, status_for
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
@@ -178,7 +178,7 @@ async def test_only_an_amount_between_one_minor_unit_and_what_is_due_is_applied(
     invoice = await db.get_one(Invoice, (world_a.tenant_id, uuid.UUID(november["id"])), populate_existing=True)
     paid, day = uuid.UUID(payment["id"]), date(2026, 12, 7)
     for amount in (0, -1, NOVEMBER + 1):
-        with pytest.raises(InvalidInput, match=f"has {NOVEMBER} due; {amount} cannot be applied"):
+        with pytest.raises(Conflict, match=f"has {NOVEMBER} due; {amount} cannot be applied"):
             await allocate_to_invoice(db, invoice, amount, day, currency="GBP", payment_id=paid)
     await allocate_to_invoice(db, invoice, 1, day, currency="GBP", payment_id=paid)
     assert invoice.status == "partially_paid"
@@ -194,6 +194,6 @@ async def test_money_in_another_currency_is_refused_whichever_way_its_code_sorts
     await bind_tenant(db, world_a.tenant_id)
     invoice = await db.get_one(Invoice, (world_a.tenant_id, uuid.UUID(november["id"])), populate_existing=True)
     for currency in ("EUR", "USD"):  # before and after GBP
-        with pytest.raises(InvalidInput, match=f"is in GBP; {currency} cannot be applied"):
+        with pytest.raises(Conflict, match=f"is in GBP; {currency} cannot be applied"):
             await allocate_to_invoice(db, invoice, 100, date(2026, 12, 7), currency=currency)
     assert (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id] == NOVEMBER

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from app.kit.errors import InvalidInput
+from app.kit.errors import Conflict
 from app.ledger.allocation import allocate_to_invoice
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
@@ -72,7 +72,7 @@ async def test_an_allocation_beyond_what_is_due_is_refused_and_writes_nothing(
     day = (await issue(client, world_a))["issue_date"]
     body = payment(world_a, 50000, day, allocations=[{"invoice_id": str(world_a.invoice.id), "amount": TOTAL + 1}])
     refused = await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers()))
-    assert refused.status_code == 422, refused.text
+    assert refused.status_code == 409, refused.text
     await bind_tenant(db, world_a.tenant_id)
     assert (await db.execute(select(func.count()).select_from(Payment))).scalar_one() == 0
     assert (await db.execute(select(func.count()).select_from(Allocation))).scalar_one() == 0
@@ -95,7 +95,7 @@ async def test_a_payment_in_another_currency_is_refused(client: httpx.AsyncClien
     day = (await issue(client, world_a))["issue_date"]
     body = {**payment(world_a, 10000, day), "currency": "EUR"}
     refused = await client.post("/api/v1/payments", json=body, headers=keyed(world_a.headers()))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "Mismatched currencies" in refused.json()["detail"]
 
 
@@ -115,7 +115,7 @@ async def test_a_full_credit_note_settles_the_invoice(client: httpx.AsyncClient,
     again = await client.post(
         f"/api/v1/invoices/{world_a.invoice.id}/credit-notes", json={}, headers=keyed(world_a.headers())
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "Nothing is left" in again.json()["detail"]
 
 
@@ -129,7 +129,7 @@ async def test_part_of_a_line_is_credited_with_its_share_of_tax(client: httpx.As
     assert await balance(client, world_a) == (TOTAL, 6000)
     too_much = {"lines": [{"invoice_line_id": november["id"], "amount": 20001}]}
     refused = await client.post(url, json=too_much, headers=keyed(world_a.headers()))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "At most 20000" in refused.json()["detail"]
 
 
@@ -202,7 +202,7 @@ async def test_refunds_come_out_of_credit_and_no_further(client: httpx.AsyncClie
         "refunded_on": day,
     }
     too_much = await client.post("/api/v1/refunds", json={**refund, "amount": 2501}, headers=keyed(headers))
-    assert too_much.status_code == 422
+    assert too_much.status_code == 409
     done = ok(await client.post("/api/v1/refunds", json=refund, headers=keyed(headers)), 201)
     assert sum(a["amount"] for a in done["allocations"]) == 2500
     assert await balance(client, world_a) == (0, 0)
@@ -257,7 +257,7 @@ async def test_what_was_written_off_cannot_become_credit(client: httpx.AsyncClie
     url = f"/api/v1/invoices/{world_a.invoice.id}"
     ok(await client.post(f"{url}/write-off", json={}, headers=keyed(world_a.headers())), 201)
     refused = await client.post(f"{url}/credit-notes", json={}, headers=keyed(world_a.headers()))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "written off" in refused.json()["detail"]
     assert await balance(client, world_a) == (0, 0)
 
@@ -294,7 +294,7 @@ async def test_money_in_another_currency_is_never_applied_to_an_invoice(
     issued = await issue(client, world_a)
     await bind_tenant(db, world_a.tenant_id)
     invoice = await db.get_one(Invoice, (world_a.tenant_id, world_a.invoice.id), populate_existing=True)
-    with pytest.raises(InvalidInput, match="is in GBP; EUR cannot be applied"):
+    with pytest.raises(Conflict, match="is in GBP; EUR cannot be applied"):
         await allocate_to_invoice(db, invoice, 100, date(2026, 11, 21), currency="EUR")
     due = (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id]
     assert due == issued["total"]

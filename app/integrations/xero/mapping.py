@@ -165,12 +165,12 @@ async def save_location_settings(
         raise Conflict(f"{connection.name} is disconnected; reconnect it before mapping a location to it.")
     accounts = await RevenueAccountRepository(session, operator.tenant_id).by_ids(data.account_codes.keys())
     if unknown := sorted(str(key) for key in data.account_codes.keys() - accounts.keys()):
-        raise InvalidInput(f"account_codes names revenue accounts that do not exist: {', '.join(unknown)}")
+        raise NotFound(f"account_codes names revenue accounts that do not exist: {', '.join(unknown)}")
     tax_types = {key if key == UNTAXED else str(_rate_id(key)): code for key, code in data.tax_types.items()}
     rate_ids = {uuid.UUID(key) for key in tax_types if key != UNTAXED}
     rates = await TaxRateRepository(session, operator.tenant_id).by_ids(rate_ids)
     if unknown := sorted(str(key) for key in rate_ids - rates.keys()):
-        raise InvalidInput(f"tax_types names tax rates that do not exist: {', '.join(unknown)}")
+        raise NotFound(f"tax_types names tax rates that do not exist: {', '.join(unknown)}")
     repo = LocationSettingsRepository(session, operator.tenant_id)
     settings = await repo.for_location(location_id, for_update=True)
     if settings is None:

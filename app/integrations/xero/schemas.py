@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
-from app.kit.schema import LINE, Input
+from app.kit.schema import LINE, UUID, Input
 
 # What Xero calls codes and ids: account codes ("200"), tax types ("OUTPUT2"), GUIDs.
 XeroCode = Annotated[str, Meta(min_length=1, max_length=50, pattern=LINE)]
@@ -44,7 +44,7 @@ class LocationXeroIn(Input):
     # revenue account id -> Xero account code; an account left out uses its own code
     account_codes: dict[uuid.UUID, XeroCode] = {}
     # tax rate id, or "none" for untaxed lines -> Xero TaxType
-    tax_types: dict[str, XeroCode] = {}
+    tax_types: dict[Annotated[str, Meta(pattern=f"^(?:{UNTAXED}|{UUID})$")], XeroCode] = {}
     # payment method -> code of the Xero bank or clearing account its payments go to; "write_off"
     # -> the account write-offs are paid from
     payment_accounts: dict[PaymentMethod | Literal["write_off"], XeroCode] = {}
@@ -53,6 +53,22 @@ class LocationXeroIn(Input):
     branding_theme_id: XeroId | None = None
     invoice_status: Literal["DRAFT", "AUTHORISED"] = "AUTHORISED"
     numbering: Literal["ours", "xero"] = "ours"
+
+    # The keys of the maps (the decoder checks them, JSON Schema says so here).
+    json_schema: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "account_codes": {"propertyNames": {"pattern": f"^{UUID}$"}},
+            "tax_types": {"propertyNames": {"pattern": f"^(?:{UNTAXED}|{UUID})$"}},
+            "payment_accounts": {"propertyNames": {"enum": [*get_args(PaymentMethod), WRITE_OFF]}},
+        },
+        "anyOf": [
+            {"properties": {"tracking_category_id": {"type": "null"}, "tracking_option_id": {"type": "null"}}},
+            {
+                "properties": {"tracking_category_id": {"type": "string"}, "tracking_option_id": {"type": "string"}},
+                "required": ["tracking_category_id", "tracking_option_id"],
+            },
+        ],
+    }
 
     def __post_init__(self) -> None:
         if (self.tracking_category_id is None) != (self.tracking_option_id is None):

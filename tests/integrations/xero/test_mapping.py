@@ -163,9 +163,9 @@ async def test_bad_mappings_are_refused_and_nothing_is_kept(
     url = f"/api/v1/locations/{world_a.location.id}/xero"
     headers = world_a.headers()
     cases: list[tuple[dict[str, Any], int]] = [
-        ({"connection_id": connection_id, "account_codes": {str(uuid.uuid4()): "200"}}, 422),
-        ({"connection_id": connection_id, "tax_types": {"VAT": "OUTPUT2"}}, 422),
-        ({"connection_id": connection_id, "tax_types": {str(uuid.uuid4()): "OUTPUT2"}}, 422),
+        ({"connection_id": connection_id, "account_codes": {str(uuid.uuid4()): "200"}}, 404),
+        ({"connection_id": connection_id, "tax_types": {"VAT": "OUTPUT2"}}, 400),
+        ({"connection_id": connection_id, "tax_types": {str(uuid.uuid4()): "OUTPUT2"}}, 404),
         ({"connection_id": connection_id, "tracking_category_id": "abc"}, 400),
         ({"connection_id": connection_id, "payment_accounts": {"barter": "090"}}, 400),
         ({"connection_id": connection_id, "invoice_status": "PAID"}, 400),
