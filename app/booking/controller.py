@@ -17,6 +17,7 @@ from app.booking.schemas import (
     ResourceCreate,
     ResourceOut,
     ResourceUpdate,
+    TimeCreditOut,
 )
 from app.dependencies import Actor, Db
 from app.kit.pagination import Cursor, Limit, Page, page_request, paginate
@@ -51,6 +52,7 @@ def booking_out(booking: Booking) -> BookingOut:
         status=booking.status,
         cancelled_reason=booking.cancelled_reason,
         credit_used=booking.credit_used,
+        time_credit=[TimeCreditOut(**use) for use in booking.time_credit],
         invoice_line_id=booking.invoice_line_id,
         created_at=booking.created_at,
     )

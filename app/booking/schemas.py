@@ -73,6 +73,16 @@ class BookingCancel(Input):
     reason: Text | None = None
 
 
+class TimeCreditOut(msgspec.Struct):
+    """Included time a billed booking used: ``quantity`` minutes (``unit`` hours) or days, of the
+    plans' allowance for ``resource_kind`` (None: of any resource), worth ``value`` minor units."""
+
+    unit: str
+    resource_kind: str | None
+    quantity: int
+    value: int
+
+
 class BookingOut(msgspec.Struct):
     id: uuid.UUID
     location_id: uuid.UUID
@@ -93,5 +103,6 @@ class BookingOut(msgspec.Struct):
     status: str
     cancelled_reason: str | None
     credit_used: int
+    time_credit: list[TimeCreditOut]
     invoice_line_id: uuid.UUID | None
     created_at: datetime

@@ -181,7 +181,7 @@ async def test_a_part_period_gets_its_share_of_the_hours_and_a_void_gives_them_b
     client: httpx.AsyncClient, world_a: World
 ) -> None:
     await tax_account(client, world_a, "booking_fees")
-    pack = await plan(client, world_a, "Meeting pack", included_time=[{"unit": "hours", "quantity": 4}])
+    pack = await plan(client, world_a, "Meeting pack", included_time=[{"unit": "hours", "quantity": "4"}])
     body = {
         "company_id": str(world_a.company.id),
         "plan_id": pack["id"],
@@ -190,16 +190,21 @@ async def test_a_part_period_gets_its_share_of_the_hours_and_a_void_gives_them_b
     }
     ok(await client.post("/api/v1/memberships", json=body, headers=world_a.headers()), 201)
     boardroom = await room(client, world_a)  # 30.00 an hour
-    await book(client, world_a, boardroom, "2026-11-20T09:00:00", "2026-11-20T12:00:00")
+    booked = await book(client, world_a, boardroom, "2026-11-20T09:00:00", "2026-11-20T12:00:00")
+    assert booked["time_credit"] == []
 
     url = f"/api/v1/locations/{world_a.location.id}/billing/run"
     response = await client.post(url, json={"period_start": "2026-12-01"}, headers=keyed(world_a.headers()))
     [invoice] = ok(response, 201)["invoices"]
     [line] = [line for line in invoice["lines"] if line["explanation"]["kind"] == "booking"]
     assert shown([line]) == [("Boardroom, 20 Nov 2026 09:00-12:00 (3 h): 2 of 2 included hours used", 3000, 600)]
+    booking_url = f"/api/v1/bookings/{booked['id']}"
+    used = {"unit": "hours", "resource_kind": None, "quantity": 120, "value": 6000}
+    assert ok(await client.get(booking_url, headers=world_a.headers()))["time_credit"] == [used]
 
     # Voided, the invoice gives the booking and its two hours back: the next run bills it as before.
     void = f"/api/v1/invoices/{invoice['id']}/void"
     ok(await client.post(void, json={"reason": "Wrong company"}, headers=world_a.headers()))
+    assert ok(await client.get(booking_url, headers=world_a.headers()))["time_credit"] == []
     again = await bookings_billed(client, world_a, "2026-12-01", preview=True)
     assert shown(again) == shown([line])
