@@ -460,8 +460,11 @@ async def issue(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
 
 
 async def run_worker(state: AppState) -> None:
-    """A real arq worker, in burst mode: runs what is queued, then stops."""
-    worker = make_worker(state.settings, burst=True, state=state)
+    """A real arq worker, in burst mode: runs what is queued, then stops. Without the clock's rings:
+    a burst that met one (the billing scheduler at :m0:30 and :m5:30) queued jobs for every tenant
+    other tests had committed, run beside the test's own on its one connection. The tests of the
+    sweeps and the scheduler call them directly."""
+    worker = make_worker(state.settings, burst=True, state=state, scheduled=False)
     try:
         await worker.async_run()
     finally:

@@ -223,7 +223,12 @@ async def xero_sweep(ctx: Ctx) -> int:
     return len(due)
 
 
-def make_worker(settings: Settings, *, burst: bool = False, state: AppState | None = None) -> Worker:
+def make_worker(
+    settings: Settings, *, burst: bool = False, state: AppState | None = None, scheduled: bool = True
+) -> Worker:
+    """The arq worker. ``scheduled=False`` leaves out the clock's rings (the sweeps and the billing
+    scheduler), so a burst runs exactly what is queued, whatever the time."""
+
     async def startup(ctx: Ctx) -> None:
         ctx["state"] = state or await build_state(settings)
         ctx["billing_slots"] = asyncio.Semaphore(BILLING_AT_ONCE)
@@ -238,7 +243,9 @@ def make_worker(settings: Settings, *, burst: bool = False, state: AppState | No
             cron(email_sweep, name="email.sweep", second=0, run_at_startup=False),
             cron(billing_schedule, name="billing.schedule", minute=set(range(0, 60, 5)), second=30),
             cron(xero_sweep, name="xero.sweep", second=set(range(5, 60, 15)), run_at_startup=False),
-        ],
+        ]
+        if scheduled
+        else [],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(str(settings.redis_url)),
