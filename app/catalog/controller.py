@@ -121,7 +121,7 @@ class TaxRateController(Controller):
     )
     async def archive_tax_rate(self, db: Db, operator: Actor, tax_rate_id: FromPath[uuid.UUID]) -> TaxRateOut:
         """An archived rate can no longer be chosen for revenue accounts, companies or location tax policies
-        (422). Nothing already set to it is changed."""
+        (409). Nothing already set to it is changed."""
         return await self._one(db, operator, await service.set_tax_rate_status(db, operator, tax_rate_id, "archived"))
 
     @post(
@@ -186,7 +186,7 @@ class RevenueAccountController(Controller):
         self, db: Db, operator: Actor, revenue_account_id: FromPath[uuid.UUID]
     ) -> RevenueAccountOut:
         """A deactivated account can no longer be chosen for plans, resources or fees. Built-in accounts cannot
-        be deactivated (422): rename or re-code them instead."""
+        be deactivated (409): rename or re-code them instead."""
         return account_out(await service.set_account_active(db, operator, revenue_account_id, active=False))
 
 
@@ -205,7 +205,7 @@ class TaxPolicyController(Controller):
         self, db: Db, operator: Actor, location_id: FromPath[uuid.UUID], data: JSONBody[TaxPolicy]
     ) -> TaxPolicy:
         """Replace the whole policy at once; an empty `entries` clears it. Each revenue account may be listed
-        once, and each rate must be active (422)."""
+        once (422), and each rate must be active (409)."""
         return policy_out(list(await service.replace_tax_policy(db, operator, location_id, data.entries)))
 
 
@@ -228,7 +228,7 @@ class PlanController(Controller):
 
     @post("/", operation_id="createPlan", summary="Create a plan", guards=[WRITE])
     async def create_plan(self, db: Db, operator: Actor, data: JSONBody[PlanCreate]) -> PlanOut:
-        """A plan priced in minor units of a currency some location bills in (422 otherwise). Without
+        """A plan priced in minor units of a currency some location bills in (409 otherwise). Without
         `revenue_account_id` it books to the built-in membership fees account; `deposit` is billed with a
         membership's first period."""
         return plan_out(await service.create_plan(db, operator, data))
@@ -249,7 +249,7 @@ class PlanController(Controller):
         guards=[WRITE],
     )
     async def deactivate_plan(self, db: Db, operator: Actor, plan_id: FromPath[uuid.UUID]) -> PlanOut:
-        """A deactivated plan takes no new memberships (422); memberships already on it carry on and are billed
+        """A deactivated plan takes no new memberships (409); memberships already on it carry on and are billed
         as before."""
         return plan_out(await service.set_plan_active(db, operator, plan_id, active=False))
 
@@ -293,5 +293,5 @@ class DiscountController(Controller):
         guards=[WRITE],
     )
     async def deactivate_discount(self, db: Db, operator: Actor, discount_id: FromPath[uuid.UUID]) -> DiscountOut:
-        """A deactivated discount can no longer be given to memberships or bookings (422)."""
+        """A deactivated discount can no longer be given to memberships or bookings (409)."""
         return discount_out(await service.set_discount_active(db, operator, discount_id, active=False))

@@ -40,7 +40,7 @@ class CompanyController(Controller):
 
     @post("/", operation_id="createCompany", summary="Create a company", guards=[WRITE])
     async def create_company(self, db: Db, operator: Actor, data: JSONBody[CompanyCreate]) -> CompanyOut:
-        """A billing account homed at an active location and billed in that location's currency (422
+        """A billing account homed at an active location and billed in that location's currency (409
         otherwise); names are unique per operator and kind (409). `payment_terms_days` sets when its invoices
         fall due. If the home location syncs to Xero, the contact is queued for it."""
         return to_out(await service.create_company(db, operator, data))
@@ -61,7 +61,7 @@ class CompanyController(Controller):
         guards=[WRITE],
     )
     async def deactivate_company(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> CompanyOut:
-        """A deactivated company takes no new memberships, bookings or fees (422). Its invoices and existing
+        """A deactivated company takes no new memberships, bookings or fees (409). Its invoices and existing
         memberships are not changed."""
         return to_out(await service.set_company_active(db, operator, company_id, active=False))
 
@@ -73,6 +73,6 @@ class CompanyController(Controller):
         guards=[WRITE],
     )
     async def reactivate_company(self, db: Db, operator: Actor, company_id: FromPath[uuid.UUID]) -> CompanyOut:
-        """Make a company billable again. Its home location must be open (422 otherwise): move it with PATCH
+        """Make a company billable again. Its home location must be open (409 otherwise): move it with PATCH
         `home_location_id` first."""
         return to_out(await service.set_company_active(db, operator, company_id, active=True))

@@ -171,7 +171,7 @@ class RefundController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
         """Money paid back to a company out of the credit it holds (unallocated payments and credit notes,
-        oldest first). Requires an `Idempotency-Key`; more than the credit held is refused (422). In Xero it is
+        oldest first). Requires an `Idempotency-Key`; more than the credit held is refused (409). In Xero it is
         paid out of the credit note or overpayment the credit came from."""
         return await respond_once(
             request, db, operator.tenant_id, idempotency_key, data, lambda: _refund_recorded(db, operator, data)
@@ -206,7 +206,7 @@ class CreditNoteController(Controller):
         """A numbered credit note against an `issued`, `partially_paid` or `paid` invoice: all that is left (no
         `lines`), or amounts of given lines, taxed at each line's rate. Requires an `Idempotency-Key`. With
         `allocate` (default) it pays down what is due; the rest is company credit. What was written off cannot
-        be credited (422)."""
+        be credited (409)."""
         return await respond_once(
             request,
             db,
@@ -241,7 +241,7 @@ class CreditNoteController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[Any]:
         """Give up what is still due on an `issued` or `partially_paid` invoice, which then counts as `paid`.
-        Requires an `Idempotency-Key`; an invoice with nothing due is refused (422). Where the location syncs,
+        Requires an `Idempotency-Key`; an invoice with nothing due is refused (409). Where the location syncs,
         Xero gets it as a payment from the mapped write-off account."""
 
         async def written_off() -> WriteOffOut:

@@ -84,12 +84,7 @@ async def my_credit_notes(session: AsyncSession, principal: MemberPrincipal, pag
 
 async def my_balance(session: AsyncSession, principal: MemberPrincipal) -> tuple[int, int]:
     """(outstanding, credit) of the member's billing account."""
-    return await balance_of(session, await get_self(session, principal))
-
-
-async def balance_of(session: AsyncSession, member: Member) -> tuple[int, int]:
-    """(outstanding, credit) of the member's billing account (``member`` loaded by ``get_self``)."""
-    account = member.company_id
+    account = await _account(session, principal)
     if account is None:
         return 0, 0
-    return await LedgerRepository(session, member.tenant_id).owed(account)
+    return await LedgerRepository(session, principal.tenant_id).owed(account)

@@ -48,8 +48,9 @@ class MembershipController(Controller):
     @post("/", operation_id="createMembership", summary="Create a membership", guards=[WRITE])
     async def create_membership(self, db: Db, operator: Actor, data: JSONBody[MembershipCreate]) -> MembershipOut:
         """A company takes a plan at a location from `start_date` (to `end_date`, if given). Company, plan and
-        location must be active and in one currency (422). Runs bill it in advance, partial periods prorated if
-        the plan is; a backdated start is caught up by the next run."""
+        location must be active and in one currency (409; 404 for an id that names nothing).
+        Runs bill it in advance, partial periods prorated if the plan is; a backdated start is caught up
+        by the next run."""
         return to_out(await service.create_membership(db, operator, data))
 
     @patch("/{membership_id:uuid}", operation_id="updateMembership", summary="Update a membership", guards=[WRITE])

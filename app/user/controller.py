@@ -81,7 +81,7 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
     ) -> UserOut:
         """Change name, role, password or managed locations, under the same role rules as creating one; the
-        last active owner cannot be demoted (422). A new password ends every console session of the user."""
+        last active owner cannot be demoted (409). A new password ends every console session of the user."""
         user = await service.update_user(db, operator, app_state.passwords, user_id, data)
         if not isinstance(data.password, UnsetType):
             await sessions_for(app_state).end_all("console", user.id)
@@ -96,7 +96,7 @@ class UserController(Controller):
     )
     async def deactivate_user(self, db: Db, operator: Actor, app_state: State, user_id: FromPath[uuid.UUID]) -> UserOut:
         """The user can no longer sign in, and their console sessions end at once. The last active owner cannot
-        be deactivated (422)."""
+        be deactivated (409)."""
         user = await service.set_user_active(db, operator, user_id, active=False)
         await sessions_for(app_state).end_all("console", user.id)
         return await _one(db, operator, user)

@@ -281,7 +281,7 @@ class LocationXeroController(Controller):
         location_id: FromPath[uuid.UUID],
         data: JSONBody[LocationXeroIn],
     ) -> LocationXeroOut:
-        """Replace the location's whole mapping. Our ids in it must be this operator's (422); Xero's codes are
+        """Replace the location's whole mapping. Our ids in it must be this operator's (404 otherwise); Xero's codes are
         checked by the readiness check instead. A disconnected organisation is refused (409). If the connection
         is active, its waiting and refused documents are sent again at once."""
         now = app_state.clock.now()
