@@ -19,7 +19,7 @@ from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.catalog.tax import tax_totals
-from app.dependencies import Db, State, Throttle, provide_operator
+from app.dependencies import Db, State, Throttle, operator_of
 from app.invoice.controller import pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename, tax_rate_names
 from app.invoice.pdf import component_label
@@ -146,7 +146,7 @@ class ConsolePages(SignInPages):
 
     @get("/", guards=[signed_in("/console/login")])
     async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         tenant = await get_tenant(db, operator.tenant_id)
         assert operator.user_id is not None
         user = await get_user(db, operator, operator.user_id)

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from app.auth.guards import requires
-from app.dependencies import Db, State, provide_operator
+from app.dependencies import Db, State, operator_of
 from app.integrations.xero import backfill, connections, documents, mapping
 from app.integrations.xero.client import deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument
@@ -80,7 +80,7 @@ class XeroPages(Controller):
         error: str | None,
         status: int,
     ) -> Template:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         found = await connections.list_connections(db, operator)
         locations = await list_locations(db, operator, PageRequest(after=None, limit=200))
         mapped = await mapping.mapped_locations(db, operator)
@@ -113,7 +113,7 @@ class XeroPages(Controller):
     @post("/xero/connect", guards=[WRITE])
     async def connect(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Response[Any]:
         try:
-            url = await connections.begin_consent(app_state, provide_operator(request))
+            url = await connections.begin_consent(app_state, operator_of(request))
         except AppError as problem:
             return await self._overview(
                 request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
@@ -129,7 +129,7 @@ class XeroPages(Controller):
         consent_state: Annotated[str, QueryParameter(name="state")] = "",
         error: FromQuery[str] = "",
     ) -> Response[Any]:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         try:
             pending = await connections.take_consent(app_state, operator, consent_state)
             if error:
@@ -150,7 +150,7 @@ class XeroPages(Controller):
     async def disconnect(
         self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        await connections.disconnect(db, app_state, provide_operator(request), connection_id)
+        await connections.disconnect(db, app_state, operator_of(request), connection_id)
         return Redirect(path="/console/xero?notice=disconnected", status_code=303)
 
     # Where documents stand, and Sync now ---------------------------------------------------------
@@ -166,7 +166,7 @@ class XeroPages(Controller):
         cursor: FromQuery[str | None] = None,
         notice: FromQuery[str] = "",
     ) -> Template:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         show = show if show in SHOWN else "all"
         page = page_request(cursor, DOCUMENTS_PER_PAGE)
         found = await documents.standing(db, operator, connection_id, page, SHOWN[show])
@@ -207,7 +207,7 @@ class XeroPages(Controller):
     async def sync_connection(
         self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         try:
             queued = await documents.sync_connection(db, operator, connection_id, app_state.clock.now())
         except AppError as problem:
@@ -227,7 +227,7 @@ class XeroPages(Controller):
     ) -> Response[Any]:
         """Sync now for one object of ours (in every organisation it goes to); with htmx, the
         answer is its row in the list it was pressed in."""
-        operator = provide_operator(request)
+        operator = operator_of(request)
         queued, found = await documents.sync_object(db, operator, object_id, app_state.clock.now())
         form = await request.form()
         back = next((c for _, c in found if str(c.id) == form.get("connection_id")), found[0][1])
@@ -250,7 +250,7 @@ class XeroPages(Controller):
         error: str | None = None,
         status: int = 200,
     ) -> Template:
-        operator = provide_operator(request)
+        operator = operator_of(request)
         location = await get_location(db, operator, location_id)
         settings = await mapping.mapping_of(db, operator, location_id)
         live = [c for c in await connections.list_connections(db, operator) if c.status == "active"]
@@ -302,7 +302,7 @@ class XeroPages(Controller):
         try:
             data = msgspec.convert(_mapping_from_form(form), LocationXeroIn)
             now = app_state.clock.now()
-            await mapping.save_location_settings(db, provide_operator(request), location_id, data, now)
+            await mapping.save_location_settings(db, operator_of(request), location_id, data, now)
         except (msgspec.ValidationError, ValueError) as problem:
             return await self._location_page(request, db, app_state, location_id, error=str(problem), status=422)
         except AppError as problem:
@@ -325,7 +325,7 @@ class XeroPages(Controller):
             error = "Give the first date to send from (as YYYY-MM-DD)."
             return await self._location_page(request, db, app_state, location_id, error=error, status=422)
         try:
-            queued = await backfill.send_since(db, provide_operator(request), location_id, since)
+            queued = await backfill.send_since(db, operator_of(request), location_id, since)
         except AppError as problem:
             if problem.status_code == 404:
                 raise

@@ -42,6 +42,20 @@ def test_no_dependency_is_sent_to_a_thread(app: Litestar) -> None:
     assert not threaded, threaded
 
 
+def test_no_handler_resolves_its_dependencies_in_a_task_group(app: Litestar) -> None:
+    """Dependencies ready at the same time are resolved in an anyio task group: a task per
+    dependency, on every request. Each handler's resolve one after another instead."""
+    grouped = [
+        f"{route.path} {handler.handler_name}: {[sorted(d.key for d in batch) for batch in batches]}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if isinstance(handler, HTTPRouteHandler)
+        for batches in [handler.create_kwargs_model(path_parameters=route.path_parameters).dependency_batches]
+        if any(len(batch) > 1 for batch in batches)
+    ]
+    assert not grouped, grouped
+
+
 async def test_the_api_process_keeps_what_it_built_at_start_out_of_the_collector(settings: Settings) -> None:
     """A full collection would otherwise walk every module, route and schema object under load."""
     gc.unfreeze()

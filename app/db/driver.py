@@ -74,10 +74,14 @@ async def _run(connection: AsyncConnection, statement: ClauseElement, params: Ma
     adapted: Any = opened.connection.dbapi_connection  # the dialect's adapter
     driver = adapted.driver_connection
     assert isinstance(driver, asyncpg.Connection)
-    if not driver.is_in_transaction():
-        # The session's transaction begins with its first statement through SQLAlchemy (the
-        # tenant binding); without it each statement here would commit on its own.
+    if not connection.in_transaction():
+        # Outside SQLAlchemy's transaction each statement here would commit on its own.
         raise RuntimeError("driver statements run only inside the session's transaction")
+    if adapted._transaction is None:
+        # SQLAlchemy's transaction is open, but the dialect's adapter sends BEGIN only with the
+        # first statement through SQLAlchemy. Begin it through the adapter as that statement
+        # would, so that SQLAlchemy's commit or rollback ends this very transaction.
+        await adapted._start_transaction()
     arguments = _arguments(prepared, params)
     try:
         if rows:

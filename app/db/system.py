@@ -11,6 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver
+
 
 @dataclass(frozen=True, slots=True)
 class TenantRef:
@@ -57,16 +59,19 @@ _MEMBER_TOKEN = text(
 )
 
 
+# Every authenticated request sends one of these, so they go straight to the driver.
+
+
 async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKeyRecord | None:
     """The key with this prefix; the transaction is left bound to its tenant (see above)."""
-    row = (await session.execute(_API_KEY, {"p": prefix})).first()
-    return ApiKeyRecord(*row[:-1]) if row else None
+    rows = await driver.fetch(session, _API_KEY, {"p": prefix})
+    return ApiKeyRecord(*tuple(rows[0])[:-1]) if rows else None
 
 
 async def member_token_by_digest(session: AsyncSession, digest: bytes) -> MemberTokenRecord | None:
     """The token with this digest; the transaction is left bound to its tenant (see above)."""
-    row = (await session.execute(_MEMBER_TOKEN, {"d": digest})).first()
-    return MemberTokenRecord(*row[:-1]) if row else None
+    rows = await driver.fetch(session, _MEMBER_TOKEN, {"d": digest})
+    return MemberTokenRecord(*tuple(rows[0])[:-1]) if rows else None
 
 
 async def due_emails(session: AsyncSession, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
