@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader
 from litestar import Controller, Litestar, Router, get
 from litestar.datastructures import ResponseHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -13,7 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from app.auth.web_session import SessionKind
 from app.main import create_app as create_core_app
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from app.state import AppState
 from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
 from portal.views import ConsolePages, PortalPages
@@ -52,7 +53,19 @@ def web_routes() -> list[Router]:
     ]
 
 
+def templates(settings: Settings) -> TemplateConfig:  # type: ignore[type-arg]
+    """The pages' templates. Jinja checks each template's file for changes on every render unless
+    told not to; only a developer's machine needs that."""
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        auto_reload=settings.environment == "development",
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Litestar:
+    settings = settings or (state.settings if state else get_settings())
     return create_core_app(
         settings,
         state=state,
@@ -61,5 +74,5 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             home,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=templates(settings),
     )

@@ -83,11 +83,11 @@ def membership_cycles(
             cycles.append(Cycle(first, cut(anchor), add_months(anchor, -interval_months), anchor))
     begin = anchor
     if after is not None and after > anchor:
-        # Jump to the first aligned cycle on or after ``after`` instead of walking from the start.
-        months = (after.year - anchor.year) * 12 + after.month - anchor.month
-        begin = add_months(anchor, months // interval_months * interval_months)
-        while begin < after:
-            begin = add_months(begin, interval_months)
+        # The first aligned cycle that begins on or after ``after``: cycles begin on the billing
+        # day (at most the 28th), so the billing day in ``after``'s month, or the month after when
+        # that day is already past, rounded up to a whole number of intervals.
+        months = (after.year - anchor.year) * 12 + after.month - anchor.month + int(after.day > anchor.day)
+        begin = add_months(anchor, -(-months // interval_months) * interval_months)
         if begin > after and after < limit:
             # Billing stopped inside a cycle (an end date that was later moved or removed): the
             # rest of that cycle is a partial one, so no day goes unbilled.

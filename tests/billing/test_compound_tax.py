@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 from pypdf import PdfReader
 
-from app.kit.money import TaxComponent, effective_rate, split_tax
 from tests.conftest import World, keyed, ok, tax_account
 
 GST_QST = {
@@ -43,22 +42,6 @@ async def december(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     ]
     found: dict[str, Any] = ok(await client.get(f"/api/v1/invoices/{made['id']}", headers=world.headers()))
     return found
-
-
-def test_the_tax_is_rounded_once_then_split_so_the_parts_add_up() -> None:
-    gst_qst = [TaxComponent("GST", Decimal(5)), TaxComponent("QST", Decimal("9.975"), compound=True)]
-    # The compound part is charged on the GST too: 5% + 9.975% x 1.05 = 15.47375%.
-    assert effective_rate(gst_qst) == Decimal("0.1547375")
-    # 3,868 of 25,000: GST's exact share is 1,249.89, QST's 2,618.11; the missing unit goes to GST.
-    assert split_tax(3868, gst_qst) == [1250, 2618]
-    assert split_tax(-484, gst_qst) == [-156, -328]
-    # Two equal components: 9% + 9% of 10.05 is 1.809 -> 1.81, shared 0.91 and 0.90 (the first
-    # gets the odd cent), as Xero shows it.
-    nines = [TaxComponent("A", Decimal(9)), TaxComponent("B", Decimal(9))]
-    assert split_tax(181, nines) == [91, 90]
-    assert split_tax(0, nines) == [0, 0]
-    for tax in range(-400, 400, 7):
-        assert sum(split_tax(tax, gst_qst)) == tax
 
 
 async def test_the_preview_explains_each_lines_split(client: httpx.AsyncClient, world_a: World) -> None:

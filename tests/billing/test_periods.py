@@ -137,6 +137,7 @@ def test_a_billing_day_at_the_end_of_the_year() -> None:
     assert billing_date_on_or_after(date(2027, 12, 29), 28) == date(2028, 1, 28)
     assert period_starting_on_or_before(date(2028, 1, 27), 28) == date(2027, 12, 28)
     assert period_starting_on_or_before(date(2028, 1, 28), 28) == date(2028, 1, 28)
+    assert period_starting_on_or_before(date(2028, 1, 29), 28) == date(2028, 1, 28)
 
 
 def test_a_period_is_described_by_its_first_and_last_day() -> None:
@@ -216,3 +217,44 @@ def test_resuming_quarterly_billing_jumps_to_the_aligned_cycle() -> None:
         date(2027, 5, 15),
         date(2027, 8, 15),
     )
+
+
+def test_a_whole_year_is_not_a_part_cycle() -> None:
+    """Days are compared by value: a yearly cycle has 365 or 366, beyond the small integers Python
+    keeps one object each of."""
+    [year] = membership_cycles(date(2027, 1, 1), None, 1, 12, after=None, before=date(2027, 2, 1))
+    assert (year.days, year.full_days, year.partial) == (365, 365, False)
+    [leap] = membership_cycles(date(2028, 1, 1), None, 1, 12, after=None, before=date(2028, 2, 1))
+    assert (leap.days, leap.partial) == (366, False)
+
+
+def test_nothing_begins_on_the_first_day_not_billed() -> None:
+    # A part cycle that would begin on ``before`` itself is not yet due.
+    assert membership_cycles(date(2027, 3, 15), None, 1, 1, after=None, before=date(2027, 3, 15)) == []
+    # Nor is the rest of a cycle whose billing stopped exactly there.
+    assert membership_cycles(date(2026, 10, 15), None, 1, 1, after=date(2026, 12, 11), before=date(2026, 12, 11)) == []
+
+
+def _resumed(cycles: list[Cycle], after: date) -> list[Cycle]:
+    """What resuming at ``after`` must give, worked out from the whole tiling: the cycles that
+    begin on or after it, and the rest of the one it falls inside."""
+    rest = [Cycle(after, c.end, c.full_start, c.full_end) for c in cycles if c.start < after < c.end]
+    return rest + [c for c in cycles if c.start >= after]
+
+
+@given(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(min_value=1, max_value=28),
+    st.sampled_from([1, 2, 3, 6, 12]),
+    st.integers(min_value=-400, max_value=4000),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=4000)),
+)
+def test_resuming_on_any_day_bills_exactly_what_is_left(
+    start: date, day: int, interval: int, resume: int, length: int | None
+) -> None:
+    """Resuming on any day at all (a cycle's start, inside one, before the start, past the end)."""
+    last_day = None if length is None else start + timedelta(days=length)
+    before = date(2042, 1, 1)
+    after = start + timedelta(days=resume)
+    whole = membership_cycles(start, last_day, day, interval, after=None, before=before)
+    assert membership_cycles(start, last_day, day, interval, after=after, before=before) == _resumed(whole, after)

@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.tax import TaxBook
+from app.db.engine import bind_tenant
 from tests.conftest import World, ok, revenue_account
 
 
@@ -111,3 +114,23 @@ async def test_an_archived_override_is_refused_not_charged(client: httpx.AsyncCl
     assert preview["invoices"] == []
     [problem] = preview["problems"]
     assert "The tax rate 'Reduced 5%' used for 'Membership fees' is archived." in problem
+
+
+async def test_a_tax_book_is_scoped_by_its_own_queries_not_only_by_row_security(
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World, world_b: World
+) -> None:
+    """Row-level security is the second guard, not the only one: a book asked for one tenant in a
+    transaction bound to another comes back empty, never with the bound tenant's rules."""
+    for world in (world_a, world_b):
+        reduced = await tax_rate(client, world, "Reduced 5%", {"name": "VAT", "percent": "5"})
+        fees = await revenue_account(client, world, "membership_fees")
+        await set_policy(client, world, [{"revenue_account_id": fees["id"], "tax_rate_id": reduced}])
+    for world, other in ((world_a, world_b), (world_b, world_a)):
+        await bind_tenant(db, world.tenant_id)
+        async with db.begin():
+            own = await TaxBook.load(db, world.tenant_id)
+            assert world.tax_rate.id in own.rates
+            assert own.account_defaults
+            assert {location for location, _ in own.policies} == {world.location.id}
+            stranger = await TaxBook.load(db, other.tenant_id)
+            assert (stranger.rates, stranger.account_defaults, stranger.policies) == ({}, {}, {})

@@ -3,12 +3,14 @@ own rate; an archived rate or none at all is refused, never billed as zero."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from decimal import Decimal
 
 import pytest
 
-from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook
+from app.catalog.tax import AppliedTax, MissingTaxRate, TaxBook, TaxPart, tax_parts, tax_totals
+from app.kit.money import TaxComponent, effective_rate
 
 VAT = AppliedTax(uuid.uuid4(), "VAT 20%", Decimal("0.2"))
 REDUCED = AppliedTax(uuid.uuid4(), "Reduced 5%", Decimal("0.05"))
@@ -68,3 +70,57 @@ def test_an_archived_rate_is_refused_wherever_it_comes_from(how: str) -> None:
     taxes = book({(HERE, FEES): old} if how == "policy" else None, {FEES: old} if how == "account" else None)
     with pytest.raises(MissingTaxRate, match=r"The tax rate 'Old VAT 17.5%' used for 'Membership fees' is archived\."):
         taxes.for_line(FEES, HERE, old if how == "override" else None)
+
+
+GST, PST = TaxComponent("GST", Decimal(5)), TaxComponent("PST", Decimal(7))
+QST = TaxComponent("QST", Decimal("9.975"), compound=True)
+
+
+def test_only_a_rate_of_several_components_shows_a_split() -> None:
+    assert not AppliedTax(uuid.uuid4(), "None", Decimal(0)).split
+    assert not AppliedTax(uuid.uuid4(), "VAT", Decimal("0.2"), (TaxComponent("VAT", Decimal(20)),)).split
+    assert AppliedTax(uuid.uuid4(), "GST + PST", effective_rate([GST, PST]), (GST, PST)).split
+    assert AppliedTax(uuid.uuid4(), "Three", effective_rate([GST, PST, QST]), (GST, PST, QST)).split
+
+
+def test_a_lines_tax_parts_come_only_from_a_rate_of_several_components() -> None:
+    assert tax_parts(2000, []) == []
+    assert tax_parts(2000, [TaxComponent("VAT", Decimal(20))]) == []
+    assert tax_parts(1200, [GST, PST]) == [
+        TaxPart("GST", Decimal(5), False, 500),
+        TaxPart("PST", Decimal(7), False, 700),
+    ]
+    three = tax_parts(-1000, [GST, PST, QST])
+    assert [part.name for part in three] == ["GST", "PST", "QST"]
+    assert sum(part.amount for part in three) == -1000
+    assert three[2].compound
+
+
+def test_a_documents_tax_per_component_adds_up_its_lines_parts() -> None:
+    lines = [
+        TaxPart("GST", Decimal(5), False, 500),
+        TaxPart("PST", Decimal(7), False, 700),
+        TaxPart("GST", Decimal(5), False, -125),
+        TaxPart("QST", Decimal("9.975"), True, 3),
+        TaxPart("PST", Decimal(7), False, 1),
+        # Same name at another percentage, or compounding differently: a component of its own.
+        TaxPart("GST", Decimal(6), False, 10),
+        TaxPart("GST", Decimal(5), True, 20),
+    ]
+    assert tax_totals(lines) == [
+        TaxPart("GST", Decimal(5), False, 375),
+        TaxPart("PST", Decimal(7), False, 701),
+        TaxPart("QST", Decimal("9.975"), True, 3),
+        TaxPart("GST", Decimal(6), False, 10),
+        TaxPart("GST", Decimal(5), True, 20),
+    ]
+    assert tax_totals([]) == []
+    assert tax_totals([TaxPart("GST", Decimal(5), False, 7)]) == [TaxPart("GST", Decimal(5), False, 7)]
+
+
+def test_an_applied_rate_and_its_parts_cannot_be_changed_once_made() -> None:
+    """One rate is shared by every line a run taxes with it."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        VAT.rate = Decimal(0)  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TaxPart("GST", Decimal(5), False, 500).amount = 0  # type: ignore[misc]

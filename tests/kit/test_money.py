@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.kit.money import (
+    MAX_AMOUNT,
     TaxComponent,
     as_decimal,
     effective_rate,
@@ -24,6 +26,7 @@ from app.kit.money import (
     plain_decimal,
     prorate,
     round_minor,
+    split_tax,
 )
 
 amounts = st.integers(min_value=-(10**12), max_value=10**12)
@@ -113,6 +116,7 @@ def test_zero_and_amounts_under_one_unit_are_never_negative_zero() -> None:
     assert format_amount(0, "JPY") == "0"
     assert format_amount(7, "GBP") == "0.07"
     assert format_amount(-7, "GBP") == "-0.07"
+    assert format_amount(-1, "GBP") == "-0.01"
     assert format_amount(-1500, "JPY") == "-1,500"
 
 
@@ -200,3 +204,77 @@ def test_every_calculation_equals_exact_arithmetic_rounded_once(
     assert prorate(amount, days, period) == _exactly(Fraction(amount * days, period))
     assert percent_of(amount, percent) == _exactly(amount * rate)
     assert line_amount(quantity, amount) == _exactly(Fraction(quantity) * amount)
+
+
+def test_the_largest_amount_is_a_hundred_billion_and_sums_of_it_fit_in_a_bigint() -> None:
+    """The bound every amount is checked against where it enters (``app.kit.money.MAX_AMOUNT``)."""
+    assert 100_000_000_000 * 10 ** exponent("GBP") == MAX_AMOUNT
+    assert MAX_AMOUNT * 100_000 < 2**63  # a hundred thousand of them summed
+
+
+def test_a_tax_component_cannot_be_changed_once_made() -> None:
+    """Rates are shared by every line they tax: one line must not be able to change another's."""
+    gst = TaxComponent("GST", Decimal(5))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gst.percent = Decimal(10)  # type: ignore[misc]
+
+
+def test_the_tax_is_rounded_once_then_split_so_the_parts_add_up() -> None:
+    gst_qst = [TaxComponent("GST", Decimal(5)), TaxComponent("QST", Decimal("9.975"), compound=True)]
+    # The compound part is charged on the GST too: 5% + 9.975% x 1.05 = 15.47375%.
+    assert effective_rate(gst_qst) == Decimal("0.1547375")
+    # 3,868 of 25,000: GST's exact share is 1,249.89, QST's 2,618.11; the missing unit goes to GST.
+    assert split_tax(3868, gst_qst) == [1250, 2618]
+    assert split_tax(-484, gst_qst) == [-156, -328]
+    # Two equal components: 9% + 9% of 10.05 is 1.809 -> 1.81, shared 0.91 and 0.90 (the first
+    # gets the odd cent), as Xero shows it.
+    nines = [TaxComponent("A", Decimal(9)), TaxComponent("B", Decimal(9))]
+    assert split_tax(181, nines) == [91, 90]
+    assert split_tax(0, nines) == [0, 0]
+    # 5% + 7% of a 10-unit tax: exact shares 4.17 and 5.83; the unit goes to the larger loss.
+    assert split_tax(10, [TaxComponent("GST", Decimal(5)), TaxComponent("PST", Decimal(7))]) == [4, 6]
+    # Three equal thirds of 2: the earlier components get the units.
+    thirds = [TaxComponent(name, Decimal(4)) for name in "ABC"]
+    assert split_tax(2, thirds) == [1, 1, 0]
+    assert split_tax(-2, thirds) == [-1, -1, 0]
+    # No components, nothing to split; a rate of nothing at all takes nothing.
+    assert split_tax(25, []) == []
+    assert split_tax(0, [TaxComponent("Zero", Decimal(0)), TaxComponent("Nil", Decimal(0))]) == [0, 0]
+
+
+components = st.lists(
+    st.builds(TaxComponent, st.just("T"), st.decimals(min_value=0, max_value=30, places=3), st.booleans()),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _exact_shares(tax: int, parts: list[TaxComponent]) -> list[Fraction]:
+    """Each component's exact share of ``tax``, worked out here from the definition."""
+    added: list[Fraction] = []
+    for part in parts:
+        rate = Fraction(part.percent) / 100
+        added.append(rate * (1 + sum(added, Fraction(0))) if part.compound else rate)
+    whole = sum(added, Fraction(0))
+    return [tax * part / whole if whole else Fraction(0) for part in added]
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12), components)
+def test_a_split_adds_up_and_gives_the_odd_units_to_the_largest_losses(tax: int, parts: list[TaxComponent]) -> None:
+    split = split_tax(tax, parts)
+    exact = _exact_shares(tax, parts)
+    assert len(split) == len(parts)
+    assert all(isinstance(part, int) for part in split)
+    if any(share for share in exact) or tax == 0:
+        assert sum(split) == tax
+    assert all(abs(part - share) < 1 for part, share in zip(split, exact, strict=True))
+    assert split_tax(-tax, parts) == [-part for part in split]
+    # Every part is its share cut to a whole unit, or one more; those given one more lost the
+    # most by the cut (the earlier one when two lost the same).
+    size = [abs(share) for share in exact]
+    cut = [share.numerator // share.denominator for share in size]
+    raised = [index for index, part in enumerate(split) if abs(part) > cut[index]]
+    kept = [index for index in range(len(split)) if index not in raised]
+    loss = [share - whole for share, whole in zip(size, cut, strict=True)]
+    assert all(abs(split[index]) == cut[index] + 1 for index in raised)
+    assert all((loss[up], -up) > (loss[down], -down) for up in raised for down in kept)
