@@ -1,0 +1,77 @@
+"""Credit spent by two transactions at once, on committed data and separate connections (two
+requests, or a request and a worker): what one spends, the other cannot spend again."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.auth.principal import Operator
+from app.billing.engine import bill_location
+from app.db.engine import bind_tenant
+from app.invoice.models import Invoice
+from app.invoice.service import issue_invoice
+from app.ledger.allocation import apply_credit
+from app.ledger.models import Allocation
+from app.ledger.schemas import CreditNoteCreate
+from app.ledger.service import credit_invoice
+from app.state import AppState
+from tests.conftest import make_billing, open_tenant
+
+NOVEMBER, MONTH = 40645, 26250  # the November invoice credited, then December's and January's
+
+
+async def _setup(state: AppState) -> tuple[Operator, uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A customer holding a credit note for all of November, with December and January open."""
+    async with state.sessionmaker() as session, session.begin():
+        operator, location = await open_tenant(session, state)
+        _, _, _, company, _, _, november = await make_billing(session, state, operator, location)
+        await issue_invoice(session, operator, november.id, state.clock)
+        months = []
+        for period in (date(2026, 12, 1), date(2027, 1, 1)):
+            run = await bill_location(
+                session,
+                operator.tenant_id,
+                location,
+                period,
+                started_by="test",
+                issue_invoices=False,
+                clock=state.clock,
+            )
+            months.append((await issue_invoice(session, operator, run.invoices[0].id, state.clock)).id)
+        note = await credit_invoice(session, operator, november.id, CreditNoteCreate(allocate=False), date(2026, 12, 5))
+    assert note.total == NOVEMBER
+    return operator, company.id, note.id, months[0], months[1]
+
+
+async def test_a_credit_note_spent_in_two_transactions_at_once_is_spent_once(live: AppState) -> None:
+    operator, company_id, note_id, december_id, january_id = await _setup(live)
+    spent, commit = asyncio.Event(), asyncio.Event()
+
+    async def spend(invoice_id: uuid.UUID, *, hold: bool) -> int:
+        async with live.sessionmaker() as session, session.begin():
+            await bind_tenant(session, operator.tenant_id)
+            invoice = await session.get_one(Invoice, (operator.tenant_id, invoice_id))
+            applied = await apply_credit(session, operator.tenant_id, company_id, [invoice], date(2026, 12, 6))
+            if hold:  # spent, but not committed until told
+                spent.set()
+                await commit.wait()
+            return applied
+
+    first = asyncio.create_task(spend(december_id, hold=True))
+    await spent.wait()
+    second = asyncio.create_task(spend(january_id, hold=False))
+    await asyncio.sleep(1.0)
+    # The second waits for the first's lock on the credit note, rather than spending what the
+    # first has not committed yet.
+    assert not second.done()
+    commit.set()
+    assert await first == MONTH
+    assert await second == NOVEMBER - MONTH
+    async with live.sessionmaker() as session, session.begin():
+        await bind_tenant(session, operator.tenant_id)
+        paid = await session.scalar(select(func.sum(Allocation.amount)).where(Allocation.credit_note_id == note_id))
+    assert paid == NOVEMBER
