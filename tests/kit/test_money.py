@@ -233,6 +233,9 @@ def test_the_tax_is_rounded_once_then_split_so_the_parts_add_up() -> None:
     assert split_tax(0, nines) == [0, 0]
     # 5% + 7% of a 10-unit tax: exact shares 4.17 and 5.83; the unit goes to the larger loss.
     assert split_tax(10, [TaxComponent("GST", Decimal(5)), TaxComponent("PST", Decimal(7))]) == [4, 6]
+    # A single unit, either way: it goes to the larger share, with the tax's sign.
+    gst_pst = [TaxComponent("GST", Decimal(5)), TaxComponent("PST", Decimal(7))]
+    assert (split_tax(1, gst_pst), split_tax(-1, gst_pst)) == ([0, 1], [0, -1])
     # Three equal thirds of 2: the earlier components get the units.
     thirds = [TaxComponent(name, Decimal(4)) for name in "ABC"]
     assert split_tax(2, thirds) == [1, 1, 0]

@@ -127,7 +127,15 @@ async def test_closed_invoices_and_other_currencies_are_passed_over_not_stopped_
         method="bank_transfer",
         paid_on=date(2026, 10, 1),  # the oldest credit, so it is looked at first
     )
-    db.add(euros)
+    dollars = Payment(
+        tenant_id=world_a.tenant_id,
+        company_id=world_a.company.id,
+        amount=90000,
+        currency="USD",  # a code sorting after GBP, as EUR sorts before it
+        method="bank_transfer",
+        paid_on=date(2026, 10, 2),
+    )
+    db.add_all([euros, dollars])
     await db.flush()
     assert await apply_credit(db, world_a.tenant_id, world_a.company.id, [], day) == 0  # nothing to pay
 
@@ -185,6 +193,8 @@ async def test_only_an_amount_between_one_minor_unit_and_what_is_due_is_applied(
     await allocate_to_invoice(db, invoice, NOVEMBER - 1, day, currency="GBP", payment_id=paid)
     assert invoice.status == "paid"
     assert (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id] == 0
+    with pytest.raises(Conflict, match=f"Invoice {november['number']} is paid; nothing can be applied"):
+        await allocate_to_invoice(db, invoice, 1, day, currency="GBP", payment_id=paid)
 
 
 async def test_money_in_another_currency_is_refused_whichever_way_its_code_sorts(

@@ -1,5 +1,6 @@
-"""Credit spent by two transactions at once, on committed data and separate connections (two
-requests, or a request and a worker): what one spends, the other cannot spend again."""
+"""Credit (a credit note, or money paid ahead) spent by two transactions at once, on committed
+data and separate connections (two requests, or a request and a worker): what one spends, the
+other cannot spend again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.principal import Operator
@@ -16,16 +18,17 @@ from app.invoice.models import Invoice
 from app.invoice.service import issue_invoice
 from app.ledger.allocation import apply_credit
 from app.ledger.models import Allocation
-from app.ledger.schemas import CreditNoteCreate
-from app.ledger.service import credit_invoice
+from app.ledger.schemas import CreditNoteCreate, PaymentCreate
+from app.ledger.service import credit_invoice, record_payment
 from app.state import AppState
 from tests.conftest import make_billing, open_tenant
 
 NOVEMBER, MONTH = 40645, 26250  # the November invoice credited, then December's and January's
 
 
-async def _setup(state: AppState) -> tuple[Operator, uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]:
-    """A customer holding a credit note for all of November, with December and January open."""
+async def _setup(state: AppState, credit: str) -> tuple[Operator, uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A customer holding credit worth all of November (``credit``: a credit note for it, or a
+    payment nothing was allocated to), with December and January open."""
     async with state.sessionmaker() as session, session.begin():
         operator, location = await open_tenant(session, state)
         _, _, _, company, _, _, november = await make_billing(session, state, operator, location)
@@ -42,13 +45,31 @@ async def _setup(state: AppState) -> tuple[Operator, uuid.UUID, uuid.UUID, uuid.
                 clock=state.clock,
             )
             months.append((await issue_invoice(session, operator, run.invoices[0].id, state.clock)).id)
-        note = await credit_invoice(session, operator, november.id, CreditNoteCreate(allocate=False), date(2026, 12, 5))
-    assert note.total == NOVEMBER
-    return operator, company.id, note.id, months[0], months[1]
+        if credit == "credit_note":
+            note = await credit_invoice(
+                session, operator, november.id, CreditNoteCreate(allocate=False), date(2026, 12, 5)
+            )
+            held = note.id
+        else:
+            payment = await record_payment(
+                session,
+                operator,
+                PaymentCreate(
+                    company_id=company.id,
+                    amount=NOVEMBER,
+                    currency="GBP",
+                    method="bank_transfer",
+                    paid_on=date(2026, 12, 5),
+                    allocations=[],
+                ),
+            )
+            held = payment.id
+    return operator, company.id, held, months[0], months[1]
 
 
-async def test_a_credit_note_spent_in_two_transactions_at_once_is_spent_once(live: AppState) -> None:
-    operator, company_id, note_id, december_id, january_id = await _setup(live)
+@pytest.mark.parametrize("credit", ["credit_note", "payment"])
+async def test_credit_spent_in_two_transactions_at_once_is_spent_once(live: AppState, credit: str) -> None:
+    operator, company_id, held_id, december_id, january_id = await _setup(live, credit)
     spent, commit = asyncio.Event(), asyncio.Event()
 
     async def spend(invoice_id: uuid.UUID, *, hold: bool) -> int:
@@ -64,14 +85,17 @@ async def test_a_credit_note_spent_in_two_transactions_at_once_is_spent_once(liv
     first = asyncio.create_task(spend(december_id, hold=True))
     await spent.wait()
     second = asyncio.create_task(spend(january_id, hold=False))
-    await asyncio.sleep(1.0)
-    # The second waits for the first's lock on the credit note, rather than spending what the
-    # first has not committed yet.
-    assert not second.done()
-    commit.set()
+    try:
+        await asyncio.sleep(1.0)
+        # The second waits for the first's lock on the credit, rather than spending what the
+        # first has not committed yet.
+        assert not second.done()
+    finally:
+        commit.set()
     assert await first == MONTH
     assert await second == NOVEMBER - MONTH
     async with live.sessionmaker() as session, session.begin():
         await bind_tenant(session, operator.tenant_id)
-        paid = await session.scalar(select(func.sum(Allocation.amount)).where(Allocation.credit_note_id == note_id))
+        source = Allocation.credit_note_id if credit == "credit_note" else Allocation.payment_id
+        paid = await session.scalar(select(func.sum(Allocation.amount)).where(source == held_id))
     assert paid == NOVEMBER
