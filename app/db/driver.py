@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import asyncpg
 from sqlalchemy import ClauseElement, Select, func, select
@@ -77,27 +77,44 @@ async def _run(connection: AsyncConnection, statement: ClauseElement, params: Ma
     if not connection.in_transaction():
         # Outside SQLAlchemy's transaction each statement here would commit on its own.
         raise RuntimeError("driver statements run only inside the session's transaction")
-    if adapted._transaction is None:
-        # SQLAlchemy's transaction is open, but the dialect's adapter sends BEGIN only with the
-        # first statement through SQLAlchemy. Begin it through the adapter as that statement
-        # would, so that SQLAlchemy's commit or rollback ends this very transaction.
-        await adapted._start_transaction()
     arguments = _arguments(prepared, params)
     try:
+        if adapted._transaction is None:
+            # SQLAlchemy's transaction is open, but the dialect's adapter sends BEGIN only with the
+            # first statement through SQLAlchemy. Begin it through the adapter as that statement
+            # would, so that SQLAlchemy's commit or rollback ends this very transaction.
+            await adapted._start_transaction()
+        if not driver.is_in_transaction():  # an autocommit connection begins none
+            raise RuntimeError("driver statements run only inside the session's transaction")
         if rows:
             return await driver.fetch(prepared.sql, *arguments)
         return await driver.execute(prepared.sql, *arguments)
-    except asyncpg.PostgresError as error:
-        # The same exception SQLAlchemy raises for its own statements (IntegrityError and so on,
-        # the driver's error underneath), so one set of handlers serves both paths.
-        dbapi_error = connection.dialect.loaded_dbapi.Error
-        try:
-            adapted._handle_exception(error)
-        except dbapi_error as translated:
-            raise DBAPIError.instance(
-                prepared.sql, None, translated, dbapi_error, hide_parameters=True, dialect=connection.dialect
-            ) from error
-        raise
+    except Exception as error:  # noqa: BLE001 - every error is raised again, as SQLAlchemy's
+        return await _failed(connection, adapted, prepared.sql, error)
+
+
+async def _failed(connection: AsyncConnection, adapted: Any, sql: str, error: Exception) -> NoReturn:
+    """Raise what SQLAlchemy raises for its own statements (IntegrityError and so on, the driver's
+    error underneath), so one set of handlers serves both paths. A connection found closed (the
+    server restarted, failed over or ended it) is invalidated first, as SQLAlchemy does, so that
+    neither the session nor the pool lends it again."""
+    lost = adapted.driver_connection.is_closed()
+    if lost:
+        await connection.invalidate(error)
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        adapted._handle_exception(error)  # the driver's error as the dialect's DBAPI error
+    except dbapi_error as translated:
+        raise DBAPIError.instance(
+            sql,
+            None,
+            translated,
+            dbapi_error,
+            hide_parameters=True,
+            dialect=connection.dialect,
+            connection_invalidated=lost,
+        ) from error
+    raise error  # not reached: the adapter raises again what it does not translate
 
 
 def row_sets(*queries: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:

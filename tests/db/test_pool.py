@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver
 from app.db.engine import create_engine
 from app.db.provision import APP_ROLE
 from app.settings import Settings
@@ -55,5 +57,40 @@ async def test_within_the_idle_time_no_ping_is_sent_and_the_pool_recovers_after_
         assert failed.value.connection_invalidated
         async with engine.connect() as connection:
             assert (await connection.execute(_PID)).scalar_one() != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_under_a_driver_statement_is_invalidated_not_lent_again(settings: Settings) -> None:
+    """Statements sent straight to the driver (the credential look-ups, the invoice pages) begin
+    the transaction themselves: a connection found dead there is dropped as SQLAlchemy's own
+    statements would drop it, not handed back to the pool as a healthy one."""
+    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=1)
+    backend = select(func.pg_backend_pid())
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            [(first,)] = await driver.fetch(session, backend, {})
+        await _kill(first)
+        with pytest.raises(DBAPIError) as failed:
+            async with AsyncSession(engine) as session, session.begin():
+                await driver.fetch(session, backend, {})
+        assert failed.value.connection_invalidated
+        async with AsyncSession(engine) as session, session.begin():
+            [(second,)] = await driver.fetch(session, backend, {})
+        assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_driver_statements_refuse_a_connection_that_begins_no_transaction(settings: Settings) -> None:
+    """An autocommit connection would commit each statement on its own (and forget the tenant
+    binding between them): refused before anything is sent."""
+    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with autocommit.begin():
+                with pytest.raises(RuntimeError, match="inside the session's transaction"):
+                    await driver.fetch(autocommit, select(func.pg_backend_pid()), {})
     finally:
         await engine.dispose()

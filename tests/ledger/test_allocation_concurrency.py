@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.auth.principal import Operator
 from app.billing.engine import bill_location
@@ -83,12 +83,16 @@ async def test_credit_spent_in_two_transactions_at_once_is_spent_once(live: AppS
             return applied
 
     first = asyncio.create_task(spend(december_id, hold=True))
-    await spent.wait()
+    await asyncio.wait_for(spent.wait(), timeout=30)
     second = asyncio.create_task(spend(january_id, hold=False))
     try:
-        await asyncio.sleep(1.0)
-        # The second waits for the first's lock on the credit, rather than spending what the
-        # first has not committed yet.
+        # The second waits for the first's lock on the credit, rather than spending what the first
+        # has not committed yet: seen waiting in PostgreSQL, not merely not done after a while.
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await _waiting_for_a_lock(live):
+            assert not second.done(), "the second spent the credit without waiting for the first"
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
         assert not second.done()
     finally:
         commit.set()
@@ -99,3 +103,10 @@ async def test_credit_spent_in_two_transactions_at_once_is_spent_once(live: AppS
         source = Allocation.credit_note_id if credit == "credit_note" else Allocation.payment_id
         paid = await session.scalar(select(func.sum(Allocation.amount)).where(source == held_id))
     assert paid == NOVEMBER
+
+
+async def _waiting_for_a_lock(state: AppState) -> bool:
+    """Whether some transaction waits for a lock another holds (pg_locks shows every session's)."""
+    async with state.engine.connect() as connection:
+        waiting = await connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+    return bool(waiting)
