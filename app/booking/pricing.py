@@ -27,6 +27,8 @@ def price_booking(
     elapsed time is measured in UTC, so a day on which the clocks change has its real length."""
     if hourly_rate is None and daily_rate is None:
         raise ValueError("a resource needs an hourly or a daily rate")
+    if ends_at <= starts_at:
+        raise ValueError("a booking ends after it starts")
     days: list[DayPrice] = []
     cursor = starts_at.astimezone(UTC)
     end = ends_at.astimezone(UTC)

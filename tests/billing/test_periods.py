@@ -235,6 +235,13 @@ def test_nothing_begins_on_the_first_day_not_billed() -> None:
     assert membership_cycles(date(2026, 10, 15), None, 1, 1, after=date(2026, 12, 11), before=date(2026, 12, 11)) == []
 
 
+def test_resuming_counts_the_months_across_any_span_of_years() -> None:
+    [january, february] = membership_cycles(
+        date(1000, 1, 1), None, 1, 1, after=date(2000, 1, 1), before=date(2000, 3, 1)
+    )
+    assert (january.start, february.start, february.end) == (date(2000, 1, 1), date(2000, 2, 1), date(2000, 3, 1))
+
+
 def _resumed(cycles: list[Cycle], after: date) -> list[Cycle]:
     """What resuming at ``after`` must give, worked out from the whole tiling: the cycles that
     begin on or after it, and the rest of the one it falls inside."""

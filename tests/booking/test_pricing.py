@@ -101,3 +101,11 @@ def test_seconds_short_of_a_whole_minute_are_not_charged() -> None:
     _, days = price_booking(starts, starts.replace(minute=30, second=45), LONDON, 3000, None)
     assert days == [DayPrice("2027-03-02", 30, 1500, 1500, False)]
     assert all(isinstance(value, int) for value in (days[0].minutes, days[0].amount))
+
+
+def test_a_booking_that_does_not_end_after_it_starts_has_no_price() -> None:
+    """The service refuses such a booking first; the pricing does not rely on it."""
+    nine = local(LONDON, 2027, 3, 2, 9, 0)
+    for ends in (nine, local(LONDON, 2027, 3, 2, 8, 0)):
+        with pytest.raises(ValueError, match="ends after it starts"):
+            price_booking(nine, ends, LONDON, 3000, None)

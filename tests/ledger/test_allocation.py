@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEvent
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.errors import Conflict
@@ -190,10 +191,21 @@ async def test_only_an_amount_between_one_minor_unit_and_what_is_due_is_applied(
     for amount in (0, -1, NOVEMBER + 1):
         with pytest.raises(Conflict, match=f"has {NOVEMBER} due; {amount} cannot be applied"):
             await allocate_to_invoice(db, invoice, amount, day, currency="GBP", payment_id=paid)
-    await allocate_to_invoice(db, invoice, 1, day, currency="GBP", payment_id=paid)
+    version = invoice.version
+    first = await allocate_to_invoice(db, invoice, 1, day, currency="GBP", payment_id=paid)
     assert invoice.status == "partially_paid"
+    assert not first.with_receipt  # spent credit unless the caller says the payment is coming in now
     await allocate_to_invoice(db, invoice, NOVEMBER - 1, day, currency="GBP", payment_id=paid)
     assert invoice.status == "paid"
+    # Each change counts one version, and the audit trail records it.
+    assert invoice.version == version + 2
+    changes = await db.scalars(
+        select(AuditEvent.changes).where(AuditEvent.object_id == invoice.id).order_by(AuditEvent.id)
+    )
+    assert [c["version"] for c in changes if "version" in c][-2:] == [
+        [version, version + 1],
+        [version + 1, version + 2],
+    ]
     assert (await LedgerRepository(db, world_a.tenant_id).amounts_due([invoice.id]))[invoice.id] == 0
     with pytest.raises(Conflict, match=f"Invoice {november['number']} is paid; nothing can be applied"):
         await allocate_to_invoice(db, invoice, 1, day, currency="GBP", payment_id=paid)
