@@ -9,11 +9,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_key.schemas import ApiKeyCreate
+from app.api_key.service import create_api_key
 from app.db import driver
-from app.db.engine import create_engine
+from app.db.engine import bind_tenant, create_engine
 from app.db.provision import APP_ROLE
+from app.db.system import api_key_by_prefix
+from app.kit.security import api_key_prefix
 from app.settings import Settings
-from tests.conftest import _admin_url
+from app.state import AppState
+from tests.conftest import _admin_url, open_tenant
 
 _PID = text("SELECT pg_backend_pid()")
 
@@ -92,5 +97,32 @@ async def test_driver_statements_refuse_a_connection_that_begins_no_transaction(
             async with autocommit.begin():
                 with pytest.raises(RuntimeError, match="inside the session's transaction"):
                     await driver.fetch(autocommit, select(func.pg_backend_pid()), {})
+    finally:
+        await engine.dispose()
+
+
+async def test_a_credential_look_up_binds_its_transaction_only(live: AppState, settings: Settings) -> None:
+    """The look-up through the driver binds the request's transaction to the key's tenant; the
+    binding ends with the transaction, so the next request on the same pooled connection starts
+    with no tenant, whether the look-up was committed or refused and rolled back."""
+    async with live.sessionmaker() as session, session.begin():
+        operator, _ = await open_tenant(session, live)
+        await bind_tenant(session, operator.tenant_id)
+        _, secret = await create_api_key(
+            session, operator, ApiKeyCreate(name="look-up", scopes=["billing:read"]), live.clock.now()
+        )
+    engine = create_engine(settings.database_url.get_secret_value(), app_role=APP_ROLE, pool_size=1)
+    bound = select(func.current_setting("app.tenant_id", True))
+    try:
+        for key, found in ((secret, True), ("flk_000000000000_unknown", False)):
+            async with AsyncSession(engine) as session:
+                async with session.begin():
+                    prefix = api_key_prefix(key)
+                    assert prefix is not None
+                    record = await api_key_by_prefix(session, prefix)
+                    assert (record is not None) == found
+                    assert (await session.scalar(bound) or "") == (str(operator.tenant_id) if found else "")
+                async with session.begin():  # the same pooled connection, the next transaction
+                    assert not await session.scalar(bound)
     finally:
         await engine.dispose()
