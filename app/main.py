@@ -205,6 +205,11 @@ class AllowEveryMethod:
         await self.app(scope, receive, send_allow)
 
 
+def settings_for(settings: Settings | None, state: AppState | None) -> Settings:
+    """The settings an app is built with: those given, else the state's, else the environment's."""
+    return settings or (state.settings if state else get_settings())
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -214,7 +219,7 @@ def create_app(
 ) -> Litestar:
     """Build the ASGI app. ``state`` lets tests hand in their own database and Redis handles;
     ``route_handlers`` and ``template_config`` are how the portal mounts itself."""
-    settings = settings or (state.settings if state else get_settings())
+    settings = settings_for(settings, state)
     configure_logging(settings.log_level, json=settings.log_json)
 
     @asynccontextmanager

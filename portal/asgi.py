@@ -14,7 +14,8 @@ from litestar.template.config import TemplateConfig
 
 from app.auth.web_session import SessionKind
 from app.main import create_app as create_core_app
-from app.settings import Settings, get_settings
+from app.main import settings_for
+from app.settings import Settings
 from app.state import AppState
 from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
 from portal.views import ConsolePages, PortalPages
@@ -65,7 +66,7 @@ def templates(settings: Settings) -> TemplateConfig:  # type: ignore[type-arg]
 
 
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Litestar:
-    settings = settings or (state.settings if state else get_settings())
+    settings = settings_for(settings, state)
     return create_core_app(
         settings,
         state=state,

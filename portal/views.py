@@ -15,11 +15,10 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
-from app.auth.principal import MemberPrincipal
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.catalog.tax import tax_totals
-from app.dependencies import Db, State, Throttle, operator_of
+from app.dependencies import Db, State, Throttle, member_of, operator_of
 from app.invoice.controller import pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename, tax_rate_names
 from app.invoice.pdf import component_label
@@ -170,8 +169,7 @@ class PortalPages(SignInPages):
 
     @get("/", guards=[signed_in("/portal/login")])
     async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
-        member = request.scope["user"]
-        assert isinstance(member, MemberPrincipal)
+        member = member_of(request)
         summary, invoices = await documents.overview(db, member, DASHBOARD_INVOICES)
         return Template(
             template_name="portal/dashboard.html",
@@ -188,8 +186,7 @@ class PortalPages(SignInPages):
     async def invoice(self, request: Request[Any, Any, Any], db: Db, invoice_id: FromPath[uuid.UUID]) -> Template:
         """One of the member's invoices, line by line, each line's tax split between the
         components of its rate where it has several."""
-        member = request.scope["user"]
-        assert isinstance(member, MemberPrincipal)
+        member = member_of(request)
         invoice = await documents.my_invoice(db, member, invoice_id)
         lines = await invoice_lines(db, invoice)
         taxes = await line_taxes(db, member.tenant_id, lines)
@@ -216,7 +213,6 @@ class PortalPages(SignInPages):
     async def invoice_pdf(
         self, request: Request[Any, Any, Any], db: Db, invoice_id: FromPath[uuid.UUID]
     ) -> Response[bytes]:
-        member = request.scope["user"]
-        assert isinstance(member, MemberPrincipal)
+        member = member_of(request)
         invoice = await documents.my_invoice(db, member, invoice_id)
         return pdf_response(await invoice_pdf(db, invoice), pdf_filename(invoice))

@@ -20,7 +20,7 @@ from app.location.models import Location
 from app.member.models import Member
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import World
+from tests.conftest import World, location_body
 
 Body = Callable[[World, Settings], object]
 
@@ -43,20 +43,6 @@ class Raw(bytes):
     """A body sent as-is (with content-type application/json) instead of being JSON-encoded."""
 
 
-def location(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "North",
-        "code": "NTH",
-        "time_zone": "Europe/London",
-        "country": "GB",
-        "currency": "GBP",
-        "tax_mode": "exclusive",
-        "billing_day": 5,
-    }
-    body.update(changes)
-    return {key: value for key, value in body.items() if value is not ...}
-
-
 def member(world: World, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"email": "newcomer@alpha.test", "name": "Newcomer", "location_id": str(world.location.id)}
     body.update(changes)
@@ -75,29 +61,31 @@ MALFORMED = Raw(b"{not json")
 CREATE_LOCATION = [
     Case("malformed-json", "POST", LOCATIONS, lambda w, s: MALFORMED, 400, r"malformed"),
     Case("empty-body", "POST", LOCATIONS, lambda w, s: Raw(b""), 400, r"body|empty|required"),
-    Case("json-array", "POST", LOCATIONS, lambda w, s: [location()], 400, r"object"),
+    Case("json-array", "POST", LOCATIONS, lambda w, s: [location_body()], 400, r"object"),
     Case("json-null", "POST", LOCATIONS, lambda w, s: Raw(b"null"), 400, r"object"),
-    Case("billing-day-string", "POST", LOCATIONS, lambda w, s: location(billing_day="x"), 400, r"billing_day"),
-    Case("billing-day-float", "POST", LOCATIONS, lambda w, s: location(billing_day=1.5), 400, r"billing_day"),
-    Case("name-number", "POST", LOCATIONS, lambda w, s: location(name=5), 400, r"name"),
-    Case("name-null", "POST", LOCATIONS, lambda w, s: location(name=None), 400, r"name"),
-    Case("name-empty", "POST", LOCATIONS, lambda w, s: location(name=""), 400, r"name"),
-    Case("name-too-long", "POST", LOCATIONS, lambda w, s: location(name="n" * 201), 400, r"name"),
-    Case("name-nul-byte", "POST", LOCATIONS, lambda w, s: location(name="North\x00"), (400, 422), r"name"),
-    Case("unknown-field", "POST", LOCATIONS, lambda w, s: location(colour="red"), 400, r"colour"),
+    Case("billing-day-string", "POST", LOCATIONS, lambda w, s: location_body(billing_day="x"), 400, r"billing_day"),
+    Case("billing-day-float", "POST", LOCATIONS, lambda w, s: location_body(billing_day=1.5), 400, r"billing_day"),
+    Case("name-number", "POST", LOCATIONS, lambda w, s: location_body(name=5), 400, r"name"),
+    Case("name-null", "POST", LOCATIONS, lambda w, s: location_body(name=None), 400, r"name"),
+    Case("name-empty", "POST", LOCATIONS, lambda w, s: location_body(name=""), 400, r"name"),
+    Case("name-too-long", "POST", LOCATIONS, lambda w, s: location_body(name="n" * 201), 400, r"name"),
+    Case("name-nul-byte", "POST", LOCATIONS, lambda w, s: location_body(name="North\x00"), (400, 422), r"name"),
+    Case("unknown-field", "POST", LOCATIONS, lambda w, s: location_body(colour="red"), 400, r"colour"),
     Case("missing-fields", "POST", LOCATIONS, lambda w, s: {"name": "North"}, 400, r"missing required field"),
-    Case("missing-tax-mode", "POST", LOCATIONS, lambda w, s: location(tax_mode=...), 400, r"tax_mode"),
+    Case("missing-tax-mode", "POST", LOCATIONS, lambda w, s: location_body(tax_mode=...), 400, r"tax_mode"),
     Case("empty-object", "POST", LOCATIONS, lambda w, s: {}, 400, r"missing required field"),
-    Case("billing-day-0", "POST", LOCATIONS, lambda w, s: location(billing_day=0), 400, r"billing_day.*>= ?1"),
-    Case("billing-day-29", "POST", LOCATIONS, lambda w, s: location(billing_day=29), 400, r"billing_day.*<= ?28"),
-    Case("tax-mode-sideways", "POST", LOCATIONS, lambda w, s: location(tax_mode="sideways"), 400, r"sideways"),
-    Case("country-xx", "POST", LOCATIONS, lambda w, s: location(country="XX"), 400, r"'XX'.*country"),
-    Case("country-lower", "POST", LOCATIONS, lambda w, s: location(country="gb"), 400, r"country"),
-    Case("currency-abc", "POST", LOCATIONS, lambda w, s: location(currency="ABC"), 400, r"'ABC'.*currency"),
-    Case("time-zone-mars", "POST", LOCATIONS, lambda w, s: location(time_zone="Mars/Base"), 400, r"Mars/Base.*zone"),
-    Case("code-lower-case", "POST", LOCATIONS, lambda w, s: location(code="nth"), 400, r"code"),
-    Case("code-taken", "POST", LOCATIONS, lambda w, s: location(code="MAIN"), 409, r"code"),
-    Case("oversized", "POST", LOCATIONS, lambda w, s: location(address=oversized(s)), 413, r"too large"),
+    Case("billing-day-0", "POST", LOCATIONS, lambda w, s: location_body(billing_day=0), 400, r"billing_day.*>= ?1"),
+    Case("billing-day-29", "POST", LOCATIONS, lambda w, s: location_body(billing_day=29), 400, r"billing_day.*<= ?28"),
+    Case("tax-mode-sideways", "POST", LOCATIONS, lambda w, s: location_body(tax_mode="sideways"), 400, r"sideways"),
+    Case("country-xx", "POST", LOCATIONS, lambda w, s: location_body(country="XX"), 400, r"'XX'.*country"),
+    Case("country-lower", "POST", LOCATIONS, lambda w, s: location_body(country="gb"), 400, r"country"),
+    Case("currency-abc", "POST", LOCATIONS, lambda w, s: location_body(currency="ABC"), 400, r"'ABC'.*currency"),
+    Case(
+        "time-zone-mars", "POST", LOCATIONS, lambda w, s: location_body(time_zone="Mars/Base"), 400, r"Mars/Base.*zone"
+    ),
+    Case("code-lower-case", "POST", LOCATIONS, lambda w, s: location_body(code="nth"), 400, r"code"),
+    Case("code-taken", "POST", LOCATIONS, lambda w, s: location_body(code="MAIN"), 409, r"code"),
+    Case("oversized", "POST", LOCATIONS, lambda w, s: location_body(address=oversized(s)), 413, r"too large"),
 ]
 
 CREATE_MEMBER = [
@@ -286,7 +274,7 @@ async def test_the_same_requests_made_valid_do_write(
     """The control for the cases above: the baseline bodies are accepted, so the refusals are about
     the one thing each case breaks."""
     before = await _snapshot(client, db, state, world_a)
-    created = await client.post(LOCATIONS, json=location(), headers=world_a.headers())
+    created = await client.post(LOCATIONS, json=location_body(), headers=world_a.headers())
     assert created.status_code == 201, created.text
     joined = await client.post(MEMBERS, json=member(world_a), headers=world_a.headers())
     assert joined.status_code == 201, joined.text

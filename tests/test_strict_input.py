@@ -16,7 +16,7 @@ from litestar.routes import HTTPRoute
 
 from app.kit.strict_input import MAX_DEPTH, takes_json
 from app.settings import Settings
-from tests.conftest import PASSWORD, World, keyed
+from tests.conftest import PASSWORD, World, keyed, location_body
 
 NESTED = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
 NOT_UTF8 = b'{"name": "\xff\xfe"}'
@@ -130,18 +130,6 @@ async def test_a_json_subtype_is_accepted(client: httpx.AsyncClient, world_a: Wo
     assert response.status_code == 201, response.text
 
 
-# A location body the checks below spoil one field of.
-NORTH = {
-    "name": "North",
-    "code": "NTH",
-    "time_zone": "Europe/London",
-    "country": "GB",
-    "currency": "GBP",
-    "tax_mode": "exclusive",
-    "billing_day": 5,
-}
-
-
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
@@ -154,7 +142,7 @@ NORTH = {
 async def test_values_are_taken_only_as_declared(
     client: httpx.AsyncClient, world_a: World, field: str, value: object, says: str
 ) -> None:
-    body = {**NORTH, field: value}
+    body = location_body(**{field: value})
     response = await client.post("/api/v1/locations", json=body, headers=world_a.headers())
     problem = _problem(response, 400)
     assert problem["errors"] == [{"message": says, "key": field, "source": "body"}]
@@ -162,7 +150,7 @@ async def test_values_are_taken_only_as_declared(
 
 async def test_a_number_without_a_fraction_is_an_integer(client: httpx.AsyncClient, world_a: World) -> None:
     """JSON Schema counts 5.0 as an integer, so the API does too (5.5 is refused, above)."""
-    body = {**NORTH, "billing_day": 5.0}
+    body = location_body(billing_day=5.0)
     response = await client.post("/api/v1/locations", json=body, headers=world_a.headers())
     assert response.status_code == 201, response.text
     assert response.json()["billing_day"] == 5

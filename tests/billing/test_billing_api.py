@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from tests.conftest import World, issue, keyed, ok
+from tests.conftest import World, issue, keyed, location_body, ok
 
 
 async def _count(db: AsyncSession, world: World, model: type[Invoice] | type[BillingItem]) -> int:
@@ -202,15 +202,9 @@ async def test_a_missing_tax_rate_is_reported_and_that_customer_is_not_billed(
 async def test_mismatched_currencies_are_refused(client: httpx.AsyncClient, world_a: World) -> None:
     headers = world_a.headers()
     # A location billing in EUR makes a EUR plan possible; the membership puts it at the GBP one.
-    dublin = {
-        "name": "Dublin",
-        "code": "DUB",
-        "time_zone": "Europe/Dublin",
-        "country": "IE",
-        "currency": "EUR",
-        "tax_mode": "exclusive",
-        "billing_day": 1,
-    }
+    dublin = location_body(
+        name="Dublin", code="DUB", time_zone="Europe/Dublin", country="IE", currency="EUR", billing_day=1
+    )
     ok(await client.post("/api/v1/locations", json=dublin, headers=headers), 201)
     plan = ok(
         await client.post(

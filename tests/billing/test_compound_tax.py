@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import World, keyed, ok, tax_account
+from tests.conftest import World, keyed, location_body, ok, tax_account
 
 GST_QST = {
     "name": "GST + QST",
@@ -110,15 +110,9 @@ async def test_prices_that_include_tax_take_the_tax_out_on_the_combined_rate_the
     shared 1,082 and 2,268 in proportion to 5 and 10.47375, as Xero shares it."""
     await compound_rate(client, world_a)
     headers = world_a.headers()
-    place = {
-        "name": "Old Port",
-        "code": "OPT",
-        "time_zone": "America/Toronto",
-        "country": "CA",
-        "currency": "GBP",
-        "tax_mode": "inclusive",
-        "billing_day": 1,
-    }
+    place = location_body(
+        name="Old Port", code="OPT", time_zone="America/Toronto", country="CA", tax_mode="inclusive", billing_day=1
+    )
     location = ok(await client.post("/api/v1/locations", json=place, headers=headers), 201)
     company = {
         "legal_name": "Inclusive Ltd",
