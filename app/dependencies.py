@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import MemberPrincipal, Operator
 from app.auth.ratelimit import LoginThrottle
+from app.db.direct import Transaction
 from app.kit.errors import Unauthenticated
 from app.state import AppState
 
@@ -45,6 +46,20 @@ def provide_member(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
     return member_of(request)
 
 
+def provide_operator_reading(request: Request[Any, Any, Any], reads: NamedDependency[Transaction]) -> Operator:
+    return operator_of(request)
+
+
+def provide_member_reading(request: Request[Any, Any, Any], reads: NamedDependency[Transaction]) -> MemberPrincipal:
+    return member_of(request)
+
+
+# A handler that only reads asks for ``reads`` instead of ``db`` and takes these dependencies, so
+# that its principal is provided after ``reads`` as others' after ``db``.
+OPERATOR_READS = {"operator": Provide(provide_operator_reading, sync_to_thread=False)}
+MEMBER_READS = {"member": Provide(provide_member_reading, sync_to_thread=False)}
+
+
 def provide_throttle(app_state: NamedDependency[AppState], db: NamedDependency[AsyncSession]) -> LoginThrottle:
     settings = app_state.settings
     return LoginThrottle(
@@ -57,6 +72,7 @@ def provide_throttle(app_state: NamedDependency[AppState], db: NamedDependency[A
 
 # What handlers declare. The parameter name picks the provider registered in app.main.
 Db = NamedDependency[AsyncSession]
+Reads = NamedDependency[Transaction]  # a direct transaction, for handlers that only read (app.db.direct)
 Actor = NamedDependency[Operator]
 Me = NamedDependency[MemberPrincipal]
 State = NamedDependency[AppState]

@@ -36,9 +36,10 @@ from app.catalog.controller import (
     TaxRateController,
 )
 from app.company.controller import CompanyController
+from app.db.direct import DriverPool
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.provision import APP_ROLE
-from app.db.session import provide_db
+from app.db.session import provide_db, provide_reads
 from app.dependencies import (
     provide_app_state,
     provide_member,
@@ -87,6 +88,12 @@ async def build_state(settings: Settings) -> AppState:
         default_queue_name=settings.worker_queue_name,
     )
     await _warn_if_privileged(engine)
+    direct = await DriverPool.open(
+        settings.database_url.get_secret_value(),
+        app_role=APP_ROLE,
+        size=settings.database_pool_size,
+        dialect=engine.dialect,
+    )
     return AppState(
         settings=settings,
         engine=engine,
@@ -98,6 +105,7 @@ async def build_state(settings: Settings) -> AppState:
         secrets=SecretBox(settings),
         xero=xero_client(settings),
         xero_throttle=xero_throttle(settings, redis),
+        direct=direct,
     )
 
 
@@ -248,6 +256,7 @@ def create_app(
         dependencies={
             "app_state": Provide(provide_app_state, sync_to_thread=False),
             "db": Provide(provide_db),
+            "reads": Provide(provide_reads, sync_to_thread=False),
             "throttle": Provide(provide_throttle, sync_to_thread=False),
         },
         lifespan=[lifespan],

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     database_url: SecretStr
     # Migrations run as the owner of the schema; the app itself never does.
     migration_database_url: SecretStr | None = None
+    # Per process: the engine's pool keeps this many connections (and opens as many again under
+    # load); the pool of requests that only read (app.db.direct) opens up to this many more.
     database_pool_size: int = Field(default=10, ge=1, le=200)
     redis_url: RedisDsn
     # Every key the app writes starts with this, so environments can share one Redis safely.

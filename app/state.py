@@ -8,6 +8,7 @@ from typing import Any
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.direct import Transactions
 from app.integrations.xero.client import XeroClient
 from app.integrations.xero.throttle import XeroThrottle
 from app.kit.clock import Clock
@@ -32,11 +33,14 @@ class AppState:
     # None until the deployment names its Xero app (XERO_CLIENT_ID).
     xero: XeroClient | None
     xero_throttle: XeroThrottle
+    # Where requests that only read get their transaction (app.db.direct).
+    direct: Transactions
 
     async def close(self) -> None:
         if self.xero is not None:
             await self.xero.aclose()
         await self.redis.aclose(close_connection_pool=True)
+        await self.direct.close()
         await self.engine.dispose()
 
     @staticmethod

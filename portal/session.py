@@ -16,19 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import MemberPrincipal, Operator
 from app.auth.service import operator_for_user
 from app.auth.web_session import SessionKind, WebSession, WebSessions, sessions_for
+from app.db.direct import Transaction
 from app.db.engine import bind_tenant
 from app.db.session import opened_for
-from app.member.repository import MemberRepository
+from app.member import repository as members
 from app.state import AppState
 from app.user.repository import UserRepository
 
 
-async def _principal(db: AsyncSession, session: WebSession) -> Operator | MemberPrincipal | None:
+async def _principal(db: AsyncSession | Transaction, session: WebSession) -> Operator | MemberPrincipal | None:
     """Who the browser's session is for, if they and their organisation are still active."""
     if session.kind == "console":
+        if not isinstance(db, AsyncSession):
+            raise RuntimeError("console pages read through a session (they load the signed-in user)")
         user = await UserRepository(db, session.tenant_id).signed_in(session.subject_id)
         return await operator_for_user(db, user) if user is not None else None
-    if not await MemberRepository(db, session.tenant_id).signed_in(session.subject_id):
+    if not await members.signed_in(db, session.tenant_id, session.subject_id):
         return None
     return MemberPrincipal(tenant_id=session.tenant_id, member_id=session.subject_id)
 
@@ -36,8 +39,8 @@ async def _principal(db: AsyncSession, session: WebSession) -> Operator | Member
 class WebSessionMiddleware(ASGIMiddleware):
     """Put the signed-in principal (or None) in ``scope["user"]`` for one area's routes.
 
-    The look-up runs in the request's own database session and transaction, which the handler's
-    ``db`` carries on (see ``app.db.session``), as the bearer credentials' does."""
+    The look-up runs in the request's own transaction, which the handler's ``db`` (or ``reads``)
+    carries on (see ``app.db.session``), as the bearer credentials' does."""
 
     def __init__(self, kind: SessionKind) -> None:
         self.kind = kind

@@ -18,7 +18,7 @@ from msgspec import Meta
 from app.auth.service import Credentials, People, sign_in
 from app.auth.web_session import SessionKind, WebSessions, sessions_for
 from app.catalog.tax import tax_totals
-from app.dependencies import Db, State, Throttle, member_of, operator_of
+from app.dependencies import Db, Reads, State, Throttle, member_of, operator_of
 from app.invoice.controller import pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename, tax_rate_names
 from app.invoice.pdf import component_label
@@ -168,9 +168,9 @@ class PortalPages(SignInPages):
     title = "Member portal"
 
     @get("/", guards=[signed_in("/portal/login")])
-    async def dashboard(self, request: Request[Any, Any, Any], db: Db) -> Template:
+    async def dashboard(self, request: Request[Any, Any, Any], reads: Reads) -> Template:
         member = member_of(request)
-        summary, invoices = await documents.overview(db, member, DASHBOARD_INVOICES)
+        summary, invoices = await documents.overview(reads, member, DASHBOARD_INVOICES)
         return Template(
             template_name="portal/dashboard.html",
             context={

@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -41,6 +42,8 @@ from app.catalog.schemas import DiscountCreate, PlanCreate, TaxComponentIn, TaxR
 from app.company.models import Company
 from app.company.schemas import CompanyCreate
 from app.company.service import create_company
+from app.db import driver
+from app.db.direct import Transaction
 from app.db.engine import bind_tenant, create_engine
 from app.db.provision import APP_ROLE, ensure_app_login
 from app.invoice.models import Invoice
@@ -181,6 +184,23 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         await transaction.rollback()
 
 
+class Savepoints:
+    """Direct transactions for tests: savepoints in the test's own transaction, so that a request
+    that only reads sees what the test wrote, and nothing outlives the test."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        connection = await driver.driver_connection(self.connection)
+        async with connection.transaction():
+            yield Transaction(connection, self.connection.dialect)
+
+    async def close(self) -> None:
+        return None
+
+
 @pytest.fixture
 async def state(
     settings: Settings,
@@ -210,6 +230,7 @@ async def state(
         secrets=SecretBox(settings),
         xero=xero_client(settings),
         xero_throttle=xero_throttle(settings, redis),
+        direct=Savepoints(connection),
     )
     yield state
     if state.xero is not None:

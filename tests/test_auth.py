@@ -134,24 +134,31 @@ async def test_a_suspended_tenants_key_is_401(client: httpx.AsyncClient, db: Asy
     assert_problem(await client.get(OPERATOR_PATH, headers=world_a.headers()), 401, "unauthenticated")
 
 
+# A route whose handler takes a session, and one whose handler only reads (a direct transaction):
+# authentication runs in whichever the handler takes.
+BOTH_PATHS = pytest.mark.parametrize("path", [OPERATOR_PATH, "/api/v1/invoices"])
+
+
+@BOTH_PATHS
 async def test_using_a_key_records_last_used_at(
-    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, path: str
 ) -> None:
     secret = await give_spare_key_a_secret(db, world_a)
     assert await last_used_at(db, world_a, world_a.spare_key.id) is None
     before = state.clock.now()
-    assert (await client.get(OPERATOR_PATH, headers=bearer(secret))).status_code == 200
+    assert (await client.get(path, headers=bearer(secret))).status_code == 200
     used = await last_used_at(db, world_a, world_a.spare_key.id)
     assert used is not None
     assert before - timedelta(seconds=5) <= used <= state.clock.now() + timedelta(seconds=5)
 
 
+@BOTH_PATHS
 async def test_a_failed_key_does_not_touch_last_used_at(
-    client: httpx.AsyncClient, db: AsyncSession, world_a: World
+    client: httpx.AsyncClient, db: AsyncSession, world_a: World, path: str
 ) -> None:
     await give_spare_key_a_secret(db, world_a)
     forged = f"{API_KEY_PREFIX}{world_a.spare_key.prefix}_{secrets.token_urlsafe(32)}"
-    assert_problem(await client.get(OPERATOR_PATH, headers=bearer(forged)), 401, "unauthenticated")
+    assert_problem(await client.get(path, headers=bearer(forged)), 401, "unauthenticated")
     assert await last_used_at(db, world_a, world_a.spare_key.id) is None
 
 
@@ -200,6 +207,26 @@ async def test_member_token_is_stored_only_as_a_digest(
     digests = (await db.execute(select(MemberToken.digest).where(MemberToken.member_id == world_a.member.id))).all()
     await db.commit()
     assert [row.digest for row in digests] == [token_digest(token)]
+
+
+@pytest.mark.parametrize("path", [ME, f"{ME}/invoices"])
+async def test_using_a_member_token_records_its_last_use_at_most_once_a_minute(
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World, path: str
+) -> None:
+    token = await member_token(client, world_a)
+    await bind_tenant(db, world_a.tenant_id)
+    used = select(MemberToken.last_used_at).where(MemberToken.digest == token_digest(token))
+    assert await db.scalar(used) is None
+    await db.commit()
+    before = state.clock.now()
+    assert (await client.get(path, headers=bearer(token))).status_code == 200
+    first = await db.scalar(used)
+    await db.commit()
+    assert first is not None
+    assert before - timedelta(seconds=5) <= first <= state.clock.now() + timedelta(seconds=5)
+    assert (await client.get(path, headers=bearer(token))).status_code == 200
+    assert await db.scalar(used) == first  # used again within the minute: not written again
+    await db.commit()
 
 
 async def test_get_me_returns_the_signed_in_member(client: httpx.AsyncClient, world_a: World, world_b: World) -> None:

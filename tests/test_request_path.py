@@ -56,6 +56,22 @@ def test_no_handler_resolves_its_dependencies_in_a_task_group(app: Litestar) -> 
     assert not grouped, grouped
 
 
+def test_a_handler_that_reads_directly_opens_no_session(app: Litestar) -> None:
+    """A handler taking ``reads`` (a direct transaction) resolves nothing that needs ``db``: its
+    principal comes after ``reads`` (``OPERATOR_READS``, ``MEMBER_READS``), and it never takes both."""
+    readers = [
+        (route, handler)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if isinstance(handler, HTTPRouteHandler) and "reads" in handler.parsed_fn_signature.parameters
+    ]
+    assert {route.path for route, _ in readers} >= {"/api/v1/invoices", "/api/v1/me/invoices", "/portal"}
+    for route, handler in readers:
+        model = handler.create_kwargs_model(path_parameters=route.path_parameters)
+        resolved = {dependency.key for batch in model.dependency_batches for dependency in batch}
+        assert "db" not in resolved, (route.path, resolved)
+
+
 async def test_the_api_process_keeps_what_it_built_at_start_out_of_the_collector(settings: Settings) -> None:
     """A full collection would otherwise walk every module, route and schema object under load."""
     gc.unfreeze()

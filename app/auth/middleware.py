@@ -3,8 +3,8 @@
 The operator API takes API keys (``flk_...``); the member API takes member tokens (``flm_...``).
 Both are resolved through the system lookups, since the tenant is not known until the token is.
 
-The look-up runs in the request's own database session and transaction, which the handler's
-``db`` then carries on (see ``app.db.session``): one connection and one transaction per request.
+The look-up runs in the request's own transaction, which the handler's ``db`` (or ``reads``)
+then carries on (see ``app.db.session``): one connection and one transaction per request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
 from app.auth.principal import MemberPrincipal, Operator
+from app.db.direct import Transaction
 from app.db.session import opened_for
 from app.kit.errors import Unauthenticated
 from app.state import AppState
@@ -36,7 +37,9 @@ class _BearerAuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> Operator | MemberPrincipal:
+    async def authenticate(
+        self, db: AsyncSession | Transaction, state: AppState, token: str
+    ) -> Operator | MemberPrincipal:
         raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,8 +48,8 @@ class _BearerAuthMiddleware:
             return
         token = _bearer(ASGIConnection(scope))
         state = AppState.of(scope["litestar_app"])
-        async with opened_for(scope, state) as session:
-            scope["user"] = await self.authenticate(session, state, token)
+        async with opened_for(scope, state) as db:
+            scope["user"] = await self.authenticate(db, state, token)
             scope["auth"] = self.kind
             await self.app(scope, receive, send)
 
@@ -54,12 +57,12 @@ class _BearerAuthMiddleware:
 class ApiKeyAuthMiddleware(_BearerAuthMiddleware):
     kind = "api_key"
 
-    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> Operator:
-        return await service.authenticate_api_key(session, state, token)
+    async def authenticate(self, db: AsyncSession | Transaction, state: AppState, token: str) -> Operator:
+        return await service.authenticate_api_key(db, state, token)
 
 
 class MemberTokenAuthMiddleware(_BearerAuthMiddleware):
     kind = "member_token"
 
-    async def authenticate(self, session: AsyncSession, state: AppState, token: str) -> MemberPrincipal:
-        return await service.authenticate_member_token(session, state, token)
+    async def authenticate(self, db: AsyncSession | Transaction, state: AppState, token: str) -> MemberPrincipal:
+        return await service.authenticate_member_token(db, state, token)

@@ -10,10 +10,11 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api_key.repository import ApiKeyRepository
+from app.api_key import repository as api_keys
 from app.auth.principal import ROLE_SCOPES, MemberPrincipal, Operator
 from app.auth.ratelimit import LoginThrottle
 from app.db import system
+from app.db.direct import Transaction
 from app.db.engine import bind_tenant, bound_by_lookup
 from app.kit.errors import Unauthenticated
 from app.kit.schema import SLUG_PATTERN, normalize_email
@@ -24,7 +25,7 @@ from app.kit.security import (
     token_digest,
 )
 from app.member.models import Member, MemberToken
-from app.member.repository import MemberTokenRepository
+from app.member.repository import MemberTokenRepository, touch_token
 from app.state import AppState
 from app.user.models import User
 from app.user.repository import UserRepository
@@ -64,14 +65,14 @@ def _stale(last_used_at: datetime | None, now: datetime) -> bool:
     return last_used_at is None or last_used_at < now - USE_RECORDED_EVERY
 
 
-async def authenticate_api_key(session: AsyncSession, state: AppState, token: str) -> Operator:
-    """The operator an API key acts for. Runs in ``session``'s transaction (the request's own),
-    which it leaves bound to the key's tenant."""
+async def authenticate_api_key(db: AsyncSession | Transaction, state: AppState, token: str) -> Operator:
+    """The operator an API key acts for. Runs in the request's own transaction (a session's or a
+    direct one), which it leaves bound to the key's tenant."""
     prefix = api_key_prefix(token)
     if prefix is None:
         raise Unauthenticated("That is not a FlexLedger API key.")
     now = state.clock.now()
-    record = await system.api_key_by_prefix(session, prefix)
+    record = await system.api_key_by_prefix(db, prefix)
     if (
         record is None
         or not digests_match(record.digest, token_digest(token))
@@ -79,9 +80,9 @@ async def authenticate_api_key(session: AsyncSession, state: AppState, token: st
         or record.tenant_status != "active"
     ):
         raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
-    bound_by_lookup(session, record.tenant_id)
+    bound_by_lookup(db, record.tenant_id)
     if _stale(record.last_used_at, now):
-        await ApiKeyRepository(session, record.tenant_id).touch(record.id, now)
+        await api_keys.touch(db, record.tenant_id, record.id, now, USE_RECORDED_EVERY)
     # A key acts for the person who made it: an owner's key may manage owners. Its scopes
     # still bound everything it can do.
     return Operator(
@@ -93,11 +94,11 @@ async def authenticate_api_key(session: AsyncSession, state: AppState, token: st
     )
 
 
-async def authenticate_member_token(session: AsyncSession, state: AppState, token: str) -> MemberPrincipal:
-    """The member a token stands for. Runs in ``session``'s transaction (the request's own),
-    which it leaves bound to the member's tenant."""
+async def authenticate_member_token(db: AsyncSession | Transaction, state: AppState, token: str) -> MemberPrincipal:
+    """The member a token stands for. Runs in the request's own transaction (a session's or a
+    direct one), which it leaves bound to the member's tenant."""
     now = state.clock.now()
-    record = await system.member_token_by_digest(session, token_digest(token))
+    record = await system.member_token_by_digest(db, token_digest(token))
     if (
         record is None
         or not _usable(record.expires_at, record.revoked_at, now)
@@ -105,9 +106,9 @@ async def authenticate_member_token(session: AsyncSession, state: AppState, toke
         or record.tenant_status != "active"
     ):
         raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
-    bound_by_lookup(session, record.tenant_id)
+    bound_by_lookup(db, record.tenant_id)
     if _stale(record.last_used_at, now):
-        await MemberTokenRepository(session, record.tenant_id).touch(record.id, now)
+        await touch_token(db, record.tenant_id, record.id, now, USE_RECORDED_EVERY)
     return MemberPrincipal(tenant_id=record.tenant_id, member_id=record.member_id, token_id=record.id)
 
 

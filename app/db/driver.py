@@ -1,4 +1,5 @@
-"""Statements sent straight to the session's driver connection, inside its transaction.
+"""Statements sent straight to the driver connection, inside a session's transaction or a direct
+one (``app.db.direct``).
 
 A billing run is a few dozen statements per location, each cheap for the server; SQLAlchemy's
 work per execution (compiled-cache look-up, parameter and result processing, loading entities)
@@ -23,6 +24,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
+
+from app.db.direct import Transaction
+
+# What statements run in: a session's or connection's transaction, or a direct one (app.db.direct).
+Target = AsyncSession | AsyncConnection | Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,31 +72,56 @@ def _arguments(statement: Compiled, params: Mapping[str, Any]) -> list[Any]:
     return arguments
 
 
-async def _run(connection: AsyncConnection, statement: ClauseElement, params: Mapping[str, Any], rows: bool) -> Any:
+async def _run(target: Target, statement: ClauseElement, params: Mapping[str, Any], rows: bool) -> Any:
+    if isinstance(target, Transaction):
+        # A direct transaction (app.db.direct): the driver's own errors come through as they are.
+        prepared = compiled(target.dialect, statement)
+        arguments = _arguments(prepared, params)
+        if rows:
+            return await target.connection.fetch(prepared.sql, *arguments)
+        return await target.connection.execute(prepared.sql, *arguments)
+    connection = await target.connection() if isinstance(target, AsyncSession) else target
     prepared = compiled(connection.dialect, statement)
-    # The connection is open (see below), so reaching the driver needs no I/O: no greenlet hop.
-    opened = connection.sync_connection
-    assert opened is not None
-    adapted: Any = opened.connection.dbapi_connection  # the dialect's adapter
-    driver = adapted.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
-    if not connection.in_transaction():
-        # Outside SQLAlchemy's transaction each statement here would commit on its own.
-        raise RuntimeError("driver statements run only inside the session's transaction")
     arguments = _arguments(prepared, params)
+    adapted = _adapter(connection)
     try:
-        if adapted._transaction is None:
-            # SQLAlchemy's transaction is open, but the dialect's adapter sends BEGIN only with the
-            # first statement through SQLAlchemy. Begin it through the adapter as that statement
-            # would, so that SQLAlchemy's commit or rollback ends this very transaction.
-            await adapted._start_transaction()
-        if not driver.is_in_transaction():  # an autocommit connection begins none
-            raise RuntimeError("driver statements run only inside the session's transaction")
+        driver = await _begun(adapted)
         if rows:
             return await driver.fetch(prepared.sql, *arguments)
         return await driver.execute(prepared.sql, *arguments)
     except Exception as error:  # noqa: BLE001 - every error is raised again, as SQLAlchemy's
         return await _failed(connection, adapted, prepared.sql, error)
+
+
+def _adapter(connection: AsyncConnection) -> Any:
+    """The dialect's adapter of the connection's driver connection. The connection is open (a
+    session's ``connection()`` opened it), so reaching it needs no I/O: no greenlet hop."""
+    opened = connection.sync_connection
+    assert opened is not None
+    if not connection.in_transaction():
+        # Outside SQLAlchemy's transaction each statement here would commit on its own.
+        raise RuntimeError("driver statements run only inside the session's transaction")
+    return opened.connection.dbapi_connection
+
+
+async def _begun(adapted: Any) -> asyncpg.Connection:
+    """The driver connection under ``adapted``, inside SQLAlchemy's transaction."""
+    driver = adapted.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    if adapted._transaction is None:
+        # SQLAlchemy's transaction is open, but the dialect's adapter sends BEGIN only with the
+        # first statement through SQLAlchemy. Begin it through the adapter as that statement
+        # would, so that SQLAlchemy's commit or rollback ends this very transaction.
+        await adapted._start_transaction()
+    if not driver.is_in_transaction():  # an autocommit connection begins none
+        raise RuntimeError("driver statements run only inside the session's transaction")
+    return driver
+
+
+async def driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
+    """The driver connection under ``connection``, inside its open transaction (begun if SQLAlchemy
+    has not sent its BEGIN yet)."""
+    return await _begun(_adapter(connection))
 
 
 async def _failed(connection: AsyncConnection, adapted: Any, sql: str, error: Exception) -> NoReturn:
@@ -131,17 +162,11 @@ def row_sets(*queries: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     )
 
 
-async def _connection(session: AsyncSession | AsyncConnection) -> AsyncConnection:
-    return await session.connection() if isinstance(session, AsyncSession) else session
-
-
-async def fetch(
-    session: AsyncSession | AsyncConnection, statement: ClauseElement, params: Mapping[str, Any]
-) -> list[asyncpg.Record]:
+async def fetch(target: Target, statement: ClauseElement, params: Mapping[str, Any]) -> list[asyncpg.Record]:
     """Run ``statement`` with ``params`` and return its rows."""
-    return list(await _run(await _connection(session), statement, params, rows=True))
+    return list(await _run(target, statement, params, rows=True))
 
 
-async def execute(session: AsyncSession | AsyncConnection, statement: ClauseElement, params: Mapping[str, Any]) -> None:
+async def execute(target: Target, statement: ClauseElement, params: Mapping[str, Any]) -> None:
     """Like ``fetch``, for a statement whose rows (if any) are not needed."""
-    await _run(await _connection(session), statement, params, rows=False)
+    await _run(target, statement, params, rows=False)

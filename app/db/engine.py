@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.db.direct import Transaction
+
 TENANT_KEY = "tenant_id"
 
 
@@ -94,19 +96,28 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
 _SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
 
 
-async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None:
-    """Make ``session`` act for ``tenant_id`` (or for no tenant): now, and in every later transaction."""
-    session.info[TENANT_KEY] = tenant_id
-    if session.in_transaction():
-        await session.execute(_SET_TENANT, {"tenant": str(tenant_id) if tenant_id else ""})
+async def bind_tenant(target: AsyncSession | Transaction, tenant_id: uuid.UUID | None) -> None:
+    """Make a session act for ``tenant_id`` (or for no tenant): now, and in every later transaction;
+    or a direct transaction, for the rest of it."""
+    tenant = str(tenant_id) if tenant_id else ""
+    if isinstance(target, Transaction):
+        target.tenant_id = tenant_id
+        await target.connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
+        return
+    target.info[TENANT_KEY] = tenant_id
+    if target.in_transaction():
+        await target.execute(_SET_TENANT, {"tenant": tenant})
 
 
-def bound_by_lookup(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+def bound_by_lookup(target: AsyncSession | Transaction, tenant_id: uuid.UUID) -> None:
     """Record that the statement which found ``tenant_id`` also bound the open transaction to it
     (``set_config('app.tenant_id', ..., true)`` in the same statement, saving a round trip), so
-    later transactions of ``session`` act for it too."""
-    assert session.in_transaction(), "only a statement in the open transaction can have bound it"
-    session.info[TENANT_KEY] = tenant_id
+    later transactions of a session act for it too."""
+    if isinstance(target, Transaction):
+        target.tenant_id = tenant_id
+        return
+    assert target.in_transaction(), "only a statement in the open transaction can have bound it"
+    target.info[TENANT_KEY] = tenant_id
 
 
 @event.listens_for(Session, "after_begin")

@@ -1,6 +1,8 @@
 """One database transaction per request: bound to the authenticated tenant, committed when the
 handler succeeds, rolled back when it raises; jobs asked for are enqueued only after the commit.
-``tenant_transaction`` is the same for work that commits on its own, outside a request's."""
+A handler that only reads asks for ``reads`` instead of ``db`` and gets a direct transaction
+(``app.db.direct``) instead of a session. ``tenant_transaction`` is for work that commits on its
+own, outside a request's."""
 
 from __future__ import annotations
 
@@ -17,19 +19,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.capture import set_actor
 from app.auth.principal import MemberPrincipal, Operator, actor_label
+from app.db.direct import Transaction
 from app.db.engine import TENANT_KEY, bind_tenant
 from app.state import AppState
 
 log = structlog.get_logger()
 
 
-_OPENED = "db_session"  # where a session opened before the handler waits for it, in the scope's state
+_OPENED = "db_session"  # where a transaction opened before the handler waits for it, in the scope's state
+
+
+def reads_only(scope: Scope) -> bool:
+    """Whether the request's handler asks for ``reads`` (a direct transaction) rather than ``db``."""
+    return "reads" in scope["route_handler"].parsed_fn_signature.parameters
 
 
 @asynccontextmanager
-async def opened_for(scope: Scope, state: AppState) -> AsyncIterator[AsyncSession]:
-    """A session opened before the handler runs (authentication reads and binds in it), which
-    ``provide_db`` carries on; committed here if the handler never asked for it."""
+async def opened_for(scope: Scope, state: AppState) -> AsyncIterator[AsyncSession | Transaction]:
+    """The request's transaction, opened before the handler runs (authentication reads and binds
+    in it): a direct one if the handler only reads, else a session, which ``provide_db`` carries on
+    (committed here if the handler never asked for it)."""
+    if reads_only(scope):
+        async with state.direct.transaction() as transaction:
+            scope.setdefault("state", {})[_OPENED] = transaction
+            yield transaction
+        return
     async with state.sessionmaker() as session:
         scope.setdefault("state", {})[_OPENED] = session
         yield session
@@ -37,15 +51,35 @@ async def opened_for(scope: Scope, state: AppState) -> AsyncIterator[AsyncSessio
             await session.commit()
 
 
+def _principal(request: Request[Any, Any, Any]) -> Operator | MemberPrincipal | None:
+    found = request.scope.get("user")
+    return found if isinstance(found, Operator | MemberPrincipal) else None
+
+
+def provide_reads(request: Request[Any, Any, Any]) -> Transaction:
+    """The direct transaction authentication opened and bound to the principal's tenant."""
+    opened = request.scope.get("state", {}).get(_OPENED)
+    if not isinstance(opened, Transaction):
+        raise RuntimeError("a handler that asks for reads must sit behind authentication, and not ask for db")
+    principal = _principal(request)
+    tenant_id = principal.tenant_id if principal else None
+    if opened.tenant_id != tenant_id:
+        raise RuntimeError("the request's transaction is bound to another tenant than its principal")
+    if tenant_id is not None:
+        structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+    return opened
+
+
 async def provide_db(
     request: Request[Any, Any, Any], app_state: NamedDependency[AppState]
 ) -> AsyncGenerator[AsyncSession]:
-    found = request.scope.get("user")
-    principal = found if isinstance(found, Operator | MemberPrincipal) else None
+    principal = _principal(request)
     tenant_id = principal.tenant_id if principal else None
     if tenant_id is not None:
         structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
-    opened: AsyncSession | None = request.scope.get("state", {}).get(_OPENED)
+    opened: AsyncSession | Transaction | None = request.scope.get("state", {}).get(_OPENED)
+    if isinstance(opened, Transaction):
+        raise RuntimeError("a handler asks for db and reads at once")
     async with AsyncExitStack() as stack:
         if opened is None:
             session = await stack.enter_async_context(app_state.sessionmaker())

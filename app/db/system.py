@@ -62,15 +62,15 @@ _MEMBER_TOKEN = text(
 # Every authenticated request sends one of these, so they go straight to the driver.
 
 
-async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKeyRecord | None:
+async def api_key_by_prefix(db: driver.Target, prefix: str) -> ApiKeyRecord | None:
     """The key with this prefix; the transaction is left bound to its tenant (see above)."""
-    rows = await driver.fetch(session, _API_KEY, {"p": prefix})
+    rows = await driver.fetch(db, _API_KEY, {"p": prefix})
     return ApiKeyRecord(*tuple(rows[0])[:-1]) if rows else None
 
 
-async def member_token_by_digest(session: AsyncSession, digest: bytes) -> MemberTokenRecord | None:
+async def member_token_by_digest(db: driver.Target, digest: bytes) -> MemberTokenRecord | None:
     """The token with this digest; the transaction is left bound to its tenant (see above)."""
-    rows = await driver.fetch(session, _MEMBER_TOKEN, {"d": digest})
+    rows = await driver.fetch(db, _MEMBER_TOKEN, {"d": digest})
     return MemberTokenRecord(*tuple(rows[0])[:-1]) if rows else None
 
 

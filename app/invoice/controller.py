@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.auth.guards import requires
 from app.catalog.tax import tax_totals
-from app.dependencies import Actor, Db, State
+from app.dependencies import OPERATOR_READS, Actor, Db, Reads, State
 from app.invoice import service
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.models import Invoice, InvoiceLine
@@ -69,10 +69,10 @@ class InvoiceController(Controller):
     path = "/invoices"
     tags = ["Invoices"]
 
-    @get("/", operation_id="listInvoices", summary="List invoices", guards=[READ])
+    @get("/", operation_id="listInvoices", summary="List invoices", guards=[READ], dependencies=OPERATOR_READS)
     async def list_invoices(
         self,
-        db: Db,
+        reads: Reads,
         operator: Actor,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -86,7 +86,7 @@ class InvoiceController(Controller):
         `currency`."""
         page = page_request(cursor, limit)
         rows = await service.list_invoices(
-            db, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
+            reads, operator, page, status=status, company_id=company_id, billing_run_id=billing_run_id
         )
         return paginate(listed_out(rows), page, lambda out: out)
 

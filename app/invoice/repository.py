@@ -47,38 +47,43 @@ def _latest_of_member() -> Select[Any]:
     return listing.order_by(None).order_by(Invoice.issue_date.desc(), Invoice.number.desc(), Invoice.id.desc())
 
 
+async def page_with_due(
+    db: driver.Target,
+    tenant_id: uuid.UUID,
+    request: PageRequest,
+    location_ids: Collection[uuid.UUID] | None = None,
+    member_id: uuid.UUID | None = None,
+    **equal_to: object,
+) -> list[asyncpg.Record]:
+    """A page of the tenant's invoices in id order (one extra row, as ``page``), each invoice's
+    columns and ``amount_due``, in one round trip: the rows an operator limited to ``location_ids``
+    may see with each column in ``equal_to`` equal to its value (None filters nothing), or with
+    ``member_id`` the issued invoices of that member's billing account."""
+    given = {name: value for name, value in equal_to.items() if value is not None}
+    statement = _listing(
+        tuple(sorted(given)),
+        by_location=location_ids is not None,
+        of_member=member_id is not None,
+        after=request.after is not None,
+    )
+    params = {"tenant_id": tenant_id, "limit": request.limit + 1, "after": request.after, **given}
+    if location_ids is not None:
+        params["location_ids"] = list(location_ids)
+    if member_id is not None:
+        params["member_id"] = member_id
+    return await driver.fetch(db, statement, params)
+
+
+async def latest_of_member(
+    db: driver.Target, tenant_id: uuid.UUID, member_id: uuid.UUID, limit: int
+) -> list[asyncpg.Record]:
+    """Up to ``limit`` of the member's issued invoices, latest first, each with ``amount_due``."""
+    params = {"tenant_id": tenant_id, "member_id": member_id, "limit": limit}
+    return await driver.fetch(db, _latest_of_member(), params)
+
+
 class InvoiceRepository(TenantRepository[Invoice]):
     model = Invoice
-
-    async def page_with_due(
-        self,
-        request: PageRequest,
-        location_ids: Collection[uuid.UUID] | None = None,
-        member_id: uuid.UUID | None = None,
-        **equal_to: object,
-    ) -> list[asyncpg.Record]:
-        """A page in id order (one extra row, as ``page``), each invoice's columns and ``amount_due``,
-        in one round trip: the rows an operator limited to ``location_ids`` may see with each
-        column in ``equal_to`` equal to its value (None filters nothing), or with ``member_id``
-        the issued invoices of that member's billing account."""
-        given = {name: value for name, value in equal_to.items() if value is not None}
-        statement = _listing(
-            tuple(sorted(given)),
-            by_location=location_ids is not None,
-            of_member=member_id is not None,
-            after=request.after is not None,
-        )
-        params = {"tenant_id": self.tenant_id, "limit": request.limit + 1, "after": request.after, **given}
-        if location_ids is not None:
-            params["location_ids"] = list(location_ids)
-        if member_id is not None:
-            params["member_id"] = member_id
-        return await driver.fetch(self.session, statement, params)
-
-    async def latest_of_member(self, member_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:
-        """Up to ``limit`` of the member's issued invoices, latest first, each with ``amount_due``."""
-        params = {"tenant_id": self.tenant_id, "member_id": member_id, "limit": limit}
-        return await driver.fetch(self.session, _latest_of_member(), params)
 
     async def get_many(self, invoice_ids: Sequence[uuid.UUID]) -> list[Invoice]:
         """The invoices with these ids, in the order given (missing ones left out)."""

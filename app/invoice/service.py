@@ -16,11 +16,12 @@ from app.auth.principal import Operator, actor_label
 from app.billing.models import BillingItem
 from app.booking.models import Booking
 from app.company.repository import CompanyRepository
+from app.db import driver
 from app.fee.models import Fee
 from app.integrations.xero import outbox
 from app.invoice.models import Invoice, InvoiceLine, InvoiceLineTax
 from app.invoice.numbering import render, take_number
-from app.invoice.repository import InvoiceRepository
+from app.invoice.repository import InvoiceRepository, page_with_due
 from app.kit.clock import Clock, local_today
 from app.kit.errors import Conflict, NotFound
 from app.kit.pagination import PageRequest
@@ -31,7 +32,7 @@ from app.location.repository import LocationRepository
 
 
 async def list_invoices(
-    session: AsyncSession,
+    db: driver.Target,
     operator: Operator,
     page: PageRequest,
     *,
@@ -41,8 +42,14 @@ async def list_invoices(
 ) -> list[asyncpg.Record]:
     """A page of the invoices the operator may see, each with what is still due on it (as
     ``amount_due``), read in one statement."""
-    return await InvoiceRepository(session, operator.tenant_id).page_with_due(
-        page, operator.location_ids, status=status, company_id=company_id, billing_run_id=billing_run_id
+    return await page_with_due(
+        db,
+        operator.tenant_id,
+        page,
+        operator.location_ids,
+        status=status,
+        company_id=company_id,
+        billing_run_id=billing_run_id,
     )
 
 

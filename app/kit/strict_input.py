@@ -94,26 +94,27 @@ def _field_error(request: Request[Any, Any, Any], message: str) -> ValidationExc
 
 
 @lru_cache(maxsize=1024)  # a handler's signature is fixed: worked out once, not per request
-def _query_parameters(handler: BaseRouteHandler) -> dict[str, FieldDefinition]:
-    """A handler's query parameters, by the name they have in the query string."""
+def _single_query_parameters(handler: BaseRouteHandler) -> dict[str, bool]:
+    """A handler's query parameters that take one value, by the name they have in the query
+    string: whether text is among their types (so that ``null`` is a value of theirs)."""
     return {
-        kind.query or kind.name or name: field
+        kind.query or kind.name or name: str in field.args or field.annotation is str
         for name, field in handler.parsed_fn_signature.parameters.items()
-        if isinstance(kind := field.kwarg_definition, QueryParameter)
+        if isinstance(kind := field.kwarg_definition, QueryParameter) and not field.is_non_string_sequence
     }
 
 
 def _check_query(request: Request[Any, Any, Any]) -> None:
     if not request.scope["query_string"]:
         return
-    declared = _query_parameters(request.route_handler)
+    declared = _single_query_parameters(request.route_handler)
     for name, values in request.query_params.dict().items():
-        field = declared.get(name)
-        if field is None or field.is_non_string_sequence:
+        takes_text = declared.get(name)
+        if takes_text is None:
             continue
         if len(values) > 1:
             raise _query_error(request, name, f"give {name} once (it came {len(values)} times)")
-        if values[0] == "null" and str not in field.args and field.annotation is not str:
+        if values[0] == "null" and not takes_text:
             raise _query_error(request, name, f"null is not a value of {name}; leave the parameter out instead")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import MemberPrincipal
 from app.db import driver
 from app.invoice.models import Invoice
-from app.invoice.repository import InvoiceRepository
+from app.invoice.repository import InvoiceRepository, latest_of_member, page_with_due
 from app.kit.errors import NotFound
 from app.kit.pagination import PageRequest
 from app.ledger.models import CreditNote
@@ -30,9 +30,9 @@ async def _account(session: AsyncSession, principal: MemberPrincipal) -> uuid.UU
     return (await get_self(session, principal)).company_id
 
 
-async def my_invoices(session: AsyncSession, principal: MemberPrincipal, page: PageRequest) -> list[asyncpg.Record]:
+async def my_invoices(db: driver.Target, principal: MemberPrincipal, page: PageRequest) -> list[asyncpg.Record]:
     """A page of the issued invoices of the member's billing account, each with ``amount_due``."""
-    return await InvoiceRepository(session, principal.tenant_id).page_with_due(page, member_id=principal.member_id)
+    return await page_with_due(db, principal.tenant_id, page, member_id=principal.member_id)
 
 
 @cache
@@ -53,16 +53,16 @@ def _overview() -> Select[str, str, str, int, int]:
 
 
 async def overview(
-    session: AsyncSession, principal: MemberPrincipal, limit: int
+    db: driver.Target, principal: MemberPrincipal, limit: int
 ) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
     """What the portal's first page shows, in two statements: the organisation's and the member's
     names with the account's balance (``outstanding``, ``credit``), and the account's latest
     ``limit`` issued invoices, each with ``amount_due``."""
     params = {"tenant_id": principal.tenant_id, "member_id": principal.member_id}
-    found = await driver.fetch(session, _overview(), params)
+    found = await driver.fetch(db, _overview(), params)
     if not found:
         raise NotFound("No such member.")
-    invoices = await InvoiceRepository(session, principal.tenant_id).latest_of_member(principal.member_id, limit)
+    invoices = await latest_of_member(db, principal.tenant_id, principal.member_id, limit)
     return found[0], invoices
 
 

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from app.auth import service as auth
-from app.dependencies import Db, Me, State, Throttle
+from app.dependencies import MEMBER_READS, Db, Me, Reads, State, Throttle
 from app.invoice.controller import full_out, listed_out, pdf_response
 from app.invoice.documents import invoice_pdf, pdf_filename
 from app.invoice.schemas import InvoiceOut
@@ -43,13 +43,15 @@ class MeController(Controller):
         """Change the member's own `name` or `phone`; nothing else can be changed here."""
         return to_out(await service.update_self(db, member, data))
 
-    @get("/invoices", operation_id="listMyInvoices", summary="List my invoices")
-    async def my_invoices(self, db: Db, member: Me, cursor: Cursor = None, limit: Limit = None) -> Page[InvoiceOut]:
+    @get("/invoices", operation_id="listMyInvoices", summary="List my invoices", dependencies=MEMBER_READS)
+    async def my_invoices(
+        self, reads: Reads, member: Me, cursor: Cursor = None, limit: Limit = None
+    ) -> Page[InvoiceOut]:
         """The invoices of the member's billing account, never drafts, each with `amount_due` in integer minor
         units; oldest first, a page at a time (pass `next_cursor` back as `cursor`). Empty when the member has
         no billing account."""
         page = page_request(cursor, limit)
-        rows = await documents.my_invoices(db, member, page)
+        rows = await documents.my_invoices(reads, member, page)
         return paginate(listed_out(rows), page, lambda out: out)
 
     @get("/invoices/{invoice_id:uuid}", operation_id="getMyInvoice", summary="Get one of my invoices")

@@ -21,34 +21,41 @@ _SIGNED_IN = select(
 )
 
 
+_TOUCH_TOKEN = (
+    update(MemberToken)
+    .where(
+        MemberToken.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        MemberToken.id == bindparam("token_id", type_=Uuid()),
+        or_(MemberToken.last_used_at.is_(None), MemberToken.last_used_at < bindparam("stale_before")),
+    )
+    .values(last_used_at=bindparam("now"))
+)
+
+
+async def touch_token(
+    db: driver.Target, tenant_id: uuid.UUID, token_id: uuid.UUID, now: datetime, every: timedelta
+) -> None:
+    """Record a token's use, at most once per ``every``, so reads do not each turn into a write."""
+    params = {"tenant_id": tenant_id, "token_id": token_id, "now": now, "stale_before": now - every}
+    await driver.execute(db, _TOUCH_TOKEN, params)
+
+
+async def signed_in(db: driver.Target, tenant_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+    """Whether the member and their organisation are both active (a browser session's check, on
+    every portal request)."""
+    [row] = await driver.fetch(db, _SIGNED_IN, {"tenant_id": tenant_id, "member_id": member_id})
+    return bool(row[0])
+
+
 class MemberRepository(TenantRepository[Member]):
     model = Member
 
     async def by_email(self, email: str) -> Member | None:
         return (await self.session.execute(self.select().where(Member.email == email))).scalar_one_or_none()
 
-    async def signed_in(self, member_id: uuid.UUID) -> bool:
-        """Whether the member and their organisation are both active (a browser session's check,
-        on every portal request)."""
-        [row] = await driver.fetch(self.session, _SIGNED_IN, {"tenant_id": self.tenant_id, "member_id": member_id})
-        return bool(row[0])
-
 
 class MemberTokenRepository(TenantRepository[MemberToken]):
     model = MemberToken
-
-    async def touch(self, token_id: uuid.UUID, now: datetime) -> None:
-        """Record use, at most once a minute per token, so reads do not turn into a write each."""
-        await self.session.execute(
-            update(MemberToken)
-            .where(
-                MemberToken.tenant_id == self.tenant_id,
-                MemberToken.id == token_id,
-                or_(MemberToken.last_used_at.is_(None), MemberToken.last_used_at < now - timedelta(minutes=1)),
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)  # nothing loaded needs it: skip the ORM's evaluation
-        )
 
     async def revoke_all(self, member_id: uuid.UUID) -> None:
         await self.session.execute(

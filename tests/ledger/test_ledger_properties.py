@@ -116,6 +116,7 @@ async def _scenario(configured: Settings, ops: list[tuple[Any, ...]]) -> list[tu
                 SecretBox(configured),
                 None,
                 None,  # type: ignore[arg-type]
+                None,  # type: ignore[arg-type]
             )
             async with sessions() as session:
                 world = await make_world(session, state, "prop")
