@@ -72,15 +72,16 @@ def _arguments(statement: Compiled, params: Mapping[str, Any]) -> list[Any]:
     return arguments
 
 
-async def _run(target: Target, statement: ClauseElement, params: Mapping[str, Any], rows: bool) -> Any:
-    if isinstance(target, Transaction):
+async def _run(
+    connection: AsyncConnection | Transaction, statement: ClauseElement, params: Mapping[str, Any], rows: bool
+) -> Any:
+    if isinstance(connection, Transaction):
         # A direct transaction (app.db.direct): the driver's own errors come through as they are.
-        prepared = compiled(target.dialect, statement)
+        prepared = compiled(connection.dialect, statement)
         arguments = _arguments(prepared, params)
         if rows:
-            return await target.connection.fetch(prepared.sql, *arguments)
-        return await target.connection.execute(prepared.sql, *arguments)
-    connection = await target.connection() if isinstance(target, AsyncSession) else target
+            return await connection.connection.fetch(prepared.sql, *arguments)
+        return await connection.connection.execute(prepared.sql, *arguments)
     prepared = compiled(connection.dialect, statement)
     arguments = _arguments(prepared, params)
     adapted = _adapter(connection)
@@ -162,11 +163,15 @@ def row_sets(*queries: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     )
 
 
+async def _opened(target: Target) -> AsyncConnection | Transaction:
+    return await target.connection() if isinstance(target, AsyncSession) else target
+
+
 async def fetch(target: Target, statement: ClauseElement, params: Mapping[str, Any]) -> list[asyncpg.Record]:
     """Run ``statement`` with ``params`` and return its rows."""
-    return list(await _run(target, statement, params, rows=True))
+    return list(await _run(await _opened(target), statement, params, rows=True))
 
 
 async def execute(target: Target, statement: ClauseElement, params: Mapping[str, Any]) -> None:
     """Like ``fetch``, for a statement whose rows (if any) are not needed."""
-    await _run(target, statement, params, rows=False)
+    await _run(await _opened(target), statement, params, rows=False)
