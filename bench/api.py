@@ -184,7 +184,9 @@ def credentials(base_url: str, settings: Settings) -> Credentials:
         if signed.status_code != 303:
             raise SystemExit(f"The portal sign-in answered {signed.status_code}.")
         cookie = signed.cookies["fl_portal"]
-    return Credentials(token, demo_api_key(settings)[0], f"fl_portal={cookie}")
+    # What a browser sends back after signing in: its session and the CSRF cookie it was given
+    # (without the latter, every page would set a new one).
+    return Credentials(token, demo_api_key(settings)[0], f"fl_portal={cookie}; csrftoken={csrf}")
 
 
 # --------------------------------------------------------------------------------------------

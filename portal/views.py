@@ -7,8 +7,12 @@ a successful sign-in answers with HX-Redirect. Fragments are named blocks of the
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
+import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -39,6 +43,42 @@ from portal.session import signed_in
 HX_VARY = {"Vary": "HX-Request"}
 # How many of the account's latest invoices the portal's first page lists.
 DASHBOARD_INVOICES = 50
+
+
+@lru_cache(maxsize=4096)  # a list shows few distinct days, and strftime is slow next to a look-up
+def day_text(day: date) -> str:
+    return day.strftime("%-d %b %Y")  # 7 Dec 2026
+
+
+@dataclass(frozen=True, slots=True)
+class ListedInvoice:
+    """An invoice as a list in the portal shows it, every field already text: formatted here
+    rather than by calls from the template, which cost several times more per call."""
+
+    id: str
+    number: str
+    issued: str
+    due: str
+    total: str
+    to_pay: str
+    currency: str
+    status: str
+    status_label: str
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> ListedInvoice:
+        currency = row["currency"]
+        return cls(
+            id=str(row["id"]),
+            number=row["number"],
+            issued=day_text(row["issue_date"]),
+            due=day_text(row["due_date"]),
+            total=format_amount(row["total"], currency),
+            to_pay=format_amount(row["amount_due"], currency),
+            currency=currency,
+            status=row["status"],
+            status_label=row["status"].replace("_", " "),
+        )
 
 
 class SignInForm(msgspec.Struct):
@@ -176,7 +216,7 @@ class PortalPages(SignInPages):
             context={
                 "summary": summary,
                 "area": "portal",
-                "invoices": invoices,
+                "invoices": [ListedInvoice.of(invoice) for invoice in invoices],
                 "money": format_amount,
                 "currency": invoices[0]["currency"] if invoices else None,
             },
