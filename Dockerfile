@@ -8,7 +8,6 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY app ./app
 COPY portal ./portal
 COPY workers ./workers
-COPY sandbox ./sandbox
 COPY migrations ./migrations
 RUN uv sync --frozen --no-dev --no-editable
 
