@@ -7,6 +7,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from babel import Locale
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,6 +120,36 @@ def test_zero_and_amounts_under_one_unit_are_never_negative_zero() -> None:
     assert format_amount(-7, "GBP") == "-0.07"
     assert format_amount(-1, "GBP") == "-0.01"
     assert format_amount(-1500, "JPY") == "-1,500"
+
+
+LOCALES = ["en_GB", "de_DE", "fr_FR", "en_IN", "sv_SE", "es_ES", "ja_JP", "pt_BR"]
+
+
+def _babel_text(amount: int, currency: str, locale: str) -> str:
+    """babel's own formatting of the amount: the locale's decimal pattern, with exactly as many
+    fraction digits as the currency has minor units."""
+    found = Locale.parse(locale)
+    whole, _, _ = found.decimal_formats[None].pattern.partition(".")
+    places = exponent(currency)
+    pattern = whole + ("." + "0" * places if places else "")
+    return format_decimal(Decimal(amount).scaleb(-places), format=pattern, locale=found)
+
+
+@given(
+    amount=st.integers(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT),
+    currency=st.sampled_from(["GBP", "JPY", "KWD", "CLF", "INR", "CHF"]),
+    locale=st.sampled_from(LOCALES),
+)
+def test_amounts_are_written_as_babel_writes_them_in_each_locale(amount: int, currency: str, locale: str) -> None:
+    assert format_amount(amount, currency, locale) == _babel_text(amount, currency, locale)
+
+
+def test_amounts_in_other_locales() -> None:
+    assert format_amount(-123456789, "EUR", "de_DE") == "-1.234.567,89"
+    assert format_amount(1234567890, "INR", "en_IN") == "1,23,45,678.90"
+    assert format_amount(123456, "EUR", "fr_FR") == "1\u202f234,56"
+    assert format_amount(99, "EUR", "de_DE") == "0,99"
+    assert format_amount(0, "KWD", "de_DE") == "0,000"
 
 
 def test_every_active_currency_has_its_exponent() -> None:
