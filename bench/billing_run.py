@@ -298,8 +298,8 @@ def _tenant(data: DataSet, rng: random.Random, index: int, companies: int, issue
                 f"L{number}-CN-{{number:06}}",
             )
         )
-    # The scheduler's jobs: a tenant's locations due for the period, together (workers/main.py).
-    from workers.main import RUN_BATCH
+    # The scheduler's jobs: a tenant's locations due for the period, together (app/billing/tasks.py).
+    from app.billing.tasks import RUN_BATCH
 
     for first in range(0, len(locations), RUN_BATCH):
         data.jobs.append((str(tenant_id), [str(location_id) for location_id in locations[first : first + RUN_BATCH]]))
@@ -500,7 +500,7 @@ def _statement_kind(statement: str) -> str:
 
 
 class Biller:
-    """The worker's billing job (workers/main.py), minus the queue, counting what it wrote."""
+    """The worker's billing job (app/billing/tasks.py), minus the queue, counting what it wrote."""
 
     def __init__(self, app_url: str, concurrency: int) -> None:
         from app.db.engine import create_engine, create_sessionmaker

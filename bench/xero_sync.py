@@ -54,6 +54,7 @@ from app.audit.capture import set_actor
 from app.auth.principal import ROLE_SCOPES
 from app.auth.principal import Operator as Principal
 from app.billing.periods import add_months
+from app.billing.tasks import bill_together
 from app.catalog.models import RevenueAccount, TaxRate
 from app.company.models import Company
 from app.db.provision import ensure_app_login
@@ -84,7 +85,6 @@ from bench.billing_run import (
 )
 from bench.serving import wait_for
 from sandbox import free_port
-from workers.main import bill_together
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_LOGIN = "flexledger_bench_login"

@@ -14,6 +14,7 @@ from app.auth.principal import ROLE_SCOPES, Operator
 from app.db.engine import bind_tenant
 from app.email.models import Email
 from app.email.service import SEND_JOB, queue_email, retry_delay, send_job_id
+from app.email.tasks import email_sweep
 from app.kit.jobs import JobRequest
 from app.location.schemas import LocationCreate
 from app.location.service import create_location
@@ -25,7 +26,6 @@ from app.state import AppState
 from app.tenant.service import create_tenant
 from sandbox.mail import MailSink
 from tests.conftest import new_tenant, run_worker
-from workers.main import email_sweep
 
 pytestmark = pytest.mark.filterwarnings(
     # aiosmtpd's server thread closes its loop's transports late; the mail itself is unaffected.

@@ -8,16 +8,55 @@ so a worker never looks for a row that is not there yet, and a rolled-back reque
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+import structlog
 from arq.connections import ArqRedis
+from arq.cron import CronJob
+from arq.worker import Function, func
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+if TYPE_CHECKING:
+    from app.state import AppState
+
 _PENDING = "pending_jobs"
+Ctx = dict[str, Any]  # what a worker hands each job: its state, the job's id and try
+
+
+def state_of(ctx: Ctx) -> AppState:
+    state: AppState = ctx["state"]
+    return state
+
+
+def job(name: str, max_tries: int | None = None) -> Callable[[Callable[..., Awaitable[Any]]], Function]:
+    """Register a job under a dotted name, with its id bound into every log line it writes."""
+
+    def wrap(function: Callable[..., Awaitable[Any]]) -> Function:
+        @wraps(function)
+        async def run(ctx: Ctx, *args: Any) -> Any:
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(job=name, job_id=ctx.get("job_id"))
+            return await function(ctx, *args)
+
+        return func(run, name=name, max_tries=max_tries)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """What one domain gives the worker: its jobs, the rings of the clock (its sweeps and
+    schedules, which a burst leaves out), and what it sets up in the worker's context at start."""
+
+    jobs: list[Function]
+    crons: list[CronJob] = field(default_factory=list)
+    prepare: Callable[[Ctx], None] | None = None
 
 
 def serialize(value: dict[str, Any]) -> bytes:

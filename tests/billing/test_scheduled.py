@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.billing.models import BillingRun
+from app.billing.tasks import billing_job_id, billing_run, billing_schedule
 from app.db import system
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
@@ -23,7 +24,6 @@ from app.membership.service import create_membership
 from app.state import AppState
 from app.tenant.models import Tenant
 from tests.conftest import make_billing, new_customer, new_location, open_tenant, run_worker
-from workers.main import billing_job_id, billing_run, billing_schedule
 
 MARCH = date(2027, 3, 1)
 # 1 March 2027 in Tokyo (UTC+9): 05:00 is before the 06:00 billing hour, 07:00 after it.

@@ -19,6 +19,7 @@ from app.integrations.xero import lookup, sync
 from app.integrations.xero.kinds import KINDS
 from app.integrations.xero.models import XeroDocument, XeroJournalEntry
 from app.integrations.xero.repository import DocumentRepository
+from app.integrations.xero.tasks import xero_sweep
 from app.integrations.xero.tokens import access, client_of
 from app.state import AppState
 from tests.conftest import World, issue, keyed, ok, run_worker
@@ -27,7 +28,6 @@ from tests.integrations.xero.test_connect import path_of
 from tests.integrations.xero.test_mapping import connected, full_mapping
 from tests.ledger.test_ledger_api import payment
 from tests.test_portal import csrf_in
-from workers.main import xero_sweep
 
 ORG = "Demo Coworking Ltd"
 
