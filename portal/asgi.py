@@ -17,9 +17,8 @@ from app.main import create_app as create_core_app
 from app.main import settings_for
 from app.settings import Settings
 from app.state import AppState
-from portal.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
-from portal.views import ConsolePages, PortalPages
-from portal.xero import XeroPages
+from portal import console, member
+from portal.shared.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
 
 HERE = Path(__file__).parent
 # Pages hold people's data: never framed by another site, never kept in a shared cache.
@@ -39,8 +38,8 @@ async def home() -> Redirect:
 
 def web_routes() -> list[Router]:
     areas: list[tuple[SessionKind, list[type[Controller]]]] = [
-        ("console", [ConsolePages, XeroPages]),
-        ("portal", [PortalPages]),
+        ("console", console.PAGES),
+        ("portal", member.PAGES),
     ]
     return [
         Router(

@@ -396,7 +396,7 @@ async def test_vendored_htmx_is_the_pinned_file(client: httpx.AsyncClient) -> No
     assert "javascript" in served.headers["content-type"]
 
     sri = "sha384-" + base64.b64encode(hashlib.sha384(vendored).digest()).decode()
-    base = (PORTAL / "templates" / "base.html").read_text()
+    base = (PORTAL / "templates" / "shared" / "base.html").read_text()
     integrity = re.findall(r'<script src="/static/htmx\.min\.js" integrity="([^"]+)"', base)
     assert integrity == [sri]
 

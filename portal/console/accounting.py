@@ -28,8 +28,8 @@ from app.kit.errors import AppError
 from app.kit.pagination import PageRequest, page_request, paginate
 from app.ledger.models import PAYMENT_METHODS
 from app.location.service import get_location, list_locations
-from portal.session import signed_in
-from portal.views import HX_VARY, is_htmx
+from portal.shared.pages import HX_VARY, is_htmx
+from portal.shared.session import signed_in
 
 SIGNED_IN = signed_in("/console/login")
 WRITE = requires("accounting:write")
@@ -65,7 +65,7 @@ def _notice(notice: str) -> str | None:
     return NOTICES.get(notice)
 
 
-class XeroPages(Controller):
+class AccountingPages(Controller):
     path = "/console"
     include_in_schema = False
     guards = [SIGNED_IN]
