@@ -13,11 +13,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.auth.web_session import SessionKind
+from app.kit.errors import ERROR_PAGE
 from app.main import create_app as create_core_app
 from app.main import settings_for
 from app.settings import Settings
 from app.state import AppState
 from portal import console, member
+from portal.shared.errors import error_page
+from portal.shared.flash import FlashMiddleware, flashed
 from portal.shared.session import NotSignedIn, WebSessionMiddleware, not_signed_in_handler
 
 HERE = Path(__file__).parent
@@ -45,7 +48,7 @@ def web_routes() -> list[Router]:
         Router(
             path="/",
             route_handlers=pages,
-            middleware=[WebSessionMiddleware(kind)],
+            middleware=[FlashMiddleware, WebSessionMiddleware(kind)],
             exception_handlers={NotSignedIn: not_signed_in_handler},
             response_headers=PAGE_HEADERS,
         )
@@ -53,7 +56,7 @@ def web_routes() -> list[Router]:
     ]
 
 
-def templates(settings: Settings) -> TemplateConfig:  # type: ignore[type-arg]
+def templates(settings: Settings) -> Environment:
     """The pages' templates. Jinja checks each template's file for changes on every render unless
     told not to; only a developer's machine needs that."""
     environment = Environment(
@@ -61,12 +64,14 @@ def templates(settings: Settings) -> TemplateConfig:  # type: ignore[type-arg]
         autoescape=True,
         auto_reload=settings.environment == "development",
     )
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+    environment.globals["flashed"] = flashed
+    return environment
 
 
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Litestar:
     settings = settings_for(settings, state)
-    return create_core_app(
+    environment = templates(settings)
+    app = create_core_app(
         settings,
         state=state,
         route_handlers=[
@@ -74,5 +79,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             home,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
-        template_config=templates(settings),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
     )
+    app.state[ERROR_PAGE] = error_page(environment)
+    return app

@@ -22,6 +22,7 @@ from app.tenant.models import Tenant
 from app.user.models import User
 from app.user.schemas import UserCreate
 from app.user.service import create_user
+from portal.shared.flash import COOKIE, Flash, sign
 from tests.conftest import PASSWORD, World
 
 Area = Literal["console", "portal"]
@@ -502,3 +503,79 @@ async def test_a_browser_gets_error_pages_not_json(client: httpx.AsyncClient, wo
     # The JSON API answers problem documents to everyone, a browser included.
     api = await client.get("/api/v1/invoices", headers=browser)
     assert (api.status_code, api.headers["content-type"]) == (401, "application/problem+json")
+
+
+# --- flash messages ---------------------------------------------------------------------------
+
+
+def plant_flash(client: httpx.AsyncClient, value: str) -> None:
+    client.cookies.set(COOKIE, value, domain=HOST, path="/")
+
+
+async def test_a_flash_is_said_once_on_the_next_full_page(
+    client: httpx.AsyncClient, state: AppState, world_a: World
+) -> None:
+    assert (await sign_in(client, "console", world_a, world_a.owner.email)).status_code == 303
+    plant_flash(client, sign(state, Flash("Saved.", error=False)))
+    page = await client.get("/console/")
+    assert '<p class="notice" role="status">Saved.</p>' in page.text
+    cleared = set_cookie(page, COOKIE)
+    assert cleared is not None
+    assert cleared["max-age"] == "0"
+    assert "Saved." not in (await client.get("/console/")).text
+
+
+async def test_a_refusal_is_flashed_as_an_alert(client: httpx.AsyncClient, state: AppState, world_a: World) -> None:
+    assert (await sign_in(client, "console", world_a, world_a.owner.email)).status_code == 303
+    plant_flash(client, sign(state, Flash("Not connected.", error=True)))
+    assert '<p class="error" role="alert">Not connected.</p>' in (await client.get("/console/")).text
+
+
+async def test_an_htmx_fragment_leaves_the_flash_for_the_page(
+    client: httpx.AsyncClient, state: AppState, world_a: World
+) -> None:
+    assert (await sign_in(client, "console", world_a, world_a.owner.email)).status_code == 303
+    plant_flash(client, sign(state, Flash("Saved.", error=False)))
+    fragment = await client.get("/console/", headers={"HX-Request": "true"})
+    assert set_cookie(fragment, COOKIE) is None
+    assert "Saved." in (await client.get("/console/")).text
+
+
+async def test_a_forged_flash_says_nothing(client: httpx.AsyncClient, world_a: World) -> None:
+    assert (await sign_in(client, "console", world_a, world_a.owner.email)).status_code == 303
+    forged = base64.urlsafe_b64encode(b"nYour account is closed: call us").decode().rstrip("=")
+    plant_flash(client, f"{forged}.{'0' * 64}")
+    page = await client.get("/console/")
+    assert page.status_code == 200
+    assert "Your account is closed" not in page.text
+
+
+async def test_a_browser_refused_a_page_gets_an_html_page(
+    client: httpx.AsyncClient, db: AsyncSession, state: AppState, world_a: World
+) -> None:
+    """A location manager may read the Xero page but not connect an organisation: the refusal is a
+    page in the console's look, with the request's reference, not a JSON document."""
+    await bind_tenant(db, world_a.tenant_id)
+    body = UserCreate(
+        email="lena@alpha.test",
+        name="Lena Manager",
+        role="location_manager",
+        password=PASSWORD,
+        location_ids=[world_a.location.id],
+    )
+    await create_user(db, world_a.operator, state.passwords, body)
+    await db.commit()
+    assert (await sign_in(client, "console", world_a, "lena@alpha.test")).status_code == 303
+    page = await client.get("/console/xero")
+    assert page.status_code == 200
+    refused = await client.post(
+        "/console/xero/connect",
+        data={"_csrf_token": csrf_in(page)},
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert '<link rel="stylesheet" href="/static/app.css">' in refused.text
+    assert "Operator console" in refused.text
+    assert 'href="/console/"' in refused.text
+    assert "Reference: " in refused.text

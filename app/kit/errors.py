@@ -7,7 +7,6 @@ with the request id and answered with a generic 500 that leaks nothing.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any, ClassVar
 
 import structlog
@@ -104,32 +103,24 @@ def problem(
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="flexledger"'  # RFC 9110: a 401 names its scheme
     body.update({k: v for k, v in extra.items() if v is not None})
-    if _wants_a_page(request):
-        return Response(_page(body), status_code=status, media_type=MediaType.HTML, headers=headers)
+    if (page := _page_for(request, body)) is not None:
+        return Response(page, status_code=status, media_type=MediaType.HTML, headers=headers)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _wants_a_page(request: Request[Any, Any, Any]) -> bool:
+# Where the web faces leave their renderer of a problem as a page, in the app's state (the JSON API
+# itself renders none; see portal.shared.errors).
+ERROR_PAGE = "error_page"
+
+
+def _page_for(request: Request[Any, Any, Any], problem: dict[str, Any]) -> str | None:
     """A browser on the console's or the portal's pages gets a page, not JSON (the JSON API never)."""
     if request.url.path.startswith(("/api/", "/health", "/schema")):
-        return False
-    return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
-
-
-def _page(problem: dict[str, Any]) -> str:
-    """A small page saying what went wrong, with a way back to the area's first page."""
-    area = str(problem["instance"]).strip("/").partition("/")[0]  # "portal", "console"
-    home = f"/{area}/" if area else "/"
-    reference = f'<p class="muted">Reference: {escape(problem["request_id"])}</p>' if "request_id" in problem else ""
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(problem['title'])} · FlexLedger</title>"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;color:#1d2330;background:#f6f7f9;margin:0}"
-        "main{max-width:32rem;margin:4rem auto;padding:0 1.5rem}.muted{color:#5d6677}a{color:#2557d6}</style>"
-        f"</head><body><main><h1>{escape(problem['title'])}</h1><p>{escape(str(problem['detail']))}</p>"
-        f'{reference}<p><a href="{escape(home)}">Back to the start page</a></p></main></body></html>'
-    )
+        return None
+    if "text/html" not in request.headers.get("accept", "") and request.headers.get("hx-request") != "true":
+        return None
+    render = request.app.state.get(ERROR_PAGE)
+    return render(problem) if render is not None else None
 
 
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:

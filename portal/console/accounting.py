@@ -9,7 +9,7 @@ The Sync now buttons work as plain forms, and with htmx swap in their answer in 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -28,17 +28,12 @@ from app.kit.errors import AppError
 from app.kit.pagination import PageRequest, page_request, paginate
 from app.ledger.models import PAYMENT_METHODS
 from app.location.service import get_location, list_locations
+from portal.shared.flash import redirect_with
 from portal.shared.pages import HX_VARY, is_htmx
 from portal.shared.session import signed_in
 
 SIGNED_IN = signed_in("/console/login")
 WRITE = requires("accounting:write")
-NOTICES = {
-    "cancelled": "Connecting to Xero was cancelled; nothing changed.",
-    "disconnected": "Disconnected. Nothing more is sent to that organisation; our records and its Xero ids are kept.",
-    "saved": "Saved.",
-    "not-live": "This organisation is not connected; reconnect it and everything waiting is sent.",
-}
 # The document lists' filters: what each shows.
 SHOWN: dict[str, tuple[str, ...] | None] = {**documents.STANDINGS, "all": None}
 DOCUMENTS_PER_PAGE = 50
@@ -46,23 +41,6 @@ DOCUMENTS_PER_PAGE = 50
 
 def _queued(count: int) -> str:
     return f"Sync started: {count} document(s) due now." if count else "Sync started: nothing was waiting."
-
-
-# Notices that carry a count ("queued-3"): what each says of it.
-COUNTED: dict[str, Callable[[int], str]] = {
-    "connected-": lambda count: f"Connected {count} Xero organisation(s). Map your locations below.",
-    "queued-": _queued,
-    "earlier-": lambda count: f"{count} earlier document(s) queued for Xero.",
-}
-
-
-def _notice(notice: str) -> str | None:
-    """What a page's ``?notice=`` says; anything unknown says nothing."""
-    for prefix, say in COUNTED.items():
-        count = notice.removeprefix(prefix)
-        if notice.startswith(prefix) and count.isdigit():
-            return say(int(count))
-    return NOTICES.get(notice)
 
 
 class AccountingPages(Controller):
@@ -76,7 +54,6 @@ class AccountingPages(Controller):
         db: Db,
         state: State,
         *,
-        notice: str | None,
         error: str | None,
         status: int,
     ) -> Template:
@@ -98,26 +75,21 @@ class AccountingPages(Controller):
                 "locations": [(location, names.get(mapped.get(location.id))) for location in locations],
                 "can_change": "accounting:write" in operator.scopes,
                 "configured": state.xero is not None,
-                "notice": notice,
                 "error": error,
             },
             status_code=status,
         )
 
     @get("/xero")
-    async def overview(
-        self, request: Request[Any, Any, Any], db: Db, app_state: State, notice: FromQuery[str] = ""
-    ) -> Template:
-        return await self._overview(request, db, app_state, notice=_notice(notice), error=None, status=200)
+    async def overview(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Template:
+        return await self._overview(request, db, app_state, error=None, status=200)
 
     @post("/xero/connect", guards=[WRITE])
     async def connect(self, request: Request[Any, Any, Any], db: Db, app_state: State) -> Response[Any]:
         try:
             url = await connections.begin_consent(app_state, operator_of(request))
         except AppError as problem:
-            return await self._overview(
-                request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
-            )
+            return await self._overview(request, db, app_state, error=problem.detail, status=problem.status_code)
         return Redirect(path=url, status_code=303)
 
     @get("/xero/callback", guards=[WRITE])
@@ -133,7 +105,7 @@ class AccountingPages(Controller):
         try:
             pending = await connections.take_consent(app_state, operator, consent_state)
             if error:
-                return Redirect(path="/console/xero?notice=cancelled", status_code=303)
+                return redirect_with(request, "/console/xero", "Connecting to Xero was cancelled; nothing changed.")
             tokens, organisations = await connections.finish_consent(
                 app_state, pending, str(request.url), consent_state
             )
@@ -141,17 +113,17 @@ class AccountingPages(Controller):
                 db, app_state, operator, tokens, organisations, app_state.clock.now()
             )
         except AppError as problem:
-            return await self._overview(
-                request, db, app_state, notice=None, error=problem.detail, status=problem.status_code
-            )
-        return Redirect(path=f"/console/xero?notice=connected-{len(recorded)}", status_code=303)
+            return await self._overview(request, db, app_state, error=problem.detail, status=problem.status_code)
+        said = f"Connected {len(recorded)} Xero organisation(s). Map your locations below."
+        return redirect_with(request, "/console/xero", said)
 
     @post("/xero/connections/{connection_id:uuid}/disconnect", guards=[WRITE])
     async def disconnect(
         self, request: Request[Any, Any, Any], db: Db, app_state: State, connection_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         await connections.disconnect(db, app_state, operator_of(request), connection_id)
-        return Redirect(path="/console/xero?notice=disconnected", status_code=303)
+        said = "Disconnected. Nothing more is sent to that organisation; our records and its Xero ids are kept."
+        return redirect_with(request, "/console/xero", said)
 
     # Where documents stand, and Sync now ---------------------------------------------------------
 
@@ -164,7 +136,6 @@ class AccountingPages(Controller):
         connection_id: FromPath[uuid.UUID],
         show: FromQuery[str] = "all",
         cursor: FromQuery[str | None] = None,
-        notice: FromQuery[str] = "",
     ) -> Template:
         operator = operator_of(request)
         show = show if show in SHOWN else "all"
@@ -183,7 +154,6 @@ class AccountingPages(Controller):
                 "next_cursor": shown.next_cursor,
                 "calls": found.calls,
                 "can_change": "accounting:write" in operator.scopes,
-                "notice": _notice(notice),
             },
         )
 
@@ -213,13 +183,13 @@ class AccountingPages(Controller):
         except AppError as problem:
             if problem.status_code == 404:
                 raise
-            message, notice, refused = problem.detail, "not-live", True
+            message, refused = problem.detail, True
         else:
-            message, notice, refused = _queued(queued), f"queued-{queued}", False
+            message, refused = _queued(queued), False
         if is_htmx(request):
             context = {"message": message, "refused": refused}
             return Template(template_name="console/_notice.html", context=context, headers=HX_VARY)
-        return Redirect(path=f"/console/xero/connections/{connection_id}?notice={notice}", status_code=303)
+        return redirect_with(request, f"/console/xero/connections/{connection_id}", message, error=refused)
 
     @post("/xero/documents/{object_id:uuid}/sync", guards=[WRITE])
     async def sync_document(
@@ -235,7 +205,7 @@ class AccountingPages(Controller):
             rows = await self._rows(db, app_state, back, [doc for doc, c in found if c.id == back.id])
             context = {"row": rows[0], "can_change": True, "just_queued": queued > 0}
             return Template(template_name="console/_xero_document.html", context=context, headers=HX_VARY)
-        return Redirect(path=f"/console/xero/connections/{back.id}?notice=queued-{queued}", status_code=303)
+        return redirect_with(request, f"/console/xero/connections/{back.id}", _queued(queued))
 
     # One location's mapping ---------------------------------------------------------------------
 
@@ -246,7 +216,6 @@ class AccountingPages(Controller):
         state: State,
         location_id: uuid.UUID,
         *,
-        notice: str | None = None,
         error: str | None = None,
         status: int = 200,
     ) -> Template:
@@ -277,7 +246,6 @@ class AccountingPages(Controller):
                 "tax_rows": [(UNTAXED, "Untaxed lines")] + [(str(rate.id), rate.name) for rate in rates],
                 "methods": (*PAYMENT_METHODS, WRITE_OFF),
                 "can_change": "accounting:write" in operator.scopes,
-                "notice": notice,
                 "error": error or problem,
             },
             status_code=status,
@@ -290,9 +258,8 @@ class AccountingPages(Controller):
         db: Db,
         app_state: State,
         location_id: FromPath[uuid.UUID],
-        notice: FromQuery[str] = "",
     ) -> Template:
-        return await self._location_page(request, db, app_state, location_id, notice=_notice(notice))
+        return await self._location_page(request, db, app_state, location_id)
 
     @post("/locations/{location_id:uuid}/xero", guards=[WRITE])
     async def save_location(
@@ -311,7 +278,7 @@ class AccountingPages(Controller):
             return await self._location_page(
                 request, db, app_state, location_id, error=problem.detail, status=problem.status_code
             )
-        return Redirect(path=f"/console/locations/{location_id}/xero?notice=saved", status_code=303)
+        return redirect_with(request, f"/console/locations/{location_id}/xero", "Saved.")
 
     @post("/locations/{location_id:uuid}/xero/earlier", guards=[WRITE])
     async def send_earlier(
@@ -333,7 +300,9 @@ class AccountingPages(Controller):
                 request, db, app_state, location_id, error=problem.detail, status=problem.status_code
             )
         count = sum(queued.values())
-        return Redirect(path=f"/console/locations/{location_id}/xero?notice=earlier-{count}", status_code=303)
+        return redirect_with(
+            request, f"/console/locations/{location_id}/xero", f"{count} earlier document(s) queued for Xero."
+        )
 
 
 def _mapping_from_form(form: Any) -> dict[str, Any]:

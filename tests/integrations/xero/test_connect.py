@@ -63,9 +63,10 @@ async def test_connect_flow_makes_each_chosen_organisation_a_connection(
     assert back.startswith(state.settings.xero_redirect_uri)
     done = await client.get(path_of(back))
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/console/xero?notice=connected-2"
+    assert done.headers["location"] == "/console/xero"
     page = await client.get(done.headers["location"])
     assert "Connected 2 Xero organisation(s)" in page.text
+    assert "Connected 2 Xero organisation(s)" not in (await client.get("/console/xero")).text  # said once
     assert "Demo Coworking Ltd" in page.text
     assert "Harbour Desks Pty" in page.text
 
@@ -120,7 +121,8 @@ async def test_the_callback_is_single_use_and_only_for_who_started_it(
     # The stray attempt did not cancel the owner's consent: the owner finishes it, once.
     done = await client.get(back)
     assert done.status_code == 303
-    assert done.headers["location"] == "/console/xero?notice=connected-1"
+    assert done.headers["location"] == "/console/xero"
+    assert "Connected 1 Xero organisation(s)" in (await client.get("/console/xero")).text
     again = await client.get(back)
     assert again.status_code == 422
     assert "expired or was already used" in again.text
@@ -140,7 +142,8 @@ async def test_a_cancelled_consent_changes_nothing(
     assert "error=access_denied" in back
     done = await client.get(path_of(back))
     assert done.status_code == 303
-    assert done.headers["location"] == "/console/xero?notice=cancelled"
+    assert done.headers["location"] == "/console/xero"
+    assert "Connecting to Xero was cancelled; nothing changed." in (await client.get("/console/xero")).text
     assert await stored(db, world_a) == ([], [])
 
 
