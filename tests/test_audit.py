@@ -18,7 +18,8 @@ from app.invoice.models import Invoice
 from app.kit.clock import local_today
 from app.kit.ids import new_id
 from app.state import AppState
-from tests.conftest import World, keyed, ok
+from tests.support.api import keyed, ok
+from tests.support.worlds import World
 
 
 async def history(client: httpx.AsyncClient, world: World, object_id: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from app.member.models import Member, MemberToken
 from app.settings import Settings
 from app.state import AppState
 from app.tenant.models import Tenant
-from tests.conftest import PASSWORD, World
+from tests.support.worlds import PASSWORD, World
 
 OPERATOR_PATH = "/api/v1/locations"
 ME = "/api/v1/me"

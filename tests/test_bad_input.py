@@ -20,7 +20,7 @@ from app.location.models import Location
 from app.member.models import Member
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import World, location_body
+from tests.support.worlds import World, location_body
 
 Body = Callable[[World, Settings], object]
 

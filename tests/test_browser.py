@@ -32,9 +32,9 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
 from sandbox.xero.server import SandboxServer
-from tests.conftest import PASSWORD, new_customer, new_tenant
 from tests.fixtures.server import api_process
 from tests.fixtures.xero import CLIENT_ID, CLIENT_SECRET, Xero
+from tests.support.worlds import PASSWORD, new_customer, new_tenant
 
 CHROMIUM_FLAGS = [
     "--headless",

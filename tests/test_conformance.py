@@ -28,8 +28,8 @@ from app.db.provision import ensure_app_login
 from app.demo import MEMBER_PASSWORD, MEMBERS, seed_demo
 from app.settings import Settings
 from sandbox.xero.server import SandboxServer
-from tests.conftest import drop_database, fresh_database, migrate
 from tests.fixtures.server import api_process
+from tests.support.db import drop_database, fresh_database, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingRun
 from app.db.engine import bind_tenant
 from app.ledger.models import Allocation, CreditNote, Payment, Refund, WriteOff
-from tests.conftest import World, issue, ok
+from tests.support.api import issue, ok
+from tests.support.worlds import World
 
 
 def _money(world: World, amount: int) -> dict[str, Any]:

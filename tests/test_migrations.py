@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.engine import async_url
 from app.db.models import Base
-from tests.conftest import drop_database, fresh_database, migrate
+from tests.support.db import drop_database, fresh_database, migrate
 
 
 async def _inspect(url: str) -> tuple[list[Any], list[str], list[str]]:

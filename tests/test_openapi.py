@@ -13,7 +13,7 @@ import pytest
 from app.invoice.numbering import TEMPLATE
 from app.kit.geo import COUNTRIES, time_zones
 from app.kit.money import CURRENCY_EXPONENTS
-from tests.conftest import World
+from tests.support.worlds import World
 
 METHODS = ("get", "put", "post", "patch", "delete")
 

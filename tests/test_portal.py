@@ -6,7 +6,6 @@ import base64
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
 
 import httpx
 from sqlalchemy import select, update
@@ -23,20 +22,12 @@ from app.user.models import User
 from app.user.schemas import UserCreate
 from app.user.service import create_user
 from portal.shared.flash import COOKIE, Flash, sign
-from tests.conftest import PASSWORD, World
+from tests.support.web import Area, csrf_in, form, login_page, sign_in
+from tests.support.worlds import PASSWORD, World
 
-Area = Literal["console", "portal"]
 HOST = "testserver.local"
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
-CSRF_FIELD = re.compile(r'<input type="hidden" name="_csrf_token" value="([^"]+)">')
-
-
-def csrf_in(page: httpx.Response) -> str:
-    found: list[str] = CSRF_FIELD.findall(page.text)
-    assert found, page.text
-    assert len(set(found)) == 1
-    return found[0]
 
 
 def set_cookie(response: httpx.Response, name: str) -> dict[str, str] | None:
@@ -59,27 +50,6 @@ def plant_cookie(client: httpx.AsyncClient, area: Area, value: str) -> None:
 
 def session_cookie(client: httpx.AsyncClient, area: Area) -> str | None:
     return client.cookies.get(WebSessions.cookie_name(area), domain=HOST, path=f"/{area}")
-
-
-async def login_page(client: httpx.AsyncClient, area: Area) -> str:
-    """Open the sign-in page as a browser would; returns the CSRF token rendered in it."""
-    page = await client.get(f"/{area}/login")
-    assert page.status_code == 200, page.text
-    return csrf_in(page)
-
-
-def form(world: World, email: str, token: str | None, *, password: str = PASSWORD) -> dict[str, str]:
-    data = {"organisation": world.slug, "email": email, "password": password}
-    if token is not None:
-        data["_csrf_token"] = token
-    return data
-
-
-async def sign_in(
-    client: httpx.AsyncClient, area: Area, world: World, email: str, *, password: str = PASSWORD
-) -> httpx.Response:
-    token = await login_page(client, area)
-    return await client.post(f"/{area}/login", data=form(world, email, token, password=password))
 
 
 async def rename_member(db: AsyncSession, world: World, name: str) -> None:

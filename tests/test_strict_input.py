@@ -16,7 +16,8 @@ from litestar.routes import HTTPRoute
 
 from app.kit.strict_input import MAX_DEPTH, takes_json
 from app.settings import Settings
-from tests.conftest import PASSWORD, World, keyed, location_body
+from tests.support.api import keyed
+from tests.support.worlds import PASSWORD, World, location_body
 
 NESTED = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
 NOT_UTF8 = b'{"name": "\xff\xfe"}'

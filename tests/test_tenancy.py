@@ -25,10 +25,11 @@ from app.db.engine import bind_tenant
 from app.db.models import ApiKey, Email, Location, Member, MemberToken, Tenant, User, UserLocation
 from app.membership.models import Membership
 from app.state import AppState
-from tests.conftest import World, keyed, ok
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_connect import connect, stored
-from tests.test_portal import csrf_in
+from tests.support.api import keyed, ok
+from tests.support.web import csrf_in
+from tests.support.worlds import World
+from tests.support.xero import connect, stored
 
 TENANT_TABLES: list[type[Base]] = [Tenant, Location, User, UserLocation, Member, MemberToken, ApiKey, Email]
 

@@ -25,7 +25,8 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenant.service import create_tenant
 from sandbox.mail import MailSink
-from tests.conftest import new_tenant, run_worker
+from tests.support.worker import run_worker
+from tests.support.worlds import new_tenant
 
 pytestmark = pytest.mark.filterwarnings(
     # aiosmtpd's server thread closes its loop's transports late; the mail itself is unaffected.

@@ -19,7 +19,7 @@ from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
 from app.tenant.models import Tenant
-from tests.conftest import make_billing, new_customer, new_location, open_tenant
+from tests.support.worlds import make_billing, new_customer, new_location, open_tenant
 
 PERIOD = date(2027, 2, 1)
 EACH = 5  # new customers per location

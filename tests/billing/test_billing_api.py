@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
-from tests.conftest import World, issue, keyed, location_body, ok
+from tests.support.api import issue, keyed, ok
+from tests.support.worlds import World, location_body
 
 
 async def _count(db: AsyncSession, world: World, model: type[Invoice] | type[BillingItem]) -> int:

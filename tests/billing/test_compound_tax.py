@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import World, keyed, location_body, ok, tax_account
+from tests.support.api import keyed, ok, tax_account
+from tests.support.worlds import World, location_body
 
 GST_QST = {
     "name": "GST + QST",

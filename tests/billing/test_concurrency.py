@@ -18,7 +18,7 @@ from app.location.models import Location
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
-from tests.conftest import make_billing, new_customer, open_tenant
+from tests.support.worlds import make_billing, new_customer, open_tenant
 
 COMPANIES = 12
 PERIOD = date(2027, 2, 1)

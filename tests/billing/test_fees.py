@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import World, keyed, ok, tax_account
+from tests.support.api import keyed, ok, tax_account
+from tests.support.worlds import World
 
 
 async def _fee(client: httpx.AsyncClient, world: World, day: str, amount: int = 1500, **extra: Any) -> dict[str, Any]:

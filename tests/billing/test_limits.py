@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.billing.models import BillingItem
 from app.db.engine import bind_tenant
 from app.kit.money import MAX_AMOUNT
-from tests.conftest import World, issue, keyed, ok
+from tests.support.api import issue, keyed, ok
+from tests.support.worlds import World
 
 RUN_DECEMBER = {"period_start": "2026-12-01"}
 

@@ -65,7 +65,7 @@ from app.membership.schemas import MembershipCreate, MembershipUpdate
 from app.membership.service import create_membership, update_membership
 from app.state import AppState
 from app.tenant.service import create_tenant
-from tests.conftest import new_location, new_tenant
+from tests.support.worlds import new_location, new_tenant
 
 # --- the catalogue ------------------------------------------------------------------------------
 

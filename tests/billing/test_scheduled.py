@@ -23,7 +23,8 @@ from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
 from app.tenant.models import Tenant
-from tests.conftest import make_billing, new_customer, new_location, open_tenant, run_worker
+from tests.support.worker import run_worker
+from tests.support.worlds import make_billing, new_customer, new_location, open_tenant
 
 MARCH = date(2027, 3, 1)
 # 1 March 2027 in Tokyo (UTC+9): 05:00 is before the 06:00 billing hour, 07:00 after it.

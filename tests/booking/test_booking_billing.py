@@ -16,8 +16,9 @@ from app.billing.engine import bill_location
 from app.db.engine import bind_tenant
 from app.kit.clock import FrozenClock
 from app.state import AppState
-from tests.booking.test_bookings import book, room
-from tests.conftest import World, issue, keyed, ok, revenue_account, tax_account
+from tests.support.api import issue, keyed, ok, revenue_account, tax_account
+from tests.support.booking import book, room
+from tests.support.worlds import World
 
 
 async def _no_vat_deposits(client: httpx.AsyncClient, world: World) -> None:

@@ -16,7 +16,7 @@ from app.booking.service import create_booking, create_resource
 from app.db.engine import bind_tenant
 from app.kit.errors import Conflict
 from app.state import AppState
-from tests.conftest import new_customer, open_tenant
+from tests.support.worlds import new_customer, open_tenant
 
 ATTEMPTS = 4
 

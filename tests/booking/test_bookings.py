@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -14,33 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booking.models import Booking
 from app.db.engine import bind_tenant
-from tests.conftest import World, keyed, ok, revenue_account, tax_account
-
-
-async def room(client: httpx.AsyncClient, world: World, **extra: Any) -> dict[str, Any]:
-    body = {"location_id": str(world.location.id), "name": "Boardroom", "hourly_rate": 3000, **extra}
-    made: dict[str, Any] = ok(await client.post("/api/v1/resources", json=body, headers=world.headers()), 201)
-    return made
-
-
-def booking_body(world: World, resource: dict[str, Any], starts: str, ends: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "resource_id": resource["id"],
-        "company_id": str(world.company.id),
-        "starts_at": starts,
-        "ends_at": ends,
-        **extra,
-    }
-
-
-async def book(
-    client: httpx.AsyncClient, world: World, resource: dict[str, Any], starts: str, ends: str, **extra: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/bookings", json=booking_body(world, resource, starts, ends, **extra), headers=world.headers()
-    )
-    made: dict[str, Any] = ok(response, 201)
-    return made
+from tests.support.api import keyed, ok, revenue_account, tax_account
+from tests.support.booking import book, booking_body, room
+from tests.support.worlds import World
 
 
 async def test_a_resource_books_fees_to_the_booking_account_by_default(

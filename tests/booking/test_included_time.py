@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.booking.test_bookings import book, room
-from tests.conftest import World, keyed, ok, tax_account
+from tests.support.api import keyed, ok, tax_account
+from tests.support.booking import book, room
+from tests.support.worlds import World
 
 
 async def plan(client: httpx.AsyncClient, world: World, name: str, **fields: Any) -> dict[str, Any]:

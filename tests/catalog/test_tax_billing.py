@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.tax import TaxBook
 from app.db.engine import bind_tenant
-from tests.conftest import World, ok, revenue_account
+from tests.support.api import ok, revenue_account
+from tests.support.worlds import World
 
 
 async def tax_rate(client: httpx.AsyncClient, world: World, name: str, *components: dict[str, Any]) -> str:

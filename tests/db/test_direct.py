@@ -21,8 +21,8 @@ from app.kit.security import api_key_prefix
 from app.settings import Settings
 from app.state import STATE_KEY, AppState
 from portal.asgi import create_app
-from tests.conftest import open_tenant
-from tests.db.test_pool import _kill
+from tests.support.db import terminate_backend
+from tests.support.worlds import open_tenant
 
 READ = ("billing:read", "locations:read")
 
@@ -69,7 +69,7 @@ async def test_a_direct_transaction_runs_as_the_app_role_and_is_bound_only_by_it
 async def test_a_pooled_connection_the_server_closed_is_replaced(live: AppState, one_connection: DriverPool) -> None:
     async with one_connection.transaction() as transaction:
         first = await transaction.connection.fetchval("SELECT pg_backend_pid()")
-    await _kill(first)
+    await terminate_backend(first)
     async with one_connection.transaction() as transaction:
         assert await transaction.connection.fetchval("SELECT pg_backend_pid()") != first
 

@@ -18,7 +18,7 @@ from app.db.engine import bind_tenant
 from app.kit.errors import driver_error
 from app.kit.ids import new_id
 from app.location.models import Location
-from tests.conftest import World
+from tests.support.worlds import World
 
 _ACTIVE_HERE = select(Location.id, Location.name, Location.billing_day).where(
     Location.tenant_id == bindparam("tenant_id", type_=Uuid()), Location.active.is_(True)

@@ -3,7 +3,6 @@ before a request gets them, without a ping on every checkout."""
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -18,17 +17,10 @@ from app.db.system import api_key_by_prefix
 from app.kit.security import api_key_prefix
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import _admin_url, open_tenant
+from tests.support.db import terminate_backend
+from tests.support.worlds import open_tenant
 
 _PID = text("SELECT pg_backend_pid()")
-
-
-async def _kill(pid: int) -> None:
-    admin = await asyncpg.connect(_admin_url())
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await admin.close()
 
 
 async def test_a_connection_killed_while_idle_is_replaced_at_checkout(settings: Settings) -> None:
@@ -38,7 +30,7 @@ async def test_a_connection_killed_while_idle_is_replaced_at_checkout(settings: 
     try:
         async with engine.connect() as connection:
             first = (await connection.execute(_PID)).scalar_one()
-        await _kill(first)
+        await terminate_backend(first)
         async with engine.connect() as connection:
             second = (await connection.execute(_PID)).scalar_one()
         assert second != first
@@ -55,7 +47,7 @@ async def test_within_the_idle_time_no_ping_is_sent_and_the_pool_recovers_after_
     try:
         async with engine.connect() as connection:
             first = (await connection.execute(_PID)).scalar_one()
-        await _kill(first)
+        await terminate_backend(first)
         with pytest.raises(DBAPIError) as failed:
             async with engine.connect() as connection:
                 await connection.execute(_PID)
@@ -75,7 +67,7 @@ async def test_a_connection_lost_under_a_driver_statement_is_invalidated_not_len
     try:
         async with AsyncSession(engine) as session, session.begin():
             [(first,)] = await driver.fetch(session, backend, {})
-        await _kill(first)
+        await terminate_backend(first)
         with pytest.raises(DBAPIError) as failed:
             async with AsyncSession(engine) as session, session.begin():
                 await driver.fetch(session, backend, {})

@@ -21,7 +21,8 @@ from app.kit.errors import Conflict
 from app.ledger.allocation import allocate_to_invoice, apply_credit, status_for
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
-from tests.conftest import World, issue, keyed, ok
+from tests.support.api import issue, keyed, ok
+from tests.support.worlds import World
 
 NOVEMBER, MONTH = 40645, 26250
 

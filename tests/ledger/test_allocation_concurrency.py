@@ -21,7 +21,7 @@ from app.ledger.models import Allocation
 from app.ledger.schemas import CreditNoteCreate, PaymentCreate
 from app.ledger.service import credit_invoice, record_payment
 from app.state import AppState
-from tests.conftest import make_billing, open_tenant
+from tests.support.worlds import make_billing, open_tenant
 
 NOVEMBER, MONTH = 40645, 26250  # the November invoice credited, then December's and January's
 

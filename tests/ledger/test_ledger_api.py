@@ -18,20 +18,11 @@ from app.kit.errors import Conflict
 from app.ledger.allocation import allocate_to_invoice
 from app.ledger.models import Allocation, Payment
 from app.ledger.repository import LedgerRepository
-from tests.conftest import World, issue, keyed, ok
+from tests.support.api import issue, keyed, ok
+from tests.support.ledger import payment
+from tests.support.worlds import World
 
 TOTAL = 40645
-
-
-def payment(world: World, amount: int, day: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "company_id": str(world.company.id),
-        "amount": amount,
-        "currency": "GBP",
-        "method": "bank_transfer",
-        "paid_on": day,
-        **extra,
-    }
 
 
 async def overpaid(client: httpx.AsyncClient, world: World, extra: int) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from app.ledger import service as ledger
 from app.ledger.schemas import AllocationIn, CreditLineIn, CreditNoteCreate, PaymentCreate, RefundCreate
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import World, make_world
+from tests.support.worlds import World, make_world
 
 DAY = date(2026, 12, 15)
 amounts = st.integers(min_value=1, max_value=60000)

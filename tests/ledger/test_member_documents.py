@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.engine import bind_tenant
 from app.invoice.models import Invoice
 from app.kit.money import format_amount
-from tests.conftest import PASSWORD, World, keyed, ok
-from tests.test_portal import sign_in
+from tests.support.api import keyed, ok
+from tests.support.web import sign_in
+from tests.support.worlds import PASSWORD, World
 
 
 async def member_headers(client: httpx.AsyncClient, world: World) -> dict[str, str]:

@@ -17,11 +17,11 @@ from app.db.session import tenant_transaction
 from app.integrations.xero import outbox, sync
 from app.integrations.xero.models import XeroDocument
 from app.state import AppState
-from tests.conftest import World, issue, keyed, ok
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_mapping import full_mapping
-from tests.integrations.xero.test_sync import amount, books, docs, mapped, pay
-from tests.test_portal import csrf_in
+from tests.support.api import issue, keyed, ok
+from tests.support.web import csrf_in
+from tests.support.worlds import World
+from tests.support.xero import amount, books, docs, full_mapping, mapped, pay
 
 
 async def history(client: httpx.AsyncClient, world: World) -> dict[str, Any]:

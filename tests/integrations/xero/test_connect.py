@@ -4,51 +4,17 @@ callback's guards, reconnection, disconnection, and the API's view of it, tenant
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import bind_tenant
-from app.integrations.xero.models import XeroConnection, XeroGrant
 from app.state import AppState
-from tests.conftest import World, ok
 from tests.fixtures.xero import Xero
-from tests.test_portal import csrf_in, sign_in
-
-
-async def start_connect(client: httpx.AsyncClient, world: World, email: str | None = None) -> str:
-    """Sign in to the console and press Connect; returns the consent URL the browser is sent to."""
-    signed = await sign_in(client, "console", world, email or world.owner.email)
-    assert signed.status_code == 303, signed.text
-    page = await client.get("/console/xero")
-    assert page.status_code == 200, page.text
-    started = await client.post("/console/xero/connect", data={"_csrf_token": csrf_in(page)})
-    assert started.status_code == 303, started.text
-    return str(started.headers["location"])
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-async def connect(client: httpx.AsyncClient, world: World, xero: Xero, tenant_ids: list[str]) -> httpx.Response:
-    consent_url = await start_connect(client, world)
-    back = await xero.consent_at(consent_url, tenant_ids)
-    return await client.get(path_of(back))
-
-
-async def stored(db: AsyncSession, world: World) -> tuple[list[XeroConnection], list[XeroGrant]]:
-    await bind_tenant(db, world.tenant_id)
-    fresh = {"populate_existing": True}  # what the app wrote since, not what this session last saw
-    connections = (
-        await db.scalars(select(XeroConnection).order_by(XeroConnection.name), execution_options=fresh)
-    ).all()
-    grants = (await db.scalars(select(XeroGrant), execution_options=fresh)).all()
-    await db.commit()
-    return list(connections), list(grants)
+from tests.support.api import ok
+from tests.support.web import csrf_in, sign_in
+from tests.support.worlds import World
+from tests.support.xero import connect, path_of, start_connect, stored
 
 
 async def test_connect_flow_makes_each_chosen_organisation_a_connection(

@@ -14,33 +14,11 @@ from app.catalog.models import TaxRateComponent
 from app.integrations.xero.mapping import percent_of_rate
 from app.ledger.models import PAYMENT_METHODS
 from app.state import AppState
-from tests.conftest import World, ok
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_connect import connect, stored
-from tests.test_portal import csrf_in
-
-ACCOUNT_CODES = {"membership_fees": "210", "booking_fees": "220", "one_off_fees": "200", "deposits": "835"}
-PAYMENTS = {"bank_transfer": "090", "card": "091", "direct_debit": "092"}
-
-
-async def connected(client: httpx.AsyncClient, world: World, xero: Xero, db: AsyncSession, name: str) -> str:
-    """Connect the sandbox organisation called ``name``; returns our connection id."""
-    org = next(o for o in await xero.organisations() if o["name"] == name)
-    await connect(client, world, xero, [org["id"]])
-    connections, _ = await stored(db, world)
-    return str(next(c.id for c in connections if c.xero_tenant_id == org["id"]))
-
-
-async def full_mapping(client: httpx.AsyncClient, world: World, connection_id: str) -> dict[str, Any]:
-    accounts = ok(await client.get("/api/v1/revenue-accounts", headers=world.headers()))["data"]
-    return {
-        "connection_id": connection_id,
-        "account_codes": {a["id"]: ACCOUNT_CODES[a["kind"]] for a in accounts},
-        "tax_types": {str(world.tax_rate.id): "OUTPUT2", "none": "NONE"},
-        "payment_accounts": dict(PAYMENTS),
-        "invoice_status": "AUTHORISED",
-        "numbering": "ours",
-    }
+from tests.support.api import ok
+from tests.support.web import csrf_in
+from tests.support.worlds import World
+from tests.support.xero import ACCOUNT_CODES, PAYMENTS, connected, full_mapping
 
 
 async def readiness(client: httpx.AsyncClient, world: World, *, fresh: bool = False) -> dict[str, Any]:

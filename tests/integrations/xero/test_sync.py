@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -22,36 +21,12 @@ from app.integrations.xero.repository import DocumentRepository
 from app.integrations.xero.tasks import xero_sweep
 from app.integrations.xero.tokens import access, client_of
 from app.state import AppState
-from tests.conftest import World, issue, keyed, ok, run_worker
 from tests.fixtures.xero import CLIENT_ID, Xero
-from tests.integrations.xero.test_connect import path_of
-from tests.integrations.xero.test_mapping import connected, full_mapping
-from tests.ledger.test_ledger_api import payment
-from tests.test_portal import csrf_in
-
-ORG = "Demo Coworking Ltd"
-
-
-async def mapped(client: httpx.AsyncClient, world: World, xero: Xero, db: AsyncSession) -> tuple[uuid.UUID, str]:
-    """The world's location mapped in full to the sandbox's GBP organisation: (our connection id,
-    the organisation's Xero id)."""
-    connection_id = await connected(client, world, xero, db, ORG)
-    body = await full_mapping(client, world, connection_id)
-    ok(await client.put(f"/api/v1/locations/{world.location.id}/xero", json=body, headers=world.headers()))
-    org = next(o for o in await xero.organisations() if o["name"] == ORG)
-    return uuid.UUID(connection_id), org["id"]
-
-
-async def books(xero: Xero, org_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await xero.control("GET", f"organisations/{org_id}/books")
-    return found
-
-
-async def docs(db: AsyncSession, world: World) -> dict[tuple[str, uuid.UUID], XeroDocument]:
-    await bind_tenant(db, world.tenant_id)  # the app's last request may have bound another
-    statement = select(XeroDocument).where(XeroDocument.tenant_id == world.tenant_id)
-    rows = await db.scalars(statement.execution_options(populate_existing=True))
-    return {(doc.kind, doc.object_id): doc for doc in rows}
+from tests.support.api import issue, keyed, ok
+from tests.support.web import csrf_in
+from tests.support.worker import run_worker
+from tests.support.worlds import World
+from tests.support.xero import amount, books, docs, full_mapping, mapped, path_of, pay
 
 
 async def companies(client: httpx.AsyncClient, world: World, names: list[str]) -> list[str]:
@@ -67,15 +42,6 @@ async def companies(client: httpx.AsyncClient, world: World, names: list[str]) -
         }
         made.append(ok(await client.post("/api/v1/companies", json=body, headers=world.headers()), 201)["id"])
     return made
-
-
-async def pay(client: httpx.AsyncClient, world: World, amount: int, day: str) -> None:
-    """A bank transfer from the world's billing account, recorded through the API."""
-    ok(await client.post("/api/v1/payments", json=payment(world, amount, day), headers=keyed(world.headers())), 201)
-
-
-def amount(value: Any) -> Decimal:
-    return Decimal(str(value))
 
 
 async def test_an_issued_invoice_reaches_xero_once_with_its_contact_and_our_totals(

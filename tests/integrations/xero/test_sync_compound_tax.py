@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.integrations.xero import sync
 from app.state import AppState
-from tests.conftest import World, keyed, ok, tax_account
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_mapping import full_mapping
-from tests.integrations.xero.test_sync import books, docs, mapped
+from tests.support.api import keyed, ok, tax_account
+from tests.support.worlds import World
+from tests.support.xero import books, docs, full_mapping, mapped
 
 
 def cents(value: object) -> int:

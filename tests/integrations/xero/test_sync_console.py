@@ -15,11 +15,12 @@ from app.integrations.xero import sync
 from app.integrations.xero.tasks import DRAIN_COMEBACKS, xero_drain
 from app.integrations.xero.throttle import Limits, XeroThrottle
 from app.state import AppState
-from tests.conftest import World, issue, keyed, ok, run_worker
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_mapping import full_mapping
-from tests.integrations.xero.test_sync import books, docs, mapped, pay
-from tests.test_portal import csrf_in
+from tests.support.api import issue, keyed, ok
+from tests.support.web import csrf_in
+from tests.support.worker import run_worker
+from tests.support.worlds import World
+from tests.support.xero import books, docs, full_mapping, mapped, pay
 
 
 async def test_a_refusal_shows_in_the_console_and_sync_now_sends_it_after_the_fix(

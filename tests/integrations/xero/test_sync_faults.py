@@ -20,9 +20,10 @@ from app.invoice.models import Invoice
 from app.membership.schemas import MembershipCreate
 from app.membership.service import create_membership
 from app.state import AppState
-from tests.conftest import World, keyed, new_customer, ok
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_sync import books, docs, mapped
+from tests.support.api import keyed, ok
+from tests.support.worlds import World, new_customer
+from tests.support.xero import books, docs, mapped
 
 CUSTOMERS = 14
 

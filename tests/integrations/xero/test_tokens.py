@@ -26,10 +26,11 @@ from app.kit.crypto import SecretBox, UnreadableSecret, new_key
 from app.main import xero_client
 from app.settings import Settings
 from app.state import AppState
-from tests.conftest import World, ok, open_tenant
 from tests.fixtures.xero import Xero
-from tests.integrations.xero.test_connect import connect, path_of, stored
-from tests.test_portal import csrf_in
+from tests.support.api import ok
+from tests.support.web import csrf_in
+from tests.support.worlds import World, open_tenant
+from tests.support.xero import connect, path_of, stored
 
 HALF_HOUR = 31 * 60
 

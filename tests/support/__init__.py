@@ -1,0 +1,1 @@
+"""Builders and helpers the tests share; no test module imports from another."""
