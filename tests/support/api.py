@@ -65,9 +65,10 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
     """The answer's JSON, once its status is the one expected (the body explains a failure) and it
-    came as JSON."""
+    came as JSON: a problem document for a refusal."""
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers["content-type"].startswith("application/json"), response.headers
+    kind = "application/problem+json" if status >= 400 else "application/json"
+    assert response.headers["content-type"].startswith(kind), response.headers
     return response.json()
 
 
