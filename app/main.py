@@ -58,6 +58,7 @@ from app.kit.errors import EXCEPTION_HANDLERS
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.logging import configure_logging
 from app.kit.openapi import DESCRIPTION, TAGS, document
+from app.kit.providers import Providers
 from app.kit.request_context import RequestContextMiddleware
 from app.kit.security import Passwords
 from app.kit.strict_input import guard_input
@@ -103,8 +104,7 @@ async def build_state(settings: Settings) -> AppState:
         passwords=Passwords(settings),
         clock=Clock(),
         secrets=SecretBox(settings),
-        xero=xero_client(settings),
-        xero_throttle=xero_throttle(settings, redis),
+        providers=providers(settings, redis),
         direct=direct,
     )
 
@@ -128,6 +128,15 @@ def xero_client(settings: Settings) -> XeroClient | None:
         identity_url=settings.xero_identity_url,
         api_url=settings.xero_api_url,
     )
+
+
+def providers(settings: Settings, redis: ArqRedis) -> Providers:
+    """The outside services this deployment is configured for: Xero once it names its app
+    (XERO_CLIENT_ID), with the limits every process shares."""
+    held = Providers(xero_throttle(settings, redis))
+    if (client := xero_client(settings)) is not None:
+        held.put(client)
+    return held
 
 
 async def _warn_if_privileged(engine: AsyncEngine) -> None:

@@ -1,4 +1,5 @@
-"""What the running app holds: settings, database, Redis, queue, clock, the Xero client. Built in the lifespan."""
+"""What the running app holds: settings, database, Redis, queue, clock, the outside services'
+clients. Built in the lifespan."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.direct import Transactions
-from app.integrations.xero.client import XeroClient
-from app.integrations.xero.throttle import XeroThrottle
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue
+from app.kit.providers import Providers
 from app.kit.security import Passwords
 from app.settings import Settings
 
@@ -30,15 +30,13 @@ class AppState:
     passwords: Passwords
     clock: Clock
     secrets: SecretBox
-    # None until the deployment names its Xero app (XERO_CLIENT_ID).
-    xero: XeroClient | None
-    xero_throttle: XeroThrottle
+    # The outside services' clients (app.kit.providers): none until the deployment configures one.
+    providers: Providers
     # Where requests that only read get their transaction (app.db.direct).
     direct: Transactions
 
     async def close(self) -> None:
-        if self.xero is not None:
-            await self.xero.aclose()
+        await self.providers.aclose()
         await self.redis.aclose(close_connection_pool=True)
         await self.direct.close()
         await self.engine.dispose()

@@ -30,7 +30,7 @@ from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.jobs import JobQueue, deserialize, serialize
 from app.kit.security import Passwords
-from app.main import build_state, xero_client, xero_throttle
+from app.main import build_state, providers
 from app.settings import Settings
 from app.state import STATE_KEY, AppState
 from portal.asgi import create_app
@@ -165,13 +165,11 @@ async def state(
         passwords=Passwords(settings),
         clock=Clock(),
         secrets=SecretBox(settings),
-        xero=xero_client(settings),
-        xero_throttle=xero_throttle(settings, redis),
+        providers=providers(settings, redis),
         direct=Savepoints(connection),
     )
     yield state
-    if state.xero is not None:
-        await state.xero.aclose()
+    await state.providers.aclose()
 
 
 @pytest.fixture

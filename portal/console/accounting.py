@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from app.auth.guards import requires
 from app.dependencies import Db, State, operator_of
 from app.integrations.xero import backfill, connections, documents, mapping
-from app.integrations.xero.client import deep_link
+from app.integrations.xero.client import XeroClient, deep_link
 from app.integrations.xero.models import XeroConnection, XeroDocument
 from app.integrations.xero.schemas import UNTAXED, WRITE_OFF, ChoicesOut, LocationXeroIn
 from app.kit.errors import AppError
@@ -74,7 +74,7 @@ class AccountingPages(Controller):
                 "links": links,
                 "locations": [(location, names.get(mapped.get(location.id))) for location in locations],
                 "can_change": "accounting:write" in operator.scopes,
-                "configured": state.xero is not None,
+                "configured": state.providers.get(XeroClient) is not None,
                 "error": error,
             },
             status_code=status,

@@ -22,6 +22,7 @@ from app.invoice.service import issue_invoice
 from app.kit.clock import Clock
 from app.kit.crypto import SecretBox
 from app.kit.errors import AppError
+from app.kit.providers import Providers
 from app.kit.security import Passwords
 from app.ledger import service as ledger
 from app.ledger.schemas import AllocationIn, CreditLineIn, CreditNoteCreate, PaymentCreate, RefundCreate
@@ -114,8 +115,7 @@ async def _scenario(configured: Settings, ops: list[tuple[Any, ...]]) -> list[tu
                 Passwords(configured),
                 Clock(),
                 SecretBox(configured),
-                None,
-                None,  # type: ignore[arg-type]
+                Providers(),
                 None,  # type: ignore[arg-type]
             )
             async with sessions() as session:

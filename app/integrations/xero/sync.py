@@ -46,7 +46,7 @@ from app.integrations.xero.kinds import KINDS, Claimed, Kind, Outcome, Settled, 
 from app.integrations.xero.lookup import look_up
 from app.integrations.xero.models import DOCUMENT_KINDS, XeroDocument, XeroJournalEntry
 from app.integrations.xero.repository import ConnectionRepository, DocumentRepository
-from app.integrations.xero.throttle import ThrottleTimeout
+from app.integrations.xero.throttle import ThrottleTimeout, XeroThrottle
 from app.integrations.xero.tokens import Access, XeroNeedsReconnect, access, client_of, refused_by_xero
 from app.state import AppState
 
@@ -209,7 +209,8 @@ class _Caller:
         items: int = 0,
     ) -> Any:
         state, granted = self.state, self.granted
-        throttle = state.xero_throttle
+        throttle = state.providers.get(XeroThrottle)
+        assert throttle is not None  # held whenever the app is
         try:
             async with throttle.slot(granted.xero_tenant_id, max_wait=HAND_BACK):
                 started, status, outcome = time.monotonic(), None, "ok"

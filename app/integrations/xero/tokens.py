@@ -64,9 +64,10 @@ class Access:
 
 
 def client_of(state: AppState) -> XeroClient:
-    if state.xero is None:
+    client = state.providers.get(XeroClient)
+    if client is None:
         raise XeroNotConfigured("Xero is not set up for this deployment (XERO_CLIENT_ID is missing).")
-    return state.xero
+    return client
 
 
 def store_tokens(grant: XeroGrant, tokens: TokenSet, box: SecretBox, now: datetime) -> None:

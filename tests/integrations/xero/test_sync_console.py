@@ -99,9 +99,10 @@ async def test_an_organisation_out_of_calls_hands_its_drain_back_to_the_queue_un
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connection_id, org_id = await mapped(client, world_a, xero, db)
-    original = state.xero_throttle
+    original = state.providers.get(XeroThrottle)
+    assert original is not None
     # Three calls a minute: the contact's two look-ups and its creation take them; the invoice waits.
-    state.xero_throttle = XeroThrottle(state.redis, state.settings.redis_key_prefix, Limits(per_minute=3))
+    state.providers.put(XeroThrottle(state.redis, state.settings.redis_key_prefix, Limits(per_minute=3)))
     try:
         await issue(client, world_a)
         # The worker's job sends the contact, then ends at once asking to be put back on the queue
@@ -138,7 +139,7 @@ async def test_an_organisation_out_of_calls_hands_its_drain_back_to_the_queue_un
         last = {"state": state, "job_try": DRAIN_COMEBACKS}
         assert await xero_drain.coroutine(last, str(world_a.tenant_id), str(connection_id)) == 0
     finally:
-        state.xero_throttle = original
+        state.providers.put(original)
     assert len((await books(xero, org_id))["Invoices"]) == 0
 
 

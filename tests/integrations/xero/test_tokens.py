@@ -23,6 +23,7 @@ from app.integrations.xero.models import XeroConnection
 from app.integrations.xero.tokens import XeroNeedsReconnect, access, client_of, reseal_all
 from app.kit.clock import FrozenClock
 from app.kit.crypto import SecretBox, UnreadableSecret, new_key
+from app.kit.providers import Providers
 from app.main import xero_client
 from app.settings import Settings
 from app.state import AppState
@@ -230,7 +231,7 @@ async def test_a_refusal_of_our_own_credentials_keeps_the_grant(
     assert wrong is not None
     try:
         with pytest.raises(XeroUnavailable, match="invalid_client"):
-            await access(dataclasses.replace(state, xero=wrong), world_a.tenant_id, connection.id)
+            await access(dataclasses.replace(state, providers=Providers(wrong)), world_a.tenant_id, connection.id)
     finally:
         await wrong.aclose()
     (grant,) = (await stored(db, world_a))[1]
