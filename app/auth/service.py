@@ -6,14 +6,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol, TypeVar
 
+from sqlalchemy import Update, Uuid, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api_key import repository as api_keys
+from app.api_key.models import ApiKey
 from app.auth.principal import ROLE_SCOPES, MemberPrincipal, Operator
 from app.auth.ratelimit import LoginThrottle
-from app.db import system
+from app.db import driver, system
 from app.db.direct import Transaction
 from app.db.engine import bind_tenant, bound_by_lookup
 from app.kit.errors import Unauthenticated
@@ -25,7 +27,7 @@ from app.kit.security import (
     token_digest,
 )
 from app.member.models import Member, MemberToken
-from app.member.repository import MemberTokenRepository, touch_token
+from app.member.repository import MemberTokenRepository
 from app.state import AppState
 from app.user.models import User
 from app.user.repository import UserRepository
@@ -65,6 +67,32 @@ def _stale(last_used_at: datetime | None, now: datetime) -> bool:
     return last_used_at is None or last_used_at < now - USE_RECORDED_EVERY
 
 
+@cache
+def _record_use(model: type[ApiKey] | type[MemberToken]) -> Update:
+    return (
+        update(model)
+        .where(
+            model.tenant_id == bindparam("tenant_id", type_=Uuid()),
+            model.id == bindparam("id", type_=Uuid()),
+            or_(model.last_used_at.is_(None), model.last_used_at < bindparam("stale_before")),
+        )
+        .values(last_used_at=bindparam("now"))
+    )
+
+
+async def _used(
+    db: AsyncSession | Transaction,
+    model: type[ApiKey] | type[MemberToken],
+    tenant_id: uuid.UUID,
+    row_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Record a credential's use, at most once per ``USE_RECORDED_EVERY`` (the statement checks
+    again), so reads do not each turn into a write."""
+    params = {"tenant_id": tenant_id, "id": row_id, "now": now, "stale_before": now - USE_RECORDED_EVERY}
+    await driver.execute(db, _record_use(model), params)
+
+
 async def authenticate_api_key(db: AsyncSession | Transaction, state: AppState, token: str) -> Operator:
     """The operator an API key acts for. Runs in the request's own transaction (a session's or a
     direct one), which it leaves bound to the key's tenant."""
@@ -82,7 +110,7 @@ async def authenticate_api_key(db: AsyncSession | Transaction, state: AppState, 
         raise Unauthenticated("The API key is not valid, or it has expired or been revoked.")
     bound_by_lookup(db, record.tenant_id)
     if _stale(record.last_used_at, now):
-        await api_keys.touch(db, record.tenant_id, record.id, now, USE_RECORDED_EVERY)
+        await _used(db, ApiKey, record.tenant_id, record.id, now)
     # A key acts for the person who made it: an owner's key may manage owners. Its scopes
     # still bound everything it can do.
     return Operator(
@@ -108,7 +136,7 @@ async def authenticate_member_token(db: AsyncSession | Transaction, state: AppSt
         raise Unauthenticated("The token is not valid, or it has expired or been revoked.")
     bound_by_lookup(db, record.tenant_id)
     if _stale(record.last_used_at, now):
-        await touch_token(db, record.tenant_id, record.id, now, USE_RECORDED_EVERY)
+        await _used(db, MemberToken, record.tenant_id, record.id, now)
     return MemberPrincipal(tenant_id=record.tenant_id, member_id=record.member_id, token_id=record.id)
 
 

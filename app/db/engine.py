@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.db import driver
 from app.db.direct import Transaction
 
 TENANT_KEY = "tenant_id"
@@ -102,7 +103,7 @@ async def bind_tenant(target: AsyncSession | Transaction, tenant_id: uuid.UUID |
     tenant = str(tenant_id) if tenant_id else ""
     if isinstance(target, Transaction):
         target.tenant_id = tenant_id
-        await target.connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
+        await driver.execute(target, _SET_TENANT, {"tenant": tenant})
         return
     target.info[TENANT_KEY] = tenant_id
     if target.in_transaction():

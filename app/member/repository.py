@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Uuid, bindparam, exists, func, or_, select, update
+from sqlalchemy import Uuid, bindparam, exists, func, select, update
 
 from app.db import driver
 from app.db.repository import TenantRepository
@@ -19,25 +19,6 @@ _SIGNED_IN = select(
         Tenant.status == "active",
     )
 )
-
-
-_TOUCH_TOKEN = (
-    update(MemberToken)
-    .where(
-        MemberToken.tenant_id == bindparam("tenant_id", type_=Uuid()),
-        MemberToken.id == bindparam("token_id", type_=Uuid()),
-        or_(MemberToken.last_used_at.is_(None), MemberToken.last_used_at < bindparam("stale_before")),
-    )
-    .values(last_used_at=bindparam("now"))
-)
-
-
-async def touch_token(
-    db: driver.Target, tenant_id: uuid.UUID, token_id: uuid.UUID, now: datetime, every: timedelta
-) -> None:
-    """Record a token's use, at most once per ``every``, so reads do not each turn into a write."""
-    params = {"tenant_id": tenant_id, "token_id": token_id, "now": now, "stale_before": now - every}
-    await driver.execute(db, _TOUCH_TOKEN, params)
 
 
 async def signed_in(db: driver.Target, tenant_id: uuid.UUID, member_id: uuid.UUID) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,8 +88,12 @@ class FlashMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cookie = _cookie(scope) if scope["type"] == ScopeType.HTTP else None
-        if cookie is None or _header(scope, b"hx-request") == b"true":
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        cookie = connection.cookies.get(COOKIE)
+        if cookie is None or connection.headers.get("hx-request") == "true":
             await self.app(scope, receive, send)
             return
         state = AppState.of(scope["litestar_app"])
@@ -101,21 +106,3 @@ class FlashMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_clearing)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
-
-
-def _cookie(scope: Scope) -> str | None:
-    raw = _header(scope, b"cookie")
-    if raw is None or COOKIE.encode() not in raw:
-        return None
-    for part in raw.decode("latin-1").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == COOKIE:
-            return value
-    return None
